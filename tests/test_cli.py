@@ -1,0 +1,115 @@
+"""The command line: the front door commands, exit status 2 on bad input, atomic outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from spacecompute.cli import app
+from spacecompute.sim.overview import run_overview
+
+runner = CliRunner()
+
+
+def test_scenarios_lists_presets_with_descriptions():
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0
+    for name in ("default", "starlink-shell1", "threebody", "odc-1m", "suncatcher-cluster"):
+        assert name in result.output
+
+
+def test_constellations_lists_presets():
+    result = runner.invoke(app, ["constellations"])
+    assert result.exit_code == 0 and "kuiper-k1" in result.output
+
+
+def test_validate_ok_and_bad(tmp_path):
+    ok = runner.invoke(app, ["validate", "default", "starlink-shell1"])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "constellation:\n  shells:\n    - walker: {total: 10, planes: 3, altitude_km: 550, inclination_deg: 53}\nstep_s: 0\n"
+    )
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "multiple of planes" in result.output and "step_s" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_console_script_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("constellation: {preset: nosuchpreset}\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "spacecompute", "run", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "nosuchpreset" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [sys.executable, "-m", "spacecompute", "run", "no-such-file.yaml"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "no built-in scenario" in proc.stderr
+
+
+def test_run_default_json_summary():
+    result = runner.invoke(app, ["run", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["satellites"] == 12
+    assert summary["steps"] == 1441
+    # a ~500 km sun-synchronous orbit is sunlit for 60-100 % of the time
+    assert 0.6 < summary["sunlit_fraction_mean"] <= 1.0
+    assert summary["contacts"] > 0 and summary["ground_stations"] > 10
+
+
+def test_run_writes_outputs_atomically_and_keeps_old_results_on_failure(tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["run", "default", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "contacts.parquet",
+        "eclipses.parquet",
+        "satellites.parquet",
+        "stations.parquet",
+        "summary.json",
+    ]
+    before = (out / "summary.json").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("constellation: {preset: threebody}\nduration_s: -1\n")
+    again = runner.invoke(app, ["run", str(bad), "--out", str(out)])
+    assert again.exit_code == 2
+    assert (out / "summary.json").read_text() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    contacts = pq.read_table(out / "contacts.parquet")
+    assert contacts.num_rows == json.loads(before)["contacts"]
+
+
+def test_streamed_run_equals_one_chunk(tmp_path):
+    base = "constellation: {preset: threebody}\nduration_s: 21600\nstep_s: 30\nground: {stations: [Svalbard, TrollSat, Singapore]}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(base)
+    a = run_overview(str(path), progress=False)
+    b = run_overview(str(path), progress=False, chunk_steps=7)  # 103 chunks
+    assert len(a.contacts) == len(b.contacts) > 0
+    assert np.array_equal(a.contacts["start"], b.contacts["start"])
+    assert len(a.eclipses) == len(b.eclipses) > 0
+    assert np.abs((a.eclipses["start"] - b.eclipses["start"]).astype(np.int64)).max() == 0
+    assert np.allclose(a.satellites["sunlit_fraction"], b.satellites["sunlit_fraction"])
+
+
+@pytest.mark.parametrize("name", ["telesat-t1", "suncatcher-cluster"])
+def test_other_presets_run(name, tmp_path):
+    result = run_overview(name, progress=False)
+    assert result.summary["satellites"] in (351, 81)
