@@ -307,3 +307,44 @@ def test_sincos_accuracy():
     out = np.array([_sincos(v) for v in xs])
     assert np.abs(out[:, 0] - np.sin(xs)).max() < 1e-15
     assert np.abs(out[:, 1] - np.cos(xs)).max() < 1e-15
+
+
+@pytest.mark.parametrize("velocities", [True, False])
+def test_sgp4_direct_and_buffered_paths_agree(velocities):
+    """SGP4Propagator writes per step into the outputs from 256 satellites on, and goes through
+    (N, T, 3) buffers below; both give the same numbers, NaN and valid=False after decay."""
+    from spacecompute.astro import propagation
+
+    c = walker(total=300, planes=10, phasing=1, altitude_km=550, inclination_deg=53)
+    bstar = np.zeros(300)
+    bstar[7] = 0.5  # decays within days
+    elements = replace(c.elements, bstar=bstar)
+    assert len(elements) >= propagation._DIRECT_MIN_SATELLITES
+    times = time_grid(START, 20 * 86400.0, 86400.0)
+    direct = SGP4Propagator(elements).propagate(times, velocities=velocities)
+    assert not direct.valid[:, 7].all() and direct.valid[:, 8].all()
+    assert np.isnan(direct.r_ecef_m[~direct.valid[:, 7], 7]).all()
+    for part in (np.arange(0, 150), np.arange(150, 300)):
+        buffered = SGP4Propagator(elements.take(part)).propagate(times, velocities=velocities)
+        assert np.array_equal(buffered.valid, direct.valid[:, part])
+        for key in ("r_eci_m", "v_eci_m", "r_ecef_m", "v_ecef_m"):
+            got, want = getattr(direct, key), getattr(buffered, key)
+            if want is None:
+                assert got is None
+            else:
+                assert np.array_equal(got[:, part], want, equal_nan=True)
+
+
+def test_sgp4_large_chunk_earth_fixed_outputs():
+    """Large chunks map their Earth-fixed outputs in a helper thread while SGP4 runs."""
+    from spacecompute.astro import propagation
+
+    c = walker(total=1000, planes=20, phasing=1, altitude_km=550, inclination_deg=53)
+    times = time_grid(START, 719 * 60.0, 60.0)
+    chunk = SGP4Propagator(c.elements).propagate(times)
+    assert chunk.r_ecef_m.nbytes >= propagation._PRETOUCH_MIN_BYTES
+    r, v = teme_to_ecef(chunk.r_eci_m, gmst_rad(*datetime64_to_jd(times)), chunk.v_eci_m)
+    assert np.abs(chunk.r_ecef_m - r).max() < 1e-6
+    assert np.abs(chunk.v_ecef_m - v).max() < 1e-9
+    j2 = J2Propagator(c.elements).propagate(times)
+    assert np.abs(j2.r_ecef_m - chunk.r_ecef_m).max() < 1e-2

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from .astro.timeutil import parse_time
 from .errors import InputError, MemoryBudgetError, SpacecomputeError
 
 app = typer.Typer(
@@ -46,8 +48,19 @@ def _fail(exc: SpacecomputeError) -> None:
         for p in exc.problems:
             err_console.print(f"  [red]-[/] {escape(str(p))}", highlight=False, soft_wrap=True)
     else:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
     raise typer.Exit(2)
+
+
+def _print_presets(title: str, presets: dict) -> None:
+    table = RichTable(title=title)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("description")
+    for preset in presets.values():
+        table.add_row(preset.name, preset.description)
+    console.print(table)
 
 
 @app.command()
@@ -55,12 +68,7 @@ def scenarios() -> None:
     """List the built-in scenarios (a name is accepted anywhere a scenario file is)."""
     from .scenario.loader import scenario_presets
 
-    table = RichTable(title="Built-in scenarios", show_lines=False)
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("description")
-    for preset in scenario_presets().values():
-        table.add_row(preset.name, preset.description)
-    console.print(table)
+    _print_presets("Built-in scenarios", scenario_presets())
 
 
 @app.command()
@@ -68,12 +76,7 @@ def constellations() -> None:
     """List the built-in constellations (for `constellation: {preset: NAME}` and sc.preset_constellation)."""
     from .scenario.loader import constellation_presets
 
-    table = RichTable(title="Built-in constellations")
-    table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("description")
-    for preset in constellation_presets().values():
-        table.add_row(preset.name, preset.description)
-    console.print(table)
+    _print_presets("Built-in constellations", constellation_presets())
 
 
 @app.command()
@@ -94,7 +97,9 @@ def validate(
                 err_console.print(f"  [red]-[/] {escape(str(p))}", highlight=False, soft_wrap=True)
             continue
         for p in notes:
-            err_console.print(f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True
+            )
         console.print(
             f"[green]ok[/] {name}: {len(constellation):,} satellites, "
             f"{loaded.spec.duration_s:g} s at {loaded.spec.step_s:g} s steps, propagator {loaded.spec.propagator}"
@@ -132,6 +137,288 @@ def run(
         sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
     else:
         print_overview(result, console)
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe lower-case form of a location ("Paris, FR" -> "paris-fr")."""
+    import re
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9.]+", "-", folded.lower()).strip("-") or "here"
+
+
+def _scenario_constellation(scenario: str):
+    """(loaded scenario, run settings, constellation) of a scenario file or preset."""
+    from .scenario.build import build_constellation, run_settings
+    from .scenario.loader import load_scenario
+
+    loaded = load_scenario(scenario)
+    settings = run_settings(loaded)
+    constellation, _ = build_constellation(
+        loaded.spec.constellation, loaded.base_dir, epoch=settings.start
+    )
+    return loaded, settings, constellation
+
+
+IslOption = Annotated[
+    str,
+    typer.Option(
+        "--isl",
+        help="ISLs: auto (+Grid for Walker shells, nearest-k for the rest), plus-grid, nearest-k, none",
+    ),
+]
+SeamOption = Annotated[
+    str, typer.Option("--seam", help="+Grid seam: auto (connect delta, cut star), connect, cut")
+]
+
+
+@app.command()
+def rtt(
+    scenario: ScenarioArg,
+    src: Annotated[
+        str, typer.Option("--from", help="city name (e.g. Paris, 'Paris, US') or 'lat,lon'")
+    ],
+    dst: Annotated[str, typer.Option("--to", help="city name or 'lat,lon'")],
+    duration: Annotated[
+        float | None, typer.Option("--duration", help="seconds (default: the scenario's)")
+    ] = None,
+    step: Annotated[
+        float | None, typer.Option("--step", help="seconds (default: the scenario's)")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="ISO-8601 UTC (default: the scenario's)")
+    ] = None,
+    min_elevation: Annotated[
+        float,
+        typer.Option("--min-elevation", help="elevation mask of the two end points, deg"),
+    ] = 25.0,
+    relay: Annotated[
+        bool,
+        typer.Option("--relay", help="let the scenario's ground stations relay traffic"),
+    ] = False,
+    isl: IslOption = "auto",
+    seam: SeamOption = "auto",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="output directory (default: ./rtt-<from>-<to>/)", show_default=False
+        ),
+    ] = None,
+    csv: Annotated[
+        bool, typer.Option("--csv", help="write rtt.csv instead of rtt.parquet")
+    ] = False,
+    plot: Annotated[bool, typer.Option("--plot/--no-plot", help="write rtt.png")] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a machine-readable summary")
+    ] = False,
+) -> None:
+    """Round-trip time between two places over a scenario's constellation, step by step.
+
+    Shortest-delay path over the ISLs (+Grid for Walker shells) with the up and down links;
+    ground stations relay only with --relay. Writes the time series (rtt.parquet or rtt.csv),
+    a plot (rtt.png) and summary.json into --out (default ./rtt-<from>-<to>/).
+    """
+    from .network.routing import (
+        ground_point,
+        plot_rtt,
+        rtt_series,
+        rtt_summary,
+    )
+    from .scenario.build import build_ground
+    from .table import atomic_write_text
+
+    try:
+        a = ground_point(src, min_elevation_deg=min_elevation, field="--from")
+        b = ground_point(dst, min_elevation_deg=min_elevation, field="--to")
+        loaded, settings, constellation = _scenario_constellation(scenario)
+        stations = build_ground(loaded) if relay else None
+        t0 = settings.start if start is None else parse_time(start, field="--start")
+        span = settings.duration_s if duration is None else duration
+        dt = settings.step_s if step is None else step
+        table = rtt_series(
+            constellation,
+            a,
+            b,
+            t0,
+            span,
+            dt,
+            method=settings.propagator,
+            min_elevation_deg=min_elevation,
+            stations=stations,
+            relay_ground=relay,
+            memory_budget_bytes=settings.memory_budget_bytes,
+            isl=isl,
+            seam=seam,
+        )
+    except (InputError, MemoryBudgetError) as exc:
+        _fail(exc)
+        return
+    summary = {
+        "scenario": settings.name,
+        "from": str(a.names[0]),
+        "to": str(b.names[0]),
+        "from_lat_lon_deg": [float(a.lat_deg[0]), float(a.lon_deg[0])],
+        "to_lat_lon_deg": [float(b.lat_deg[0]), float(b.lon_deg[0])],
+        "start": str(np.datetime64(t0, "s")) + "Z",
+        "duration_s": float(span),
+        "step_s": float(dt),
+        "min_elevation_deg": float(min_elevation),
+        "relay_ground": bool(relay),
+        **rtt_summary(table),
+    }
+    out_dir = out if out is not None else Path(f"rtt-{_slug(src)}-{_slug(dst)}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [table.write(out_dir / ("rtt.csv" if csv else "rtt.parquet"))]
+    if plot:
+        title = f"{summary['from']} - {summary['to']} over {settings.name}"
+        plot_rtt(table, out_dir / "rtt.png", title=title)
+        files.append(out_dir / "rtt.png")
+    files.append(out_dir / "summary.json")
+    summary["files"] = [str(f) for f in files]
+    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    head = RichTable(
+        title=f"spacecompute rtt: {escape(summary['from'])} - {escape(summary['to'])}",
+        show_header=False,
+        title_justify="left",
+    )
+    head.add_column("what", style="bold")
+    head.add_column("value")
+
+    def ms(x):
+        return "-" if x is None else f"{x:.2f} ms"
+
+    rows = [
+        ("scenario", f"{settings.name}: {len(constellation):,} satellites"),
+        ("span", f"{summary['start']}, {span:g} s at {dt:g} s ({summary['steps']} steps)"),
+        (
+            "RTT min / median / max",
+            f"{ms(summary['rtt_min_ms'])} / {ms(summary['rtt_median_ms'])} / {ms(summary['rtt_max_ms'])}",
+        ),
+        ("hops", f"{summary['hops_min']} .. {summary['hops_max']} (links, up and down included)"),
+        ("path changes", f"{summary['path_changes']} ({summary['distinct_paths']} distinct paths)"),
+        ("unreachable steps", f"{summary['unreachable_steps']}"),
+        ("lower bound", f"{summary['rtt_lower_bound_ms']:.2f} ms (great circle + up/down legs)"),
+        ("files", ", ".join(summary["files"])),
+    ]
+    for k, v in rows:
+        head.add_row(k, escape(v))
+    console.print(head)
+
+
+@app.command()
+def topology(
+    scenario: ScenarioArg,
+    at: Annotated[float, typer.Option("--at", help="seconds after the scenario start")] = 0.0,
+    isl: IslOption = "auto",
+    seam: SeamOption = "auto",
+    k: Annotated[int, typer.Option("--k", help="laser terminals per satellite (nearest-k)")] = 4,
+    inter_shell: Annotated[
+        bool, typer.Option("--inter-shell", help="link consecutive shells too")
+    ] = False,
+    gsl: Annotated[
+        str, typer.Option("--gsl", help="ground links: all (every visible satellite) or best")
+    ] = "all",
+    antennas: Annotated[int, typer.Option("--antennas", help="antennas per station (best)")] = 1,
+    min_elevation: Annotated[
+        float | None,
+        typer.Option("--min-elevation", help="elevation mask, deg (default: each station's)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the statistics as JSON")] = False,
+) -> None:
+    """Statistics of a scenario's network at one instant: degree, diameter, link lengths and
+    capacities (ISLs and links to the scenario's ground stations)."""
+    from .network.topology import TopologyBuilder, graph_stats
+    from .scenario.build import build_ground
+
+    try:
+        loaded, settings, constellation = _scenario_constellation(scenario)
+        ground = build_ground(loaded)
+        if not np.isfinite(at):
+            raise InputError(f"--at {at}", field="--at", expected="a finite number of seconds")
+        t = settings.start + np.timedelta64(round(at * 1e9), "ns")
+        eph = constellation.propagate(
+            t,
+            0.0,
+            1.0,
+            settings.propagator,
+            velocities=False,
+            memory_budget_bytes=settings.memory_budget_bytes,
+        )
+        builder = TopologyBuilder(
+            constellation,
+            ground,
+            isl=isl,
+            seam=seam,
+            k=k,
+            inter_shell=inter_shell,
+            gsl=gsl,
+            antennas=antennas,
+            min_elevation_deg=min_elevation,
+        )
+        graph = builder.step(eph.r_ecef_m[0], eph.times[0])
+    except (InputError, MemoryBudgetError) as exc:
+        _fail(exc)
+        return
+    stats = {
+        "scenario": settings.name,
+        "time": str(np.datetime64(t, "s")) + "Z",
+        **graph_stats(graph),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(stats, indent=2) + "\n")
+        return
+    head = RichTable(
+        title=f"spacecompute topology: {escape(settings.name)} at {stats['time']}",
+        show_header=False,
+        title_justify="left",
+    )
+    head.add_column("what", style="bold")
+    head.add_column("value")
+
+    def q(d, unit="", fmt=".1f"):
+        if d["min"] != d["min"]:  # NaN: no such links
+            return "-"
+        return f"{d['min']:{fmt}} / {d['median']:{fmt}} / {d['max']:{fmt}}{unit}"
+
+    approx = "" if stats["diameter_exact"] else " (lower bound, double sweep)"
+    rows = [
+        ("nodes", f"{stats['satellites']:,} satellites, {stats['ground_nodes']} ground stations"),
+        ("links", f"{stats['isl_links']:,} ISLs, {stats['gsl_links']:,} GSLs"),
+        (
+            "ISL degree min / median / max",
+            q(stats["isl_degree"], fmt=".0f")
+            + f" (mean {stats['isl_degree']['mean']:.2f}; {stats['satellites_without_isl']:,} without ISL)",
+        ),
+        (
+            "GSLs per station",
+            q(stats["gsl_per_station"], fmt=".0f")
+            + f" ({stats['stations_without_gsl']} stations without any)",
+        ),
+        ("ISL components", f"{stats['isl_components']:,} (largest {stats['largest_component']:,})"),
+        (
+            "diameter",
+            f"{stats['diameter_hops']:.0f} hops, {stats['diameter_delay_ms']:.1f} ms one way{approx}",
+        ),
+        ("ISL length min / median / max", q(stats["isl_length_km"], " km")),
+        ("GSL length min / median / max", q(stats["gsl_length_km"], " km")),
+        (
+            "ISL capacity",
+            q(stats["isl_capacity_gbps"], " Gbit/s")
+            + f", {stats['isl_capacity_total_tbps']:.1f} Tbit/s in all",
+        ),
+        (
+            "GSL capacity",
+            q(stats["gsl_capacity_gbps"], " Gbit/s")
+            + f", {stats['gsl_capacity_total_tbps']:.2f} Tbit/s in all",
+        ),
+    ]
+    for key, value in rows:
+        head.add_row(key, escape(value))
+    console.print(head)
 
 
 def main() -> None:

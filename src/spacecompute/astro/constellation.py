@@ -43,7 +43,9 @@ class ShellInfo:
 class Constellation:
     """N satellites as mean element sets (columns), in a fixed order used by every result array."""
 
-    def __init__(self, elements: ElementSet, *, name: str = "", shells: tuple[ShellInfo, ...] = ()) -> None:
+    def __init__(
+        self, elements: ElementSet, *, name: str = "", shells: tuple[ShellInfo, ...] = ()
+    ) -> None:
         self.elements = elements
         self.name = name
         self.shells = shells or (ShellInfo(0, 0, len(elements), source=elements.source_file or ""),)
@@ -74,10 +76,13 @@ class Constellation:
         offset_shell = max(s.index for s in self.shells) + 1
         other_elements = replace(other.elements, shell=other.elements.shell + offset_shell)
         shells = self.shells + tuple(
-            replace(s, index=s.index + offset_shell, start=s.start + len(self)) for s in other.shells
+            replace(s, index=s.index + offset_shell, start=s.start + len(self))
+            for s in other.shells
         )
         name = " + ".join(n for n in (self.name, other.name) if n)
-        return Constellation(ElementSet.concat([self.elements, other_elements]), name=name, shells=shells)
+        return Constellation(
+            ElementSet.concat([self.elements, other_elements]), name=name, shells=shells
+        )
 
     def select(
         self, name_pattern: str | None = None, catalog_numbers: list[int] | None = None
@@ -87,9 +92,13 @@ class Constellation:
         mask = np.ones(len(self), dtype=bool)
         if name_pattern is not None:
             pat = name_pattern.upper()
-            mask &= np.array([fnmatch.fnmatchcase(str(n).upper(), pat) for n in self.names], dtype=bool)
+            mask &= np.array(
+                [fnmatch.fnmatchcase(str(n).upper(), pat) for n in self.names], dtype=bool
+            )
         if catalog_numbers is not None:
-            mask &= np.isin(self.elements.catalog_number, np.asarray(catalog_numbers, dtype=np.int64))
+            mask &= np.isin(
+                self.elements.catalog_number, np.asarray(catalog_numbers, dtype=np.int64)
+            )
         if not mask.any():
             raise InputError(
                 "the selection matches no satellite",
@@ -104,6 +113,17 @@ class Constellation:
         if method not in self._propagators:
             self._propagators[method] = make_propagator(self.elements, method)
         return self._propagators[method]
+
+    def _ephemeris(self, chunk) -> Ephemeris:
+        return Ephemeris(
+            chunk.times,
+            chunk.r_eci_m,
+            chunk.v_eci_m,
+            names=self.names,
+            valid=chunk.valid,
+            r_ecef_m=chunk.r_ecef_m,
+            v_ecef_m=chunk.v_ecef_m,
+        )
 
     def propagate(
         self,
@@ -123,7 +143,11 @@ class Constellation:
         Explicit ``times`` (datetime64 array) replace start/duration/step. With
         ``velocities=False`` no velocities are computed or held (``v_eci_m`` is None).
         """
-        grid = time_grid(start, duration_s, step_s) if times is None else np.asarray(times, "datetime64[ns]")
+        grid = (
+            time_grid(start, duration_s, step_s)
+            if times is None
+            else np.asarray(times, "datetime64[ns]")
+        )
         budget = DEFAULT_MEMORY_BUDGET_BYTES if memory_budget_bytes is None else memory_budget_bytes
         need = bytes_per_step(len(self), velocities=velocities) * grid.shape[0]
         if need > budget:
@@ -133,15 +157,7 @@ class Constellation:
                 "over time, or raise memory_budget_bytes"
             )
         chunk = self.propagator(method).propagate(grid, velocities=velocities)
-        return Ephemeris(
-            chunk.times,
-            chunk.r_eci_m,
-            chunk.v_eci_m,
-            names=self.names,
-            valid=chunk.valid,
-            r_ecef_m=chunk.r_ecef_m,
-            v_ecef_m=chunk.v_ecef_m,
-        )
+        return self._ephemeris(chunk)
 
     def propagate_chunks(
         self,
@@ -167,15 +183,7 @@ class Constellation:
         prop = self.propagator(method)
         for times in iter_time_chunks(grid, steps):
             chunk = prop.propagate(times, velocities=velocities)
-            yield Ephemeris(
-                chunk.times,
-                chunk.r_eci_m,
-                chunk.v_eci_m,
-                names=self.names,
-                valid=chunk.valid,
-                r_ecef_m=chunk.r_ecef_m,
-                v_ecef_m=chunk.v_ecef_m,
-            )
+            yield self._ephemeris(chunk)
 
 
 def walker(
@@ -196,7 +204,9 @@ def walker(
     ``walker(total=1584, planes=72, phasing=1, altitude_km=550, inclination_deg=53)`` is Starlink
     shell 1 as modelled by Hypatia (Kassing et al., IMC 2020).
     """
-    spread = raan_spread_deg if raan_spread_deg is not None else (180.0 if kind == "star" else 360.0)
+    spread = (
+        raan_spread_deg if raan_spread_deg is not None else (180.0 if kind == "star" else 360.0)
+    )
     shell = WalkerShell(
         total=int(total),
         planes=int(planes),
@@ -209,7 +219,9 @@ def walker(
         name=name,
     )
     elements = walker_elements(shell, epoch=epoch)
-    return Constellation(elements, name=name, shells=(ShellInfo(0, 0, len(elements), walker=shell),))
+    return Constellation(
+        elements, name=name, shells=(ShellInfo(0, 0, len(elements), walker=shell),)
+    )
 
 
 def load_elements(
@@ -235,7 +247,9 @@ def load_elements(
         catalog_numbers=catalog_numbers,
     )
     elements = replace(elements, shell=np.zeros(len(elements), dtype=np.int32))
-    const = Constellation(elements, name=str(path), shells=(ShellInfo(0, 0, len(elements), source=str(path)),))
+    const = Constellation(
+        elements, name=str(path), shells=(ShellInfo(0, 0, len(elements), source=str(path)),)
+    )
     const.skipped = problems
     return const
 

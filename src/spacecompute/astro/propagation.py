@@ -14,6 +14,7 @@ array; :func:`plan_chunks` sizes chunks to a byte budget so that runs of any len
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ METHODS = ("sgp4", "j2")
 
 #: From this many satellites on, SatrecArray writes each time step straight into the outputs
 _DIRECT_MIN_SATELLITES = 256
+
+#: Earth-fixed outputs at least this large are mapped by a helper thread while SGP4 runs
+_PRETOUCH_MIN_BYTES = 16 * 2**20
 
 #: Satellites per block in :func:`_reorder_sgp4` (reads 64 (T, 3) rows, writes runs of 64 x 3)
 _REORDER_BLOCK = 64
@@ -124,6 +128,22 @@ def _finish_sgp4(e, r, v, gmst, valid, want_ecef, r_ecef, v_ecef, want_v):  # pr
                         v_ecef[k, i, 2] = v[k, i, 2]
 
 
+@numba.njit(nogil=True, cache=True)
+def _touch_pages(a, b):  # pragma: no cover - numba
+    """Write one zero per 4 KiB page of the C-contiguous arrays ``a`` and ``b``.
+
+    SatrecArray runs on one core with the GIL held; meanwhile a helper thread runs this without
+    the GIL on the other core, so that the kernel's page faults for the Earth-fixed outputs
+    (first-touch costs, high on virtual machines) are paid in parallel instead of afterwards.
+    """
+    fa = a.reshape(-1)
+    for i in range(0, fa.size, 512):
+        fa[i] = 0.0
+    fb = b.reshape(-1)
+    for i in range(0, fb.size, 512):
+        fb[i] = 0.0
+
+
 @dataclass
 class PropagatedChunk:
     """Arrays of one chunk: TEME r/v (T, N, 3), validity (T, N), optional ECEF r/v.
@@ -168,6 +188,10 @@ class SGP4Propagator:
         if n >= _DIRECT_MIN_SATELLITES:
             # One SatrecArray call per step, written straight into row k of the (T, N, 3)
             # outputs (viewed as (N, 1, 3)): no (N, T, 3) buffers, no transpose
+            toucher = None
+            if ecef and re.nbytes >= _PRETOUCH_MIN_BYTES:
+                toucher = threading.Thread(target=_touch_pages, args=(re, ve), daemon=True)
+                toucher.start()
             r = np.empty((t, n, 3))
             v = np.empty((t, n, 3)) if velocities else None
             v_scratch = None if velocities else np.empty((n, 1, 3))
@@ -180,6 +204,8 @@ class SGP4Propagator:
                     r[k].reshape(n, 1, 3),
                     v[k].reshape(n, 1, 3) if velocities else v_scratch,
                 )
+            if toucher is not None:
+                toucher.join()
             _finish_sgp4(
                 e, r, v if velocities else empty, gmst_rad(jd, fr), valid, ecef, re, ve, velocities
             )
@@ -210,7 +236,9 @@ def make_propagator(elements: ElementSet, method: str):
         from .j2 import J2Propagator
 
         return J2Propagator(elements)
-    raise InputError(f"unknown propagator {method!r}", field="method", expected=" or ".join(METHODS))
+    raise InputError(
+        f"unknown propagator {method!r}", field="method", expected=" or ".join(METHODS)
+    )
 
 
 def bytes_per_step(n_satellites: int, *, ecef: bool = True, velocities: bool = True) -> int:
@@ -237,7 +265,9 @@ def plan_chunks(
 
     Raises :class:`MemoryBudgetError` when a single step does not fit.
     """
-    budget = DEFAULT_MEMORY_BUDGET_BYTES if memory_budget_bytes is None else int(memory_budget_bytes)
+    budget = (
+        DEFAULT_MEMORY_BUDGET_BYTES if memory_budget_bytes is None else int(memory_budget_bytes)
+    )
     per_step = bytes_per_step(n_satellites, ecef=ecef, velocities=velocities)
     steps = budget // max(per_step, 1)
     if steps < 1:
