@@ -434,3 +434,25 @@ def test_min_cost_flow_feasible_iff_below_max_flow(n, data, directed):
             net_out = np.bincount(src, r.flow_bps, n) - np.bincount(dst, r.flow_bps, n)
             assert net_out[0] == pytest.approx(demand, rel=1e-6)
             assert np.all(np.abs(r.flow_bps) <= cap * (1 + 1e-6) + 1.0)
+
+
+def test_contact_plan_from_topology_matches_the_first_ground_contact():
+    """End to end: a real satellite's first contact (found independently by contact_windows)
+    bounds when 60 Gbit at 1 Gbit/s can be on the ground."""
+    import spacecompute as sc
+    from spacecompute.network.delivery import ContactPlan, earliest_delivery
+    from spacecompute.network.topology import TopologyBuilder
+
+    c = sc.preset_constellation("threebody").select(name_pattern="SCS-01 A")
+    stations = sc.ground_stations(["Svalbard", "TrollSat", "Singapore"])
+    eph = c.propagate("2026-03-20T00:00:00Z", duration_s=4 * 3600, step_s=10)
+    topo = TopologyBuilder(c, stations, isl="none", gsl_rate_bps=1e9).build(eph)
+    plan = ContactPlan.from_topology(topo)
+    result = earliest_delivery(plan, 60e9, source=0, sinks=[1, 2, 3])
+    windows = sc.contact_windows(eph, stations).sort("start")
+    first = windows.take(np.flatnonzero(windows["duration_s"] >= 80))["start"][0]
+    first_s = (first - eph.times[0]).astype(np.int64) / 1e9
+    assert result.deliverable
+    # links hold for whole 10 s steps: within a step of the first contact plus 60 s
+    assert abs(result.delivery_time_s - (first_s + 60.0)) <= 10.0 + 1e-6
+    assert plan.epoch == eph.times[0]

@@ -177,3 +177,37 @@ def test_yaml_reader_never_crashes(text):
         load_yaml_text(text, "fuzz.yaml")
     except InputError:
         pass
+
+
+def test_network_terminals_set_link_rates(tmp_path):
+    """Link rates come from the link budgets of the scenario's terminals, or fixed values."""
+    from spacecompute.network.links import optical_link_budget, terminal
+    from spacecompute.scenario.build import link_rates
+
+    loaded = load_scenario("threebody")
+    const, _ = build_constellation(loaded.spec.constellation, loaded.base_dir)
+    rates = link_rates(loaded, const)
+    t = terminal("threebody-isl-100g")
+    d = np.array([1000e3, 6000e3])
+    assert np.array_equal(rates["isl_rate_bps"](d), optical_link_budget(t, t, d).rate_bps)
+    assert rates["isl_rate_bps"](d)[0] == 100e9  # capped by the terminal
+    g = rates["gsl_rate_bps"](np.array([520e3, 2500e3]))
+    assert g[0] > g[1] >= 0  # overhead beats the horizon
+
+    fixed = write(
+        tmp_path,
+        "constellation: {preset: threebody}\nnetwork: {isl_rate_bps: 2.5e9, gsl_rate_bps: 1e9}\n",
+    )
+    loaded = load_scenario(str(fixed))
+    rates = link_rates(loaded, const)
+    assert rates == {"isl_rate_bps": 2.5e9, "gsl_rate_bps": 1e9}
+
+    bad = write(
+        tmp_path,
+        "constellation: {preset: threebody}\nnetwork: {isl_terminal: hiside-ka, gsl_radio: nope}\n",
+    )
+    loaded = load_scenario(str(bad))
+    with pytest.raises(InputError) as info:
+        link_rates(loaded, const)
+    fields = {p.field for p in info.value.problems}
+    assert fields == {"network.isl_terminal", "network.gsl_radio"}

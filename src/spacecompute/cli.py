@@ -80,6 +80,25 @@ def constellations() -> None:
 
 
 @app.command()
+def terminals() -> None:
+    """List the link terminals (for a scenario's `network:` keys), with rates and sources."""
+    from .network.links import terminals as catalog
+
+    table = RichTable(title="Built-in terminals")
+    for col in ("name", "kind", "max rate", "source"):
+        table.add_column(col, style="bold cyan" if col == "name" else None)
+    for t in catalog().values():
+        rate = getattr(t, "max_rate_bps", None)
+        table.add_row(
+            t.name,
+            t.kind,
+            f"{rate / 1e9:g} Gbit/s" if rate and np.isfinite(rate) else "-",
+            escape(str(t.source)),
+        )
+    console.print(table)
+
+
+@app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
@@ -225,7 +244,7 @@ def rtt(
         rtt_series,
         rtt_summary,
     )
-    from .scenario.build import build_ground
+    from .scenario.build import build_ground, link_rates
     from .table import atomic_write_text
 
     try:
@@ -250,6 +269,7 @@ def rtt(
             memory_budget_bytes=settings.memory_budget_bytes,
             isl=isl,
             seam=seam,
+            **link_rates(loaded, constellation),
         )
     except (InputError, MemoryBudgetError) as exc:
         _fail(exc)
@@ -332,7 +352,7 @@ def topology(
     """Statistics of a scenario's network at one instant: degree, diameter, link lengths and
     capacities (ISLs and links to the scenario's ground stations)."""
     from .network.topology import TopologyBuilder, graph_stats
-    from .scenario.build import build_ground
+    from .scenario.build import build_ground, link_rates
 
     try:
         loaded, settings, constellation = _scenario_constellation(scenario)
@@ -358,6 +378,7 @@ def topology(
             gsl=gsl,
             antennas=antennas,
             min_elevation_deg=min_elevation,
+            **link_rates(loaded, constellation),
         )
         graph = builder.step(eph.r_ecef_m[0], eph.times[0])
     except (InputError, MemoryBudgetError) as exc:

@@ -69,7 +69,7 @@ size: a larger expanded graph raises :class:`~spacecompute.errors.InputError` na
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -512,6 +512,32 @@ class ContactPlan:
                 "delay_s": self.delay_s,
             }
         )
+
+    @classmethod
+    def from_topology(cls, topology, *, step_s: float | None = None) -> ContactPlan:
+        """A plan from a :class:`~spacecompute.network.topology.Topology` (one graph per step).
+
+        Step k's links hold from ``times[k]`` for ``step_s`` seconds (default: the spacing of the
+        topology's times); nodes are the topology's, satellites first, then ground stations.
+        The plan's epoch is ``times[0]``.
+        """
+        times = np.asarray(topology.times, dtype="datetime64[ns]")
+        start_s = (times - times[0]).astype(np.int64) / 1e9
+        if step_s is None:
+            if start_s.size < 2:
+                raise InputError(
+                    "a one-step topology has no step length",
+                    field="step_s",
+                    expected="step_s for a topology of one step",
+                )
+            step_s = float(np.median(np.diff(start_s)))
+        edges = [
+            {"src": g.src, "dst": g.dst, "capacity_bps": g.capacity_bps, "delay_s": g.delay_s}
+            for g in topology
+        ]
+        n_nodes = int(topology.n_satellites + topology.n_ground)
+        plan = cls.from_steps(n_nodes, start_s, np.full(start_s.size, float(step_s)), edges)
+        return replace(plan, epoch=times[0])
 
     @classmethod
     def from_steps(

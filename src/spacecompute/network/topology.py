@@ -1053,14 +1053,23 @@ class TopologyBuilder:
         distance = np.concatenate([isl_dist, g_dist])
         kind = np.zeros(distance.shape[0], dtype=np.uint8)
         kind[n_isl:] = GSL
+        capacity = np.concatenate([isl_cap, g_cap])
+        src_all = np.concatenate(src).astype(np.int64)
+        dst_all = np.concatenate(dst).astype(np.int64)
+        # a link whose budget does not close (rate 0) is no link: routing must not use it
+        up = capacity > 0
+        if not up.all():
+            src_all, dst_all, distance, capacity, kind = (
+                a[up] for a in (src_all, dst_all, distance, capacity, kind)
+            )
         return StepGraph(
             n,
             self.n_ground,
-            np.concatenate(src).astype(np.int64),
-            np.concatenate(dst).astype(np.int64),
+            src_all,
+            dst_all,
             distance,
             distance / SPEED_OF_LIGHT_M_S,
-            np.concatenate([isl_cap, g_cap]),
+            capacity,
             kind,
             time,
             self.ground_names,

@@ -223,10 +223,86 @@ def build_ground(loaded: LoadedScenario):
     return stations
 
 
+def link_rates(loaded: LoadedScenario, constellation: Constellation) -> dict:
+    """ISL and ground-link rates for :class:`~spacecompute.network.topology.TopologyBuilder`.
+
+    Each is a fixed rate when the scenario gives one, else a function of the link's length that
+    evaluates the link budget of the scenario's terminals (:mod:`spacecompute.network.links`):
+    the optical budget for ISLs, the radio budget (DVB-S2 MODCOD) for ground links, whose
+    elevation follows from the slant range and the constellation's median altitude
+    (law of cosines: sin(el) = ((R + h)^2 - R^2 - d^2) / (2 R d)).
+    """
+    from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
+    from ..astro.walker import altitude_from_mean_motion_m
+    from ..network import links
+
+    net = loaded.spec.network
+    problems: list[Problem] = []
+
+    def lookup(name: str, kind: str, key: str):
+        try:
+            found = links.terminal(name)
+        except InputError as exc:
+            problems.extend(
+                Problem(p.message, file=loaded.file, field=f"network.{key}", expected=p.expected)
+                for p in exc.problems
+            )
+            return None
+        if found.kind != kind:
+            problems.append(
+                Problem(
+                    f"{name!r} is a {found.kind} terminal",
+                    file=loaded.file,
+                    field=f"network.{key}",
+                    expected=f"a {kind} terminal (spacecompute terminals)",
+                )
+            )
+            return None
+        return found
+
+    isl_t = (
+        lookup(net.isl_terminal, "optical", "isl_terminal") if net.isl_rate_bps is None else None
+    )
+    radio = lookup(net.gsl_radio, "radio", "gsl_radio") if net.gsl_rate_bps is None else None
+    ground = (
+        lookup(net.ground_terminal, "ground", "ground_terminal")
+        if net.gsl_rate_bps is None
+        else None
+    )
+    if problems:
+        raise InputError(problems=problems)
+
+    if isl_t is not None:
+
+        def isl_rate(distance_m):
+            return np.asarray(
+                links.optical_link_budget(isl_t, isl_t, distance_m).rate_bps, dtype=np.float64
+            )
+
+    else:
+        isl_rate = float(net.isl_rate_bps)
+
+    if radio is not None:
+        h = float(np.median(altitude_from_mean_motion_m(constellation.elements.mean_motion_rad_s)))
+        r_e = EARTH_EQUATORIAL_RADIUS_M
+
+        def gsl_rate(distance_m):
+            d = np.maximum(np.asarray(distance_m, dtype=np.float64), 1.0)
+            sin_el = np.clip(((r_e + h) ** 2 - r_e**2 - d * d) / (2.0 * r_e * d), -1.0, 1.0)
+            elevation = np.rad2deg(np.arcsin(sin_el))
+            rate = links.radio_link_budget(radio, ground, d, np.maximum(elevation, 0.0)).rate_bps
+            return np.asarray(rate, dtype=np.float64)
+
+    else:
+        gsl_rate = float(net.gsl_rate_bps)
+    return {"isl_rate_bps": isl_rate, "gsl_rate_bps": gsl_rate}
+
+
 __all__ = [
     "RunSettings",
     "build_constellation",
     "build_ground",
+    "link_rates",
     "ltan_raan_rad",
     "preset_constellation",
     "run_settings",

@@ -148,6 +148,22 @@ class GroundSpec(_Strict):
     min_elevation_deg: Annotated[float | None, Field(ge=-5.0, le=90.0, allow_inf_nan=False)] = None
 
 
+class NetworkSpec(_Strict):
+    """Link equipment: terminals from the catalog (``spacecompute terminals``) set link rates."""
+
+    isl_terminal: str = Field(
+        default="tesat-scot80", description="optical terminal of every satellite"
+    )
+    gsl_radio: str = Field(default="hiside-ka", description="satellite radio for ground links")
+    ground_terminal: str = Field(default="ka-ground-7m3", description="ground-station terminal")
+    isl_rate_bps: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        default=None, description="fixed ISL rate instead of the optical link budget"
+    )
+    gsl_rate_bps: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        default=None, description="fixed ground-link rate instead of the radio link budget"
+    )
+
+
 class ScenarioSpec(_Strict):
     """A whole scenario file."""
 
@@ -160,6 +176,7 @@ class ScenarioSpec(_Strict):
     shadow: Literal["conical", "cylindrical"] = "conical"
     constellation: ConstellationSpec
     ground: GroundSpec = GroundSpec()
+    network: NetworkSpec = NetworkSpec()
     max_epoch_age_days: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 14.0
     memory_budget_mib: Annotated[float, Field(ge=16.0, allow_inf_nan=False)] = 2048.0
 
@@ -186,6 +203,7 @@ __all__ = [
     "ConstellationSpec",
     "ElementsSpec",
     "GroundSpec",
+    "NetworkSpec",
     "ScenarioSpec",
     "ShellEntry",
     "StationSpec",
