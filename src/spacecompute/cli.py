@@ -442,6 +442,69 @@ def topology(
     console.print(head)
 
 
+@app.command()
+def size(
+    design: Annotated[
+        str,
+        typer.Argument(
+            help="planner YAML file or built-in design: suncatcher, starcloud-40mw, odc-1m"
+        ),
+    ] = "suncatcher",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the results as JSON instead of tables")
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="output directory (default: ./size-<name>/)", show_default=False
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", help="Monte Carlo samples (0: no Monte Carlo)")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo seed")] = 0,
+) -> None:
+    """Size an orbital data centre and compare its cost with a terrestrial one.
+
+    Solar array, battery, radiator, masses, satellites and launches from the project's physics
+    (the orbit's real eclipses, the thermal and radiation models); costs over the life, $/kW/yr,
+    $/GPU-hour, $/PFLOP-day, $/Mtoken, the terrestrial baseline, Monte Carlo P10/P50/P90, a
+    tornado chart, the break-even launch price and the published claims that do not add up.
+    Writes report.html, results.json and plots into --out (default ./size-<name>/).
+    """
+    from .economics.presets import load_design
+    from .economics.report import print_plan, write_report
+    from .economics.uncertainty import plan
+
+    try:
+        if samples < 0:
+            raise InputError(f"--samples {samples}", field="--samples", expected="an integer >= 0")
+        loaded = load_design(design)
+        result = plan(loaded, samples=samples, seed=seed)
+    except SpacecomputeError as exc:
+        _fail(exc)
+        return
+    out_dir = out if out is not None else Path(f"size-{_slug(loaded.name)}")
+    try:
+        files = write_report(result, out_dir)
+    except OSError as exc:
+        _fail(
+            InputError(
+                f"cannot write the report: {exc}",
+                file=str(out_dir),
+                expected="a writable directory",
+            )
+        )
+        return
+    if as_json:
+        data = result.to_json()
+        data["files"] = [str(f) for f in files]
+        sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
+        return
+    print_plan(result, console)
+    console.print(f"[green]wrote[/] {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
