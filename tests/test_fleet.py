@@ -135,3 +135,21 @@ def test_bad_input():
     )
     with pytest.raises(InputError):
         f.step(0.0, np.ones(2), geo, 1.0)
+
+
+def test_malloc_tuning_is_optional():
+    import subprocess
+    import sys
+
+    code = "from spacecompute._runtime import keep_freed_memory as k; print(k(), k())"
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    off = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "SPACECOMPUTE_MALLOC_TUNING": "0"},
+    )
+    assert off.stdout.split() == ["False", "False"]
+    first, second = on.stdout.split()
+    assert first == second  # applied once, same answer after

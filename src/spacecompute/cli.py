@@ -507,6 +507,9 @@ def size(
 
 def main() -> None:
     """Console-script entry point."""
+    from ._runtime import keep_freed_memory
+
+    keep_freed_memory()
     try:
         app()
     except SpacecomputeError as exc:  # anything a command did not catch itself

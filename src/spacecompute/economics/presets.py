@@ -48,8 +48,7 @@ from pydantic import (
 )
 
 from ..errors import InputError, Problem
-from ..scenario.loader import Preset, problems_from_validation
-from ..scenario.yamlio import LocatedYaml, format_path, load_yaml_file
+from ..yamlio import LocatedYaml, Preset, format_path, load_yaml_file, problems_from_validation
 from .cost import CLAIM_FIELDS, Claim
 from .sizing import DEFAULT_START, Design, OrbitSpec, Param, Target
 from .uncertainty import Dist

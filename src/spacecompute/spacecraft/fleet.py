@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._runtime import keep_freed_memory
 from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
 from ..errors import InputError
 from .hardware import BusPreset, bus, bus_for_constellation
@@ -68,6 +69,16 @@ def _geometry_kernel(r, sun_hat, earth_radius, cos_zenith, altitude):  # pragma:
         norm = math.sqrt(x * x + y * y + z * z)
         cos_zenith[i] = (x * sun_hat[0] + y * sun_hat[1] + z * sun_hat[2]) / norm
         altitude[i] = max(norm - earth_radius, 1.0)
+
+
+@numba.njit(parallel=True, cache=True)
+def _ask_kernel(load, throttle, downtime_s, dt, available_share, asked):  # pragma: no cover
+    for i in numba.prange(load.shape[0]):
+        down = min(downtime_s[i], dt)
+        downtime_s[i] -= down
+        share = 1.0 - down / dt
+        available_share[i] = share
+        asked[i] = min(max(load[i], 0.0), 1.0) * throttle[i] * share
 
 
 @numba.njit(parallel=True, cache=True)
@@ -179,6 +190,7 @@ class Fleet:
                 field="attitude",
                 expected=f"one of {sorted(ATTITUDE_MODES)}",
             )
+        keep_freed_memory()  # per-step arrays reuse resident pages (see spacecompute._runtime)
         self.bus = bus_preset
         self.n = int(n)
         self.seed = int(seed)
@@ -234,6 +246,9 @@ class Fleet:
         self._altitude = np.empty(self.n)
         self._environment = np.empty(self.n)
         self._busy = np.empty(self.n, dtype=bool)
+        self._available = np.empty(self.n)
+        self._asked = np.empty(self.n)
+        self._useful = np.empty(self.n)
         self.essential_load_w = b.bus_load_w + b.radio_load_w + b.heater_load_w
 
     @classmethod
@@ -278,10 +293,15 @@ class Fleet:
             raise InputError(f"sunlit has shape {sunlit.shape}", field="sunlit", expected=f"({n},)")
 
         # 1-2: availability (reboots) and the previous step's thermal limit
-        down_before = np.minimum(self.downtime_s, dt)
-        available_share = 1.0 - down_before / dt
-        self.downtime_s -= down_before
-        asked = np.clip(load, 0.0, 1.0) * self.thermal_throttle * available_share
+        available_share, asked = self._available, self._asked
+        _ask_kernel(
+            np.ascontiguousarray(load),
+            self.thermal_throttle,
+            self.downtime_s,
+            dt,
+            available_share,
+            asked,
+        )
 
         # 3: power
         sun_hat = geometry.sun_eci_m / np.linalg.norm(geometry.sun_eci_m)
@@ -331,7 +351,7 @@ class Fleet:
         self.downtime_s += outcome.downtime_s
         self.step_index += 1
 
-        useful = np.empty(n)
+        useful = self._useful
         _work_kernel(
             p.compute_power_w,
             self.power.compute_idle_w,

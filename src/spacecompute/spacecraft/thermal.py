@@ -629,8 +629,11 @@ def _count_outside(x, lo, hi):  # pragma: no cover - compiled
     return bad
 
 
-def _as_n_array(x: Any, n: int, name: str, lo: float, hi: float, expected: str) -> np.ndarray:
-    """``x`` as a contiguous float64 ``(n,)`` array with every value in ``[lo, hi]``."""
+def _as_n_array(
+    x: Any, n: int, name: str, lo: float, hi: float, expected: str, check: bool = True
+) -> np.ndarray:
+    """``x`` as a contiguous float64 ``(n,)`` array with every value in ``[lo, hi]``
+    (the range is checked only when ``check``)."""
     arr = np.asarray(x)
     if arr.shape != (n,):
         if arr.ndim == 0:
@@ -640,7 +643,7 @@ def _as_n_array(x: Any, n: int, name: str, lo: float, hi: float, expected: str) 
                 f"{name} has shape {arr.shape}", field=name, expected=f"shape ({n},) or a scalar"
             )
     arr = np.ascontiguousarray(arr, dtype=np.float64)
-    bad = _count_outside(arr, lo, hi) if n else 0
+    bad = _count_outside(arr, lo, hi) if n and check else 0
     if bad:
         raise InputError(f"{bad} value(s) out of range or NaN", field=name, expected=expected)
     return arr
@@ -658,8 +661,12 @@ def environment_heat_w(
     earth_ir_w_m2: float = EARTH_IR_W_M2,
     earth_radius_m: float = EARTH_EQUATORIAL_RADIUS_M,
     out: np.ndarray | None = None,
+    validate: bool = True,
 ) -> np.ndarray:
     """Environmental heat absorbed by each satellite's radiator, W, shape ``(N,)``.
+
+    ``validate=False`` skips the range checks of the inputs (shapes are still checked), for
+    callers such as the fleet that produce them.
 
     Sum over the radiating faces (the front, and the back of two-sided panels) of direct sun,
     albedo and Earth infrared (Gilmore 2002, vol. 1, ch. 2; SMAD sec. 11.5; formulas in the
@@ -687,9 +694,11 @@ def environment_heat_w(
     s = np.asarray(sunlit)
     if s.dtype == np.bool_:
         s = s.astype(np.float64)
-    s = _as_n_array(s, n, "sunlit", 0.0, 1.0, "a fraction in [0, 1]")
-    h = _as_n_array(altitude_m, n, "altitude_m", 1e-9, np.inf, "> 0 m")
-    cz = _as_n_array(cos_sun_zenith, n, "cos_sun_zenith", -1.0, 1.0, "a cosine in [-1, 1]")
+    s = _as_n_array(s, n, "sunlit", 0.0, 1.0, "a fraction in [0, 1]", validate)
+    h = _as_n_array(altitude_m, n, "altitude_m", 1e-9, np.inf, "> 0 m", validate)
+    cz = _as_n_array(
+        cos_sun_zenith, n, "cos_sun_zenith", -1.0, 1.0, "a cosine in [-1, 1]", validate
+    )
     if cos_sun_normal is None:
         cn = cz  # unused
         has_normal = False

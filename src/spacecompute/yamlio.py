@@ -1,0 +1,306 @@
+"""YAML reading that remembers where every value came from (file and line), and located
+validation problems from pydantic errors. A base module: it imports nothing of ours but errors.
+
+Scenario files are YAML 1.1 read with PyYAML's safe loader; every mapping key and sequence item
+is recorded with its line so that validation problems point to ``file:line``. Duplicate keys are
+errors (PyYAML would silently keep the last one).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import typing
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError, Problem
+
+Path_ = tuple[str | int, ...]
+
+
+def format_path(path: Path_) -> str:
+    """``("constellation", "shells", 0, "walker")`` -> ``constellation.shells[0].walker``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class LocatedYaml:
+    """Parsed YAML data plus a map from key path to 1-based line number."""
+
+    def __init__(self, data: object, lines: dict[Path_, int], file: str) -> None:
+        self.data = data
+        self.lines = lines
+        self.file = file
+
+    def line_of(self, path: Path_) -> int | None:
+        """Line of the longest prefix of ``path`` that was seen in the file."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), None)
+
+
+def _build(
+    loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, problems: list, file: str
+):
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                problems.append(
+                    Problem(
+                        f"key {key!r} is not a plain name",
+                        file=file,
+                        line=key_node.start_mark.line + 1,
+                        field=format_path(path),
+                        expected="text keys",
+                    )
+                )
+                continue
+            key = str(key)
+            child = (*path, key)
+            if key in out:
+                problems.append(
+                    Problem(
+                        f"duplicate key {key!r} (first at line {lines.get(child)})",
+                        file=file,
+                        line=key_node.start_mark.line + 1,
+                        field=format_path(child),
+                        expected="each key once",
+                    )
+                )
+                continue
+            lines[child] = key_node.start_mark.line + 1
+            out[key] = _build(loader, value_node, child, lines, problems, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(loader, item, (*path, i), lines, problems, file)
+            for i, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml_text(text: str, file: str = "<text>") -> LocatedYaml:
+    """Parse YAML text; syntax errors and duplicate keys raise :class:`InputError` with lines."""
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a control character the YAML reader refuses
+        raise InputError(
+            f"not readable as YAML: {exc}", file=file, expected="printable UTF-8 text"
+        ) from None
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise InputError(
+                f"YAML syntax error: {exc.problem or exc}",
+                file=file,
+                line=(mark.line + 1) if mark else None,
+                expected="valid YAML (check indentation, colons and quotes)",
+            ) from None
+        except yaml.YAMLError as exc:
+            raise InputError(f"YAML error: {exc}", file=file, expected="valid YAML") from None
+        if node is None:
+            raise InputError(
+                "the file is empty", file=file, expected="a YAML mapping of scenario keys"
+            )
+        lines: dict[Path_, int] = {}
+        problems: list[Problem] = []
+        try:
+            data = _build(loader, node, (), lines, problems, file)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(
+                f"YAML error: {getattr(exc, 'problem', exc)}",
+                file=file,
+                line=(mark.line + 1) if mark else None,
+                expected="valid YAML values",
+            ) from None
+        if problems:
+            raise InputError(problems=problems)
+        return LocatedYaml(data, lines, file)
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: str | os.PathLike) -> LocatedYaml:
+    """Read and parse a YAML file (see :func:`load_yaml_text`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            "file not found", file=str(p), expected="an existing YAML file or a preset name"
+        ) from None
+    except IsADirectoryError:
+        raise InputError("is a directory", file=str(p), expected="a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            file=str(p),
+            expected="a UTF-8 YAML file",
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
+    return load_yaml_text(text, file=str(p))
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    path: Path
+
+
+def data_presets(folder: str) -> dict[str, Preset]:
+    """The YAML files of a package data folder by name, with their ``description``."""
+    out: dict[str, Preset] = {}
+    base = Path(str(resources.files("spacecompute") / "data" / folder))
+    for path in sorted(base.glob("*.yaml")):
+        located = load_yaml_file(path)
+        data = located.data if isinstance(located.data, dict) else {}
+        out[path.stem] = Preset(path.stem, str(data.get("description", "")).strip(), path)
+    return out
+
+
+def _model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The pydantic model class reached by following ``path`` (field names and list indices)."""
+    current: object = model
+    for part in path:
+        current = _unwrap_to_model(current, part)
+        if current is None:
+            return None
+    return _first_model(current)
+
+
+def _first_model(tp: object) -> type[BaseModel] | None:
+    """``tp`` itself if it is a model class, else the first model inside an Optional/Union/Annotated."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unwrap_to_model(tp: object, part: object) -> object:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if not isinstance(part, str) or part not in tp.model_fields:
+            return None
+        return tp.model_fields[part].annotation
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Annotated:
+        return _unwrap_to_model(args[0], part)
+    if origin in (list, tuple) and isinstance(part, int):
+        return args[0] if args else None
+    if args:  # unions: the first member that accepts the part
+        for arg in args:
+            got = _unwrap_to_model(arg, part)
+            if got is not None:
+                return got
+    return None
+
+
+def _data_path(data: object, loc: tuple) -> tuple:
+    """Keep the parts of a pydantic ``loc`` that index into the YAML data (drop union tags)."""
+    kept = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and isinstance(part, str) and part in current:
+            kept.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            kept.append(part)
+            current = current[part]
+        elif isinstance(part, str) and isinstance(current, dict):
+            kept.append(part)  # a missing or unknown key: keep it for the message
+            current = None
+        # else: a union member tag such as 'literal[...]' or 'list[str]': skip
+    return tuple(kept)
+
+
+def problems_from_validation(
+    error: ValidationError, located: LocatedYaml, model: type[BaseModel]
+) -> list[Problem]:
+    """Turn a pydantic ``ValidationError`` into located, readable problems."""
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for err in error.errors(include_url=False):
+        path = _data_path(located.data, tuple(err["loc"]))
+        kind = err["type"]
+        msg = err["msg"]
+        expected = None
+        if kind == "extra_forbidden":
+            key = path[-1] if path else "?"
+            parent = _model_at(model, path[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            msg = f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+            expected = "one of " + ", ".join(allowed) if allowed else None
+        elif kind == "missing":
+            msg = "required key is missing"
+            parent = _model_at(model, path[:-1])
+            field = parent.model_fields.get(str(path[-1])) if parent and path else None
+            if field is not None and field.description:
+                expected = field.description
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        else:
+            got = err.get("input")
+            if not isinstance(got, dict | list):
+                msg = f"{msg} (got {got!r})"
+        key = (path, msg)
+        if key in seen:
+            continue
+        seen.add(key)
+        field = format_path(path) or None
+        previous = problems[-1] if problems else None
+        if (
+            previous is not None
+            and previous.field == field
+            and msg.startswith("Input should be")
+            and previous.message.startswith("Input should be")
+        ):
+            # alternatives of a union (e.g. a number or 'sso'): one problem, not two
+            got = msg.rsplit(" (got ", 1)
+            first = previous.message.rsplit(" (got ", 1)
+            merged = f"{first[0]}, or {got[0][len('Input should be ') :]}" + (
+                f" (got {got[1]}" if len(got) > 1 else ""
+            )
+            problems[-1] = Problem(merged, file=previous.file, line=previous.line, field=field)
+            continue
+        problems.append(
+            Problem(
+                msg, file=located.file, line=located.line_of(path), field=field, expected=expected
+            )
+        )
+    return problems
+
+
+__all__ = [
+    "LocatedYaml",
+    "Preset",
+    "data_presets",
+    "format_path",
+    "load_yaml_file",
+    "load_yaml_text",
+    "problems_from_validation",
+]
