@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: the first example of a property may pay a numba compilation, and CI
+# machines are shared; the properties themselves are what the tests check, not their speed.
+settings.register_profile("spacecompute", deadline=None, print_blob=True)
+settings.load_profile("spacecompute")
 
 TESTS = Path(__file__).parent
 TLE_DIR = TESTS / "data" / "tle"

@@ -113,3 +113,31 @@ def test_streamed_run_equals_one_chunk(tmp_path):
 def test_other_presets_run(name, tmp_path):
     result = run_overview(name, progress=False)
     assert result.summary["satellites"] in (351, 81)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "default", "--out", "{bad}"],
+        [
+            "rtt",
+            "threebody",
+            "--from",
+            "Paris",
+            "--to",
+            "Luanda",
+            "--duration",
+            "60",
+            "--no-plot",
+            "-o",
+            "{bad}",
+        ],
+    ],
+)
+def test_unwritable_output_is_a_clear_error(args, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    bad = str(blocker / "out")  # a directory cannot be created under a file
+    result = runner.invoke(app, [a.replace("{bad}", bad) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "writable" in result.output and "Traceback" not in result.output

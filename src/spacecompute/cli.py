@@ -288,15 +288,18 @@ def rtt(
         **rtt_summary(table),
     }
     out_dir = out if out is not None else Path(f"rtt-{_slug(src)}-{_slug(dst)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = [table.write(out_dir / ("rtt.csv" if csv else "rtt.parquet"))]
-    if plot:
-        title = f"{summary['from']} - {summary['to']} over {settings.name}"
-        plot_rtt(table, out_dir / "rtt.png", title=title)
-        files.append(out_dir / "rtt.png")
-    files.append(out_dir / "summary.json")
-    summary["files"] = [str(f) for f in files]
-    atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    try:
+        files = [table.write(out_dir / ("rtt.csv" if csv else "rtt.parquet"))]
+        if plot:
+            title = f"{summary['from']} - {summary['to']} over {settings.name}"
+            plot_rtt(table, out_dir / "rtt.png", title=title)
+            files.append(out_dir / "rtt.png")
+        files.append(out_dir / "summary.json")
+        summary["files"] = [str(f) for f in files]
+        atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    except InputError as exc:  # unwritable output directory
+        _fail(exc)
+        return
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
@@ -503,6 +506,55 @@ def size(
         return
     print_plan(result, console)
     console.print(f"[green]wrote[/] {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
+
+
+@app.command()
+def compare(
+    dirs: Annotated[
+        list[Path],
+        typer.Argument(help="run directories (a comparison run contributes one column per policy)"),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the comparison as JSON instead of a table")
+    ] = False,
+) -> None:
+    """Compare runs side by side: summary metrics as rows, runs or policies as columns; the best
+    value of each row (fewer drops, lower latency, more bits delivered, ...) in bold green."""
+    from .results.compare import compare_runs, comparison_json, format_comparison
+
+    try:
+        table = compare_runs(dirs)
+    except InputError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(comparison_json(table), indent=2, allow_nan=False) + "\n")
+        return
+    console.print(format_comparison(table))
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="run directory (or comparison run)")],
+) -> None:
+    """(Re)write RUN_DIR/report.html: plots and summary table, self-contained."""
+    from .results.report import write_report
+
+    try:
+        path = write_report(run_dir)
+    except InputError as exc:
+        _fail(exc)
+        return
+    except OSError as exc:
+        _fail(
+            InputError(
+                f"cannot write the report: {exc}",
+                file=str(run_dir),
+                expected="a writable directory",
+            )
+        )
+        return
+    console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
 
 
 def main() -> None:

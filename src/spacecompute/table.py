@@ -132,9 +132,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
     A crash or an exception leaves any earlier ``path`` untouched and no partial file behind.
     The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
     """
+    from .errors import InputError
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write here: {exc.strerror or exc}",
+            file=str(path),
+            expected="a writable directory",
+        ) from None
     os.close(fd)
     try:
         write(tmp)
@@ -142,6 +151,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Pat
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write: {exc.strerror or exc}", file=str(path), expected="a writable file"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

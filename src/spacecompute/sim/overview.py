@@ -202,7 +202,14 @@ def _iso(t: np.datetime64) -> str:
 
 def write_overview(result: OverviewResult, out_dir: Path) -> None:
     """Write summary.json and Parquet tables into ``out_dir``, each file atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output directory: {exc.strerror or exc}",
+            file=str(out_dir),
+            expected="a writable directory",
+        ) from None
     for name, table in (
         ("stations", result.stations),
         ("contacts", result.contacts),
