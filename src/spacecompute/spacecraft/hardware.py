@@ -48,7 +48,6 @@ from types import MappingProxyType
 from typing import Annotated, Any, NamedTuple
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -61,6 +60,7 @@ from pydantic import (
 
 from spacecompute.astro.constants import SOLAR_CONSTANT_W_M2
 from spacecompute.errors import InputError, Problem
+from spacecompute.yamlio import format_path, load_yaml_text
 
 __all__ = [
     "PRECISIONS",
@@ -477,30 +477,7 @@ def catalog_path() -> Path:
     return Path(str(resources.files("spacecompute") / "data" / _CATALOG_FILE))
 
 
-def _format_path(path: tuple) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
-def _walk_lines(node: yaml.Node, path: tuple, lines: dict, dups: list) -> None:
-    """Record the 1-based line of every key path; note duplicate keys."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = (*path, key)
-            if key in seen:
-                dups.append((child, key_node.start_mark.line + 1))
-                continue
-            seen.add(key)
-            lines[child] = key_node.start_mark.line + 1
-            _walk_lines(value_node, child, lines, dups)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk_lines(item, (*path, i), lines, dups)
+_format_path = format_path
 
 
 def _line_of(lines: dict, path: tuple) -> int | None:
@@ -512,40 +489,14 @@ def _line_of(lines: dict, path: tuple) -> int | None:
 
 
 def _parse(text: str, file: str) -> tuple[Any, dict]:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise InputError(
-            f"YAML syntax error: {exc.problem or exc}",
-            file=file,
-            line=(mark.line + 1) if mark else None,
-            expected="valid YAML",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=file, expected="valid YAML") from None
-    if node is None or not isinstance(data, dict):
+    """YAML data and the line of every key path (:mod:`spacecompute.yamlio`: syntax errors and
+    duplicate keys are reported with their lines)."""
+    located = load_yaml_text(text, file)
+    if not isinstance(located.data, dict):
         raise InputError(
             "not a mapping", file=file, expected="a mapping with 'accelerators' and 'buses'"
         )
-    lines: dict = {}
-    dups: list = []
-    _walk_lines(node, (), lines, dups)
-    if dups:
-        raise InputError(
-            problems=[
-                Problem(
-                    "duplicate key",
-                    file=file,
-                    line=ln,
-                    field=_format_path(p),
-                    expected="each key once",
-                )
-                for p, ln in dups
-            ]
-        )
-    return data, lines
+    return located.data, located.lines
 
 
 def _allowed_keys(model: type[BaseModel]) -> list[str]:
