@@ -1,0 +1,859 @@
+"""Engine v0: the Earth-observation (space edge computing) workload over a constellation.
+
+Idea. Satellites image the ground (:func:`~spacecompute.workloads.eo.eo_frames`, one *job* per
+imaging satellite and time step) and either send the raw frames down (*bent pipe*) or run the
+model on board and send only the small results (*orbital edge computing*, Denby & Lucia,
+"Orbital Edge Computing: Nanosatellite Constellations as a New Class of Computer System",
+ASPLOS 2020). A :class:`Policy` sets each satellite's compute load every step; the
+:class:`~spacecompute.spacecraft.fleet.Fleet` turns it into useful compute under power,
+thermal and radiation limits; ground-station contacts give the downlink capacity.
+
+One step ``k`` is the interval ``[t_k, t_{k+1})`` (the last instant of the run opens no step,
+as in :func:`~spacecompute.workloads.eo.eo_frames`). Order inside a step, chosen so that every
+stage only uses data that existed at the start of the step (causal; it costs one step of
+latency per stage):
+
+1. **policy**: ``Policy.decide(view)`` with the state at ``t_k`` (queues before this step's
+   arrivals, state of charge and thermal throttle left by the previous step);
+2. **fleet**: ``Fleet.step`` gives ``useful_fraction``; on-board capacity
+   ``C = useful_fraction x peak ops/s (int8) x dt``;
+3. **compute** (FIFO per satellite): jobs that arrived in earlier steps; a processed useful job
+   joins the downlink queue with its result bits, a processed cloudy one is dropped (``cloudy``);
+4. **downlink** (FIFO per satellite): capacity ``rate x dt`` of the station matched to the
+   satellite (see :func:`match_stations`); only what was queued before step ``k`` is served
+   (results of step 3 wait for step ``k + 1``);
+5. **arrivals**: this step's frames are stored if they fit (else dropped, ``storage_full``) and
+   join the compute queue (on-board policies) or the downlink queue (bent pipe).
+
+FIFO without a loop over jobs: every job gets, at admission, its cumulative-demand offset
+``E_j`` within its satellite's queue (``sum of demands up to and including j``); the satellite
+keeps its cumulative service ``B_s``; a job is done when ``B_s >= E_j``, and its end time is
+interpolated inside the step at constant rate, ``t_k + dt x (E_j - B_before) / capacity``. When
+the capacity covers the whole queue, ``B_s`` is set to the demand total exactly, so the last job
+finishes with no rounding residue (exact accounting).
+
+Step columns: ``bits_processed`` raw bits whose inference finished (bent pipe: raw bits
+downlinked, processed on the ground at once); ``bits_dropped`` raw bits of jobs dropped in the
+step (``storage_full`` at arrival, or ``cloudy`` after inference); ``backlog_bits`` bits held on
+board at the end of the step (raw frames awaiting inference + undelivered downlink bits). Extra
+columns beyond the schema: ``ops_processed``, ``ops_capacity``, ``downlink_capacity_bits``.
+
+Energy: a job's ``energy_j`` is its ops x the payload's J/op at peak (``power_max_w / peak
+ops/s``); a satellite's ``energy_j`` (and the summary's ``energy_compute_j``) is the electrical
+energy the payload actually drew, idle power included.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..astro.access import look_angles
+from ..astro.eclipse import sunlit_fraction_from_positions
+from ..astro.ephemeris import Ephemeris
+from ..astro.ground import ground_stations
+from ..astro.sun import sun_position_eci_m
+from ..astro.timeutil import parse_time
+from ..errors import InputError
+from ..table import Table
+
+#: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
+#: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
+DEFAULT_STORAGE_BYTES = 2.5e12
+#: Default ground stations: polar (Svalbard, TrollSat, Inuvik, McMurdo) and low-latitude
+#: (Singapore, Hartebeesthoek) sites of the built-in list.
+DEFAULT_STATIONS: tuple[str, ...] = (
+    "Svalbard",
+    "TrollSat",
+    "Inuvik",
+    "McMurdo",
+    "Singapore",
+    "Hartebeesthoek",
+)
+RADIO_TERMINAL = "hiside-ka"
+GROUND_TERMINAL = "ka-ground-7m3"
+JOB_KIND = "eo-frames"
+
+_PENDING, _COMPLETED, _DROPPED = 0, 1, 2
+_STATUS_NAMES = np.array(["pending", "completed", "dropped"], dtype=object)
+_REASON_NONE, _REASON_CLOUDY, _REASON_STORAGE = 0, 1, 2
+_REASON_NAMES = np.array(["", "cloudy", "storage_full"], dtype=object)
+_NAT = np.iinfo(np.int64).min
+
+
+# --------------------------------------------------------------------------------------------
+# configuration
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What to run. Times are UTC (ISO text or datetime64); durations in seconds.
+
+    ``storage_bytes`` per satellite defaults to the bus preset's, else
+    :data:`DEFAULT_STORAGE_BYTES`. ``chunk_steps``: instants propagated at a time (results do
+    not depend on it). ``seed`` drives clouds and radiation faults.
+    """
+
+    constellation: str = "threebody"
+    stations: tuple[str, ...] = DEFAULT_STATIONS
+    start: str = "2026-01-01T00:00:00Z"
+    duration_s: float = 6 * 3600.0
+    step_s: float = 60.0
+    propagator: str = "sgp4"
+    policy: str = "on-board"
+    seed: int = 0
+    chunk_steps: int = 240
+    storage_bytes: float | None = None
+    model: str = "yolov8n"
+    cloud_fraction: float = 0.67
+    scenario: str | None = None
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> InputError:
+            return InputError(f"{name} = {getattr(self, name)!r}", field=name, expected=expected)
+
+        for name in ("duration_s", "step_s"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise bad(name, "a finite number of seconds")
+        if self.duration_s < self.step_s:
+            raise bad("duration_s", f">= step_s ({self.step_s} s): at least one step")
+        if self.step_s <= 0:
+            raise bad("step_s", "seconds > 0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
+            raise bad("seed", "an integer")
+        if (
+            isinstance(self.chunk_steps, bool)
+            or not isinstance(self.chunk_steps, int | np.integer)
+            or self.chunk_steps < 2
+        ):
+            raise bad("chunk_steps", "a whole number >= 2")
+        if self.storage_bytes is not None and (
+            isinstance(self.storage_bytes, bool)
+            or not isinstance(self.storage_bytes, int | float)
+            or not math.isfinite(self.storage_bytes)
+            or self.storage_bytes < 0
+        ):
+            raise bad("storage_bytes", "bytes >= 0 or None")
+        if isinstance(self.cloud_fraction, bool) or not 0.0 <= float(self.cloud_fraction) <= 1.0:
+            raise bad("cloud_fraction", "0..1")
+        if isinstance(self.stations, str) or len(self.stations) == 0:
+            raise bad("stations", "a non-empty sequence of ground-station names")
+        get_policy(self.policy)  # unknown name -> InputError listing the names
+
+
+# --------------------------------------------------------------------------------------------
+# policies
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """Read-only snapshot a policy decides on, arrays (N,) at the start of the step.
+
+    ``sunlit`` in [0, 1] (share of the solar disk seen), ``state_of_charge`` in [0, 1],
+    ``thermal_throttle`` in [0, 1] (1 = no thermal limit), ``backlog_ops`` ops waiting in the
+    compute queue, ``storage_used_bytes`` / ``storage_bytes``, ``in_contact`` (a station sees the
+    satellite with a closing link), ``peak_ops_per_s`` of the payload and the step ``dt_s``.
+    """
+
+    sunlit: np.ndarray
+    state_of_charge: np.ndarray
+    thermal_throttle: np.ndarray
+    backlog_ops: np.ndarray
+    storage_used_bytes: np.ndarray
+    storage_bytes: float
+    in_contact: np.ndarray
+    peak_ops_per_s: float
+    dt_s: float
+
+    def __post_init__(self) -> None:
+        for name in (
+            "sunlit",
+            "state_of_charge",
+            "thermal_throttle",
+            "backlog_ops",
+            "storage_used_bytes",
+            "in_contact",
+        ):
+            a = np.array(getattr(self, name), copy=True)
+            a.flags.writeable = False
+            object.__setattr__(self, name, a)
+
+    @property
+    def n(self) -> int:
+        return int(self.sunlit.shape[0])
+
+
+class Policy(Protocol):
+    """A scheduling policy: ``decide(view) -> compute_load`` (N,) in [0, 1].
+
+    ``on_board``: whether frames are processed on board (False: raw frames are downlinked).
+    """
+
+    name: str
+    on_board: bool
+
+    def decide(self, view: PolicyView) -> np.ndarray: ...
+
+
+def _load_for_backlog(view: PolicyView) -> np.ndarray:
+    """Load that would clear the compute backlog this step, ``backlog / (peak x dt)``, <= 1.
+
+    A relative headroom of 1e-9 covers the rounding of the fleet's power model, which would
+    otherwise leave a residue of a fraction of an op (and one more step of latency)."""
+    full = view.peak_ops_per_s * view.dt_s
+    if full <= 0:
+        return np.zeros(view.n)
+    return np.minimum(1.0, view.backlog_ops * (1.0 + 1e-9) / full)
+
+
+@dataclass(frozen=True)
+class BentPipe:
+    """Bent pipe: no on-board compute; every raw frame is queued for downlink and processed on
+    the ground (instantaneously here). The baseline of Denby & Lucia (ASPLOS 2020)."""
+
+    name: str = "bent-pipe"
+    on_board: bool = False
+
+    def decide(self, view: PolicyView) -> np.ndarray:
+        return np.zeros(view.n)
+
+
+@dataclass(frozen=True)
+class OnBoard:
+    """Orbital edge computing (Denby & Lucia, ASPLOS 2020): run the model on board as fast as
+    the queue needs; cloudy frames are discarded after inference and only the results of
+    useful frames are downlinked."""
+
+    name: str = "on-board"
+    on_board: bool = True
+
+    def decide(self, view: PolicyView) -> np.ndarray:
+        return _load_for_backlog(view)
+
+
+@dataclass(frozen=True)
+class EnergyAware:
+    """On-board processing gated on energy and heat: compute only when ``sunlit >= 0.5``,
+    ``state_of_charge >= 0.5`` and ``thermal_throttle == 1``; otherwise frames wait in storage
+    (cf. the energy-harvesting schedule of Denby & Lucia, ASPLOS 2020)."""
+
+    name: str = "energy-aware"
+    on_board: bool = True
+    min_sunlit: float = 0.5
+    min_state_of_charge: float = 0.5
+
+    def decide(self, view: PolicyView) -> np.ndarray:
+        ok = (
+            (view.sunlit >= self.min_sunlit)
+            & (view.state_of_charge >= self.min_state_of_charge)
+            & (view.thermal_throttle >= 1.0)
+        )
+        return np.where(ok, _load_for_backlog(view), 0.0)
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "bent-pipe": BentPipe,
+    "on-board": OnBoard,
+    "energy-aware": EnergyAware,
+}
+
+
+def get_policy(name: str) -> Policy:
+    """The registered policy called ``name``; :class:`InputError` listing the names otherwise."""
+    if not isinstance(name, str) or name not in POLICIES:
+        raise InputError(
+            f"unknown policy {name!r}", field="policy", expected=f"one of {sorted(POLICIES)}"
+        )
+    return POLICIES[name]()
+
+
+# --------------------------------------------------------------------------------------------
+# station matching and FIFO service
+
+
+def match_stations(rate_bps: np.ndarray) -> np.ndarray:
+    """Greedy one-to-one matching of stations to satellites by rate; returns (N,) rates.
+
+    ``rate_bps`` (S, N): achievable rate of each station-satellite pair (0: no link). Each
+    station serves at most one satellite and each satellite uses at most one station. Greedy
+    by rate (take the best remaining pair, remove its station and satellite, repeat), computed
+    in rounds without a loop over pairs: in each round every *locally dominant* pair (the best
+    of its station's row and of its satellite's column) is taken. With distinct rates this gives
+    exactly the greedy matching (Preis, STACS 1999); ties are broken by the lowest index
+    (argmax), deterministically. Rounds <= min(S, N).
+    """
+    r = np.array(rate_bps, dtype=np.float64, copy=True)
+    s_n, n = r.shape
+    out = np.zeros(n)
+    if s_n == 0 or n == 0:
+        return out
+    rows = np.arange(s_n)
+    while True:
+        r[~(r > 0)] = 0.0
+        if not r.any():
+            return out
+        best_sat = np.argmax(r, axis=1)  # (S,)
+        best_station = np.argmax(r, axis=0)  # (N,)
+        row_ok = r[rows, best_sat] > 0
+        mutual = row_ok & (best_station[best_sat] == rows)
+        st, sat = rows[mutual], best_sat[mutual]
+        out[sat] = r[st, sat]
+        r[st, :] = 0.0
+        r[:, sat] = 0.0
+
+
+@dataclass
+class _Queue:
+    """Per-satellite FIFO queue by cumulative offsets (see the module docstring).
+
+    ``demand`` (N,) cumulative demand admitted, ``served`` (N,) cumulative service;
+    ``jobs`` ids of the jobs in the queue, ``offset`` their cumulative end offsets,
+    ``size`` their own demand, ``started`` whether service began.
+    """
+
+    n: int
+    demand: np.ndarray = field(init=False)
+    served: np.ndarray = field(init=False)
+    jobs: np.ndarray = field(init=False)
+    offset: np.ndarray = field(init=False)
+    size: np.ndarray = field(init=False)
+    started: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.demand = np.zeros(self.n)
+        self.served = np.zeros(self.n)
+        self.jobs = np.zeros(0, np.int64)
+        self.offset = np.zeros(0)
+        self.size = np.zeros(0)
+        self.started = np.zeros(0, bool)
+
+    def backlog(self) -> np.ndarray:
+        return self.demand - self.served
+
+    def push(self, job_ids: np.ndarray, sats: np.ndarray, sizes: np.ndarray) -> None:
+        """Append jobs (given in FIFO order) to their satellites' queues."""
+        if job_ids.size == 0:
+            return
+        order = np.argsort(sats, kind="stable")
+        s, z = sats[order], sizes[order]
+        csum = np.cumsum(z)
+        first = np.r_[True, s[1:] != s[:-1]]
+        group_start = np.maximum.accumulate(np.where(first, np.arange(s.size), 0))
+        before = csum - z
+        within = csum - before[group_start]  # cumulative inside the satellite's group
+        off = np.empty_like(z)
+        off[order] = self.demand[s] + within
+        last = np.r_[s[1:] != s[:-1], True]
+        self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
+        self.jobs = np.concatenate([self.jobs, job_ids])
+        self.offset = np.concatenate([self.offset, off])
+        self.size = np.concatenate([self.size, sizes])
+        self.started = np.concatenate([self.started, np.zeros(job_ids.size, bool)])
+
+    def serve(
+        self, capacity: np.ndarray, job_sat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Serve up to ``capacity`` (N,) per satellite.
+
+        Returns (served this step (N,), started ids, start fractions, done ids, end fractions);
+        fractions of the step in [0, 1] at constant rate.
+        """
+        before = self.served.copy()
+        left = self.demand - before
+        cap = np.maximum(capacity, 0.0)
+        self.served = np.where(cap >= left, self.demand, before + cap)
+        delta = self.served - before
+        sat = job_sat[self.jobs]
+        b0, b1, c = before[sat], self.served[sat], cap[sat]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newly = ~self.started & (b1 > self.offset - self.size)
+            start_frac = np.where(c > 0, (self.offset - self.size - b0) / c, 0.0)
+            done = self.offset <= b1
+            end_frac = np.where(c > 0, (self.offset - b0) / c, 0.0)
+        start_frac = np.clip(start_frac, 0.0, 1.0)
+        end_frac = np.clip(end_frac, 0.0, 1.0)
+        # a zero-size job at the head completes at once
+        newly |= done & ~self.started
+        self.started |= newly
+        out = (
+            delta,
+            self.jobs[newly],
+            start_frac[newly],
+            self.jobs[done],
+            end_frac[done],
+        )
+        keep = ~done
+        self.jobs, self.offset = self.jobs[keep], self.offset[keep]
+        self.size, self.started = self.size[keep], self.started[keep]
+        return out
+
+
+class _JobStore:
+    """Growable struct of arrays of every job of the run, indexed by job id."""
+
+    _FLOAT = ("ops", "bits", "result_bytes", "lat_deg", "lon_deg", "energy_j", "bytes_out")
+    _INT = ("satellite", "arrival", "start", "end", "status", "reason")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.cols: dict[str, np.ndarray] = {k: np.zeros(0) for k in self._FLOAT}
+        self.cols.update({k: np.zeros(0, np.int64) for k in self._INT})
+        self.cols["cloudy"] = np.zeros(0, bool)
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        m = len(next(iter(values.values())))
+        need = self.n + m
+        cap = len(self.cols["ops"])
+        if need > cap:
+            new = max(need, 2 * cap, 1024)
+            for k, a in self.cols.items():
+                b = np.zeros(new, a.dtype)
+                b[: self.n] = a[: self.n]
+                self.cols[k] = b
+        ids = np.arange(self.n, need)
+        for k, a in self.cols.items():
+            if k in values:
+                a[ids] = values[k]
+            elif k in ("start", "end"):
+                a[ids] = _NAT
+            else:
+                a[ids] = 0
+        self.n = need
+        return ids
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.cols[key][: self.n]
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class EngineResult:
+    """Summary (keys of :data:`spacecompute.results.store.SUMMARY_KEYS`) and the tables."""
+
+    summary: dict[str, Any]
+    jobs: Table
+    steps: Table
+    satellites: Table
+    path: Any = None
+    trace: dict[str, np.ndarray] | None = None
+
+
+def _extend(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
+    """``eph`` with ``prev``'s last instant prepended (so its first step is complete)."""
+    if prev is None:
+        return eph
+
+    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return None
+        return np.concatenate([a[-1:], b], axis=0)
+
+    return Ephemeris(
+        cat(prev.times, eph.times),
+        cat(prev.r_eci_m, eph.r_eci_m),
+        cat(prev.v_eci_m, eph.v_eci_m),
+        names=eph.names,
+        valid=cat(prev.valid, eph.valid),
+        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
+    )
+
+
+def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False) -> EngineResult:
+    """Run ``config``; with ``out_dir`` also write a run directory (RunWriter, then finish).
+
+    ``trace=True`` keeps per-step, per-satellite arrays (steps, N) in ``EngineResult.trace``:
+    ops_processed, ops_capacity, bits_downlinked, downlink_capacity_bits, compute_load.
+    """
+    from ..network.links import radio_link_budget, terminal
+    from ..scenario.build import preset_constellation
+    from ..spacecraft.fleet import Fleet, StepGeometry
+    from ..workloads.eo import eo_frames
+    from ..workloads.inference import model_spec
+
+    if not isinstance(config, EngineConfig):
+        raise InputError(f"config is a {type(config).__name__}", expected="an EngineConfig")
+    wall0 = _time.perf_counter()
+    policy = get_policy(config.policy)
+    model_spec(config.model)
+    start = parse_time(config.start, field="start")
+    const = preset_constellation(config.constellation, epoch=start)
+    n = len(const)
+    if n == 0:
+        raise InputError("the constellation has no satellites", field="constellation")
+    fleet = Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
+    bus = fleet.bus
+    peak = float(bus.compute_peak_ops_per_s("int8"))
+    joule_per_op = float(bus.compute_power_max_w) / peak if peak > 0 else 0.0
+    storage_bytes = float(
+        config.storage_bytes
+        if config.storage_bytes is not None
+        else (bus.storage_bytes if bus.storage_bytes is not None else DEFAULT_STORAGE_BYTES)
+    )
+    stations = ground_stations(list(config.stations))
+    radio, ground = terminal(RADIO_TERMINAL), terminal(GROUND_TERMINAL)
+    dt = float(config.step_s)
+    dt_ns = round(dt * 1e9)
+
+    jobs = _JobStore()
+    compute_q, downlink_q = _Queue(n), _Queue(n)
+    from ..results.store import SCHEMAS  # the run-directory contract (see results/store.py)
+
+    step_columns = [k for k in SCHEMAS["steps"] if k != "time"]
+    step_columns += ["ops_processed", "ops_capacity", "downlink_capacity_bits"]
+    step_rows: dict[str, list[float]] = {k: [] for k in step_columns}
+    step_times: list[np.ndarray] = []
+    raw_held_bytes = np.zeros(n)  # raw frames waiting for on-board compute
+    sat_ops = np.zeros(n)
+    sat_energy = np.zeros(n)
+    sat_sunlit = np.zeros(n)
+    faults_silent = 0.0
+    brownouts_total = 0.0
+    n_steps = 0
+    trace_lists: dict[str, list[np.ndarray]] | None = (
+        {
+            k: []
+            for k in (
+                "ops_processed",
+                "ops_capacity",
+                "bits_downlinked",
+                "downlink_capacity_bits",
+                "compute_load",
+            )
+        }
+        if trace
+        else None
+    )
+
+    prev: Ephemeris | None = None
+    for chunk in const.propagate_chunks(
+        start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
+    ):
+        eph = _extend(prev, chunk)
+        prev = chunk
+        if eph.n_times < 2:
+            continue
+        t_ns = eph.times.astype(np.int64)
+        sun = sun_position_eci_m(eph.times)
+        sunlit_all = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
+        sunlit_all = np.nan_to_num(sunlit_all.astype(np.float64), nan=0.0)
+        el, _, rng = look_angles(eph.r_ecef_m, stations)  # (T, S, N)
+        visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
+        rate_all = np.zeros(el.shape)
+        if visible.any():
+            rate_all[visible] = radio_link_budget(radio, ground, rng[visible], el[visible]).rate_bps
+        frames = eo_frames(
+            eph, model=config.model, cloud_fraction=config.cloud_fraction, seed=int(config.seed)
+        )
+        f_step = np.searchsorted(t_ns, frames["time"].astype(np.int64))
+        bounds = np.searchsorted(f_step, np.arange(eph.n_times))
+
+        for k in range(eph.n_times - 1):
+            tk = int(t_ns[k])
+            n_steps += 1
+            completed = dropped = 0
+            bits_dropped = 0.0
+            # 1. policy
+            view = PolicyView(
+                sunlit=sunlit_all[k],
+                state_of_charge=fleet.state_of_charge,
+                thermal_throttle=fleet.thermal_throttle,
+                backlog_ops=compute_q.backlog(),
+                storage_used_bytes=raw_held_bytes + downlink_q.backlog() / 8.0,
+                storage_bytes=storage_bytes,
+                in_contact=(rate_all[k] > 0).any(axis=0),
+                peak_ops_per_s=peak,
+                dt_s=dt,
+            )
+            load = np.clip(np.asarray(policy.decide(view), dtype=np.float64), 0.0, 1.0)
+            if load.shape != (n,):
+                raise InputError(f"policy {policy.name} gave shape {load.shape}", field="policy")
+            # 2. fleet
+            geo = StepGeometry.from_ephemeris(eph, k, sun[k])
+            fs = fleet.step(dt, sunlit_all[k], geo, load)
+            ops_cap = fs.useful_fraction * peak * dt
+            power = fs.compute_power_w.copy()
+            sat_energy += power * dt
+            sat_sunlit += sunlit_all[k]
+            faults_silent += float(np.sum(fs.silent_errors))
+            brownouts = float(np.count_nonzero(fs.brownout))
+            brownouts_total += brownouts
+            # 3. compute
+            ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(
+                ops_cap, jobs["satellite"]
+            )
+            sat_ops += ops_done
+            jobs["start"][st_ids] = tk + np.round(st_frac * dt_ns).astype(np.int64)
+            bits_processed = float(jobs["bits"][done_ids].sum())
+            if done_ids.size:
+                np.subtract.at(
+                    raw_held_bytes, jobs["satellite"][done_ids], jobs["bits"][done_ids] / 8
+                )
+                raw_held_bytes[raw_held_bytes < 0] = 0.0
+                end_ns = tk + np.round(end_frac * dt_ns).astype(np.int64)
+                jobs["energy_j"][done_ids] = jobs["ops"][done_ids] * joule_per_op
+                cloudy = jobs["cloudy"][done_ids]
+                cid = done_ids[cloudy]
+                jobs["status"][cid] = _DROPPED
+                jobs["reason"][cid] = _REASON_CLOUDY
+                jobs["end"][cid] = end_ns[cloudy]
+                dropped += int(cid.size)
+                bits_dropped += float(jobs["bits"][cid].sum())
+                uid = done_ids[~cloudy]
+                results = jobs["result_bytes"][uid]
+                jobs["bytes_out"][uid] = results
+                pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
+            else:
+                pending_dl = None
+            # 4. downlink (queue as it was at the start of the step)
+            rate = match_stations(np.where(downlink_q.backlog()[None, :] > 0, rate_all[k], 0.0))
+            dl_cap = rate * dt
+            bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(
+                dl_cap, jobs["satellite"]
+            )
+            if not policy.on_board:
+                jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
+                bits_processed = float(bits_dl.sum())
+            jobs["status"][dl_ids] = _COMPLETED
+            jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
+            completed += int(dl_ids.size)
+            if pending_dl is not None:
+                downlink_q.push(*pending_dl)
+            # 5. arrivals
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            bits_captured = 0.0
+            if b > a:
+                sl = slice(a, b)
+                sats = frames["satellite"][sl]
+                bits = frames["bits"][sl].astype(np.float64)
+                ids = jobs.add(
+                    satellite=sats,
+                    arrival=np.full(b - a, tk, np.int64),
+                    ops=frames["ops"][sl],
+                    bits=bits,
+                    result_bytes=frames["result_bytes"][sl],
+                    lat_deg=frames["lat_deg"][sl],
+                    lon_deg=frames["lon_deg"][sl],
+                    cloudy=frames["cloudy"][sl],
+                    status=np.full(b - a, _PENDING),
+                    reason=np.full(b - a, _REASON_NONE),
+                )
+                bits_captured = float(bits.sum())
+                # storage admission: FIFO prefix of this step's frames per satellite
+                used = raw_held_bytes + downlink_q.backlog() / 8.0
+                order = np.argsort(sats, kind="stable")
+                s_o, by_o = sats[order], bits[order] / 8.0
+                csum = np.cumsum(by_o)
+                first = np.r_[True, s_o[1:] != s_o[:-1]]
+                gstart = np.maximum.accumulate(np.where(first, np.arange(s_o.size), 0))
+                within = csum - (csum - by_o)[gstart]
+                fits = np.empty(b - a, bool)
+                fits[order] = used[s_o] + within <= storage_bytes
+                drop_ids = ids[~fits]
+                jobs["status"][drop_ids] = _DROPPED
+                jobs["reason"][drop_ids] = _REASON_STORAGE
+                jobs["end"][drop_ids] = tk
+                dropped += int(drop_ids.size)
+                bits_dropped += float(bits[~fits].sum())
+                keep = ids[fits]
+                if policy.on_board:
+                    compute_q.push(keep, sats[fits], frames["ops"][sl][fits].astype(np.float64))
+                    np.add.at(raw_held_bytes, sats[fits], bits[fits] / 8.0)
+                else:
+                    jobs["bytes_out"][keep] = bits[fits] / 8.0
+                    downlink_q.push(keep, sats[fits], bits[fits])
+            # per-step aggregates
+            soc, temp = fs.state_of_charge, fs.temperature_k
+            step_times.append(np.int64(tk))
+            row = step_rows
+            row["utilisation_mean"].append(float(np.mean(ops_done) / (peak * dt)) if peak else 0.0)
+            row["compute_power_w"].append(float(power.sum()))
+            row["soc_min"].append(float(soc.min()))
+            row["soc_mean"].append(float(soc.mean()))
+            row["soc_max"].append(float(soc.max()))
+            row["temperature_min_k"].append(float(temp.min()))
+            row["temperature_mean_k"].append(float(temp.mean()))
+            row["temperature_max_k"].append(float(temp.max()))
+            row["bits_captured"].append(bits_captured)
+            row["bits_processed"].append(bits_processed)
+            row["bits_downlinked"].append(float(bits_dl.sum()))
+            row["bits_dropped"].append(bits_dropped)
+            row["backlog_bits"].append(float((raw_held_bytes * 8.0 + downlink_q.backlog()).sum()))
+            row["jobs_completed"].append(float(completed))
+            row["jobs_dropped"].append(float(dropped))
+            row["brownouts"].append(brownouts)
+            row["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
+            row["ops_processed"].append(float(ops_done.sum()))
+            row["ops_capacity"].append(float(ops_cap.sum()))
+            row["downlink_capacity_bits"].append(float(dl_cap.sum()))
+            if trace_lists is not None:
+                trace_lists["ops_processed"].append(ops_done.copy())
+                trace_lists["ops_capacity"].append(ops_cap.copy())
+                trace_lists["bits_downlinked"].append(bits_dl.copy())
+                trace_lists["downlink_capacity_bits"].append(dl_cap.copy())
+                trace_lists["compute_load"].append(load.copy())
+
+    return _finish(
+        config,
+        policy,
+        jobs,
+        step_rows,
+        step_times,
+        const,
+        sat_ops,
+        sat_energy,
+        sat_sunlit,
+        n_steps,
+        peak,
+        dt,
+        faults_silent,
+        brownouts_total,
+        start,
+        wall0,
+        out_dir,
+        trace_lists,
+    )
+
+
+def _finish(
+    config: EngineConfig,
+    policy: Policy,
+    jobs: _JobStore,
+    step_rows: dict[str, list[float]],
+    step_times: list[np.int64],
+    const: Any,
+    sat_ops: np.ndarray,
+    sat_energy: np.ndarray,
+    sat_sunlit: np.ndarray,
+    n_steps: int,
+    peak: float,
+    dt: float,
+    faults_silent: float,
+    brownouts_total: float,
+    start: np.datetime64,
+    wall0: float,
+    out_dir: Any,
+    trace: dict[str, list[np.ndarray]] | None,
+) -> EngineResult:
+    """Build the tables and the summary; write the run directory if asked."""
+    n = len(const)
+    status = jobs["status"]
+    arrival = jobs["arrival"]
+    end = jobs["end"]
+    completed = status == _COMPLETED
+    latency = np.full(jobs.n, np.nan)
+    latency[completed] = (end[completed] - arrival[completed]) / 1e9
+
+    def ts(a: np.ndarray) -> np.ndarray:
+        return a.astype("datetime64[ns]")  # int64 min is NaT
+
+    job_table = Table(
+        {
+            "job_id": np.arange(jobs.n, dtype=np.int64),
+            "kind": np.full(jobs.n, JOB_KIND, dtype=object),
+            "satellite": jobs["satellite"].copy(),
+            "arrival": ts(arrival),
+            "start": ts(jobs["start"]),
+            "end": ts(end),
+            "status": _STATUS_NAMES[status],
+            "drop_reason": _REASON_NAMES[jobs["reason"]],
+            "ops": jobs["ops"].copy(),
+            "bytes_in": jobs["bits"] / 8.0,
+            "bytes_out": jobs["bytes_out"].copy(),
+            "latency_s": latency,
+            "energy_j": jobs["energy_j"].copy(),
+            "lat_deg": jobs["lat_deg"].copy(),
+            "lon_deg": jobs["lon_deg"].copy(),
+            "cloudy": jobs["cloudy"].copy(),
+        }
+    )
+    steps = Table(
+        {
+            "time": np.asarray(step_times, dtype=np.int64).astype("datetime64[ns]"),
+            **{k: np.asarray(v, dtype=np.float64) for k, v in step_rows.items()},
+        }
+    )
+    duration = n_steps * dt
+    satellites = Table(
+        {
+            "satellite": np.arange(n, dtype=np.int64),
+            "name": np.asarray([str(x) for x in const.names], dtype=object),
+            "ops_done": sat_ops,
+            "energy_j": sat_energy,
+            "busy_fraction": sat_ops / (peak * duration) if peak * duration > 0 else sat_ops * 0,
+            "sunlit_fraction": sat_sunlit / max(n_steps, 1),
+        }
+    )
+    lat_done = latency[completed]
+    end_time = np.datetime64(start, "ns") + np.timedelta64(round(duration * 1e9), "ns")
+    summary: dict[str, Any] = {
+        "scenario": config.scenario,
+        "policy": policy.name,
+        "start": str(np.datetime64(start, "s")) + "Z",
+        "end": str(np.datetime64(end_time, "s")) + "Z",
+        "steps": n_steps,
+        "step_s": dt,
+        "satellites": n,
+        "jobs_total": int(jobs.n),
+        "jobs_completed": int(completed.sum()),
+        "jobs_dropped": int((status == _DROPPED).sum()),
+        "bits_captured": float(steps["bits_captured"].sum()),
+        "bits_processed": float(steps["bits_processed"].sum()),
+        "bits_downlinked": float(steps["bits_downlinked"].sum()),
+        "bits_dropped": float(steps["bits_dropped"].sum()),
+        "energy_compute_j": float(sat_energy.sum()),
+        "latency_median_s": float(np.median(lat_done)) if lat_done.size else None,
+        "latency_p95_s": float(np.percentile(lat_done, 95)) if lat_done.size else None,
+        "brownouts": brownouts_total,
+        "faults_silent": faults_silent,
+        "wall_time_s": _time.perf_counter() - wall0,
+        "jobs_pending": int((status == _PENDING).sum()),
+        "seed": int(config.seed),
+        "constellation": config.constellation,
+    }
+    result = EngineResult(
+        summary,
+        job_table,
+        steps,
+        satellites,
+        trace=(
+            None
+            if trace is None
+            else {k: np.asarray(v).reshape(len(v), n) for k, v in trace.items()}
+        ),
+    )
+    if out_dir is not None:
+        from ..results.store import RunWriter
+
+        writer = RunWriter(out_dir)
+        writer.write_table("jobs", job_table)
+        writer.write_table("steps", steps)
+        writer.write_table("satellites", satellites)
+        writer.write_summary(summary)
+        result.path = writer.finish()
+    return result
+
+
+__all__ = [
+    "DEFAULT_STATIONS",
+    "DEFAULT_STORAGE_BYTES",
+    "POLICIES",
+    "BentPipe",
+    "EnergyAware",
+    "EngineConfig",
+    "EngineResult",
+    "OnBoard",
+    "Policy",
+    "PolicyView",
+    "get_policy",
+    "match_stations",
+    "run_engine",
+]

@@ -1,0 +1,307 @@
+"""Tests of the EO engine v0 (spacecompute.sim.engine): conservation, determinism, decisions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from spacecompute.errors import InputError
+from spacecompute.sim.engine import (
+    POLICIES,
+    EngineConfig,
+    PolicyView,
+    get_policy,
+    match_stations,
+    run_engine,
+)
+from spacecompute.workloads.eo import SensorModel
+from spacecompute.workloads.inference import model_spec
+
+HOURS = 3600.0
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Threebody, 6 h at 60 s, each policy, with per-satellite traces."""
+    return {
+        name: run_engine(EngineConfig(policy=name, duration_s=6 * HOURS), trace=True)
+        for name in POLICIES
+    }
+
+
+def _as_comparable(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "M":
+        return a.astype(np.int64)
+    return a
+
+
+def _tables_equal(t1, t2) -> bool:
+    if t1.columns != t2.columns or len(t1) != len(t2):
+        return False
+    for c in t1.columns:
+        a, b = _as_comparable(t1[c]), _as_comparable(t2[c])
+        if a.dtype.kind == "f":
+            if not np.array_equal(a, b, equal_nan=True):
+                return False
+        elif not np.array_equal(a, b):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------ conservation
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_every_job_ends_in_exactly_one_state(runs, policy):
+    r = runs[policy]
+    jobs, s = r.jobs, r.summary
+    status = jobs["status"]
+    assert len(jobs) > 100
+    assert set(status.tolist()) <= {"completed", "dropped", "pending"}
+    n_c = int((status == "completed").sum())
+    n_d = int((status == "dropped").sum())
+    n_p = int((status == "pending").sum())
+    assert n_c + n_d + n_p == len(jobs) == s["jobs_total"]
+    assert (n_c, n_d) == (s["jobs_completed"], s["jobs_dropped"])
+    assert np.array_equal(np.unique(jobs["job_id"]), np.arange(len(jobs)))
+    # steps table counts the same transitions, each once
+    assert r.steps["jobs_completed"].sum() == n_c
+    assert r.steps["jobs_dropped"].sum() == n_d
+    # drop reasons only on dropped jobs; times are consistent
+    reason = jobs["drop_reason"]
+    assert np.all((reason != "") == (status == "dropped"))
+    done = status == "completed"
+    arr, st, end = (jobs[c].astype(np.int64) for c in ("arrival", "start", "end"))
+    assert np.all(st[done] >= arr[done]) and np.all(end[done] >= st[done])
+    np.testing.assert_allclose(jobs["latency_s"][done], (end[done] - arr[done]) / 1e9)
+    assert np.all(np.isnan(jobs["latency_s"][~done]))
+    assert np.all(np.isnat(jobs["end"][status == "pending"]))
+    # captured bits are the jobs' raw bits
+    assert r.summary["bits_captured"] == pytest.approx(8 * jobs["bytes_in"].sum(), rel=1e-12)
+
+
+def test_bent_pipe_bits_balance(runs):
+    r = runs["bent-pipe"]
+    steps, jobs = r.steps, r.jobs
+    captured = np.cumsum(steps["bits_captured"])
+    accounted = (
+        np.cumsum(steps["bits_downlinked"])
+        + np.cumsum(steps["bits_dropped"])
+        + steps["backlog_bits"]
+    )
+    # exact every step: captured = downlinked + dropped + backlog
+    np.testing.assert_allclose(accounted, captured, rtol=1e-12, atol=1.0)
+    # a completed bent-pipe job has had all its raw bits downlinked, cloudy or not
+    done = jobs["status"] == "completed"
+    assert np.array_equal(jobs["bytes_out"][done], jobs["bytes_in"][done])
+    assert jobs["cloudy"][done].any()
+    assert 8 * jobs["bytes_in"][done].sum() <= r.summary["bits_downlinked"] * (1 + 1e-12)
+    pending = jobs["status"] == "pending"
+    assert r.summary["bits_downlinked"] <= 8 * jobs["bytes_in"][done | pending].sum() * (1 + 1e-12)
+    assert np.all(jobs["energy_j"] == 0.0)  # no on-board compute
+
+
+@pytest.mark.parametrize("policy", ["on-board", "energy-aware", "bent-pipe"])
+def test_service_never_exceeds_capacity(runs, policy):
+    tr = runs[policy].trace
+    n_steps = runs[policy].summary["steps"]
+    for k in ("ops_processed", "ops_capacity", "bits_downlinked", "downlink_capacity_bits"):
+        assert tr[k].shape == (n_steps, runs[policy].summary["satellites"])
+    assert np.all(tr["ops_processed"] <= tr["ops_capacity"] * (1 + 1e-12))
+    assert np.all(tr["bits_downlinked"] <= tr["downlink_capacity_bits"] * (1 + 1e-12))
+    assert np.all(tr["ops_processed"] >= 0) and np.all(tr["bits_downlinked"] >= 0)
+    assert tr["bits_downlinked"].sum() > 0
+    if policy == "bent-pipe":
+        assert np.all(tr["ops_processed"] == 0)
+
+
+def test_on_board_accounting(runs):
+    r = runs["on-board"]
+    jobs = r.jobs
+    status, reason = jobs["status"], jobs["drop_reason"]
+    cloudy = jobs["cloudy"]
+    # clouds are discarded after inference, never downlinked
+    assert not np.any(cloudy & (status == "completed"))
+    assert np.all(reason[cloudy & (status == "dropped")] == "cloudy")
+    assert np.all(cloudy[reason == "cloudy"]) and (reason == "cloudy").any()
+    # ops done by the fleet: at least the ops of every job whose inference finished, at most
+    # those plus the pending jobs' ops
+    inferred = (status == "completed") | (reason == "cloudy") | (jobs["bytes_out"] > 0)
+    ops_done = r.satellites["ops_done"].sum()
+    assert ops_done >= jobs["ops"][inferred].sum() * (1 - 1e-12)
+    assert ops_done <= jobs["ops"][inferred | (status == "pending")].sum() * (1 + 1e-12)
+    np.testing.assert_allclose(ops_done, r.trace["ops_processed"].sum(), rtol=1e-12)
+    # energy per job = ops x J/op of the payload (300 W / 744 TOPS for threebody)
+    j_per_op = 300.0 / 744e12
+    done = status == "completed"
+    np.testing.assert_allclose(jobs["energy_j"][done], jobs["ops"][done] * j_per_op, rtol=1e-12)
+    # downlinked bits are results of completed jobs (+ part of pending ones)
+    lo = 8 * jobs["bytes_out"][done].sum()
+    hi = 8 * jobs["bytes_out"][done | (status == "pending")].sum()
+    assert lo * (1 - 1e-12) <= r.summary["bits_downlinked"] <= hi * (1 + 1e-12)
+
+
+def test_fifo_order_per_satellite(runs):
+    for name in ("bent-pipe", "on-board"):
+        jobs = runs[name].jobs
+        done = jobs["status"] == "completed"
+        for s in np.unique(jobs["satellite"][done]):
+            m = done & (jobs["satellite"] == s)
+            end = jobs["end"][m].astype(np.int64)  # job ids are in arrival order
+            assert np.all(np.diff(end) >= 0), (name, s)
+
+
+def test_on_board_downlinks_results_only(runs):
+    """Result bytes / raw bytes of a useful job = catalog output bytes per tile x tiles per
+    frame / (bits per frame / 8), computed here independently of the engine."""
+    spec, sensor = model_spec("yolov8n"), SensorModel.cote()
+    tiles = math.ceil(4096 / spec.tile_px) ** 2  # ceil(4096 / 640)^2 = 49
+    assert tiles == sensor.tiles_per_frame(spec.tile_px) == 49
+    ratio = tiles * spec.output_bytes_per_unit / (4096 * 4096 * 3 * 8 / 8)
+    ob = runs["on-board"].jobs
+    done = ob["status"] == "completed"
+    assert done.sum() > 10
+    np.testing.assert_allclose(ob["bytes_out"][done] / ob["bytes_in"][done], ratio, rtol=1e-12)
+    # same captured data in both runs (same ephemeris, seed and clouds)
+    bp = runs["bent-pipe"].jobs
+    assert np.array_equal(bp["bytes_in"], ob["bytes_in"])
+    assert np.array_equal(bp["cloudy"], ob["cloudy"])
+    s_bp, s_ob = runs["bent-pipe"].summary, runs["on-board"].summary
+    assert s_bp["bits_captured"] == s_ob["bits_captured"]
+    assert s_ob["bits_downlinked"] < 1e-3 * s_bp["bits_downlinked"]
+    # and on-board needs at most ratio x the useful captured bits
+    useful_bits = 8 * ob["bytes_in"][~ob["cloudy"]].sum()
+    assert s_ob["bits_downlinked"] <= ratio * useful_bits * (1 + 1e-12)
+
+
+def test_storage_full_drops_everything_when_a_job_cannot_fit():
+    # one step of frames is ~37 x 50 MB = 1.9 GB; 1 GB of storage holds none
+    r = run_engine(EngineConfig(policy="on-board", duration_s=2 * HOURS, storage_bytes=1e9))
+    jobs = r.jobs
+    assert len(jobs) > 0
+    assert np.all(jobs["status"] == "dropped")
+    assert np.all(jobs["drop_reason"] == "storage_full")
+    assert r.summary["bits_dropped"] == r.summary["bits_captured"]
+    assert r.summary["bits_downlinked"] == 0.0 and r.satellites["ops_done"].sum() == 0.0
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_same_seed_same_tables_and_chunk_invariance(runs):
+    cfg = EngineConfig(policy="on-board", duration_s=6 * HOURS, chunk_steps=37)
+    r = run_engine(cfg)
+    ref = runs["on-board"]
+    for name in ("jobs", "steps", "satellites"):
+        assert _tables_equal(getattr(r, name), getattr(ref, name)), name
+
+
+def test_different_seed_different_clouds():
+    a = run_engine(EngineConfig(policy="on-board", duration_s=3 * HOURS, seed=1))
+    b = run_engine(EngineConfig(policy="on-board", duration_s=3 * HOURS, seed=2))
+    assert np.array_equal(a.jobs["bytes_in"], b.jobs["bytes_in"])
+    assert not np.array_equal(a.jobs["cloudy"], b.jobs["cloudy"])
+
+
+# ------------------------------------------------------------------ decisions
+
+
+def _view(**kw) -> PolicyView:
+    peak, dt = 744e12, 60.0
+    base = {
+        "sunlit": np.array([1.0, 0.0]),
+        "state_of_charge": np.array([1.0, 0.0]),
+        "thermal_throttle": np.array([1.0, 1.0]),
+        "backlog_ops": np.array([0.5, 0.5]) * peak * dt,
+        "storage_used_bytes": np.zeros(2),
+        "storage_bytes": 2.5e12,
+        "in_contact": np.array([False, False]),
+        "peak_ops_per_s": peak,
+        "dt_s": dt,
+    }
+    base.update(kw)
+    return PolicyView(**base)
+
+
+def test_energy_aware_idles_in_eclipse_with_empty_battery():
+    view = _view()
+    ea = get_policy("energy-aware").decide(view)
+    ob = get_policy("on-board").decide(view)
+    bp = get_policy("bent-pipe").decide(view)
+    # backlog = half a step at peak -> load 0.5, by hand
+    np.testing.assert_allclose(ob, [0.5, 0.5], rtol=1e-8)
+    np.testing.assert_allclose(ea, [0.5, 0.0], rtol=1e-8)
+    np.testing.assert_array_equal(bp, [0.0, 0.0])
+    # a hot (throttled) satellite also waits under energy-aware
+    hot = _view(thermal_throttle=np.array([0.9, 1.0]), state_of_charge=np.array([1.0, 1.0]))
+    np.testing.assert_allclose(get_policy("energy-aware").decide(hot), [0.0, 0.0])
+    # the load never exceeds 1
+    big = _view(backlog_ops=np.array([1e30, 0.0]))
+    np.testing.assert_allclose(get_policy("on-board").decide(big), [1.0, 0.0])
+    # the view is read-only
+    with pytest.raises(ValueError):
+        view.sunlit[0] = 0.0
+
+
+def _greedy_reference(rate: np.ndarray) -> np.ndarray:
+    r = rate.copy()
+    out = np.zeros(r.shape[1])
+    while r.max() > 0:
+        s, n = np.unravel_index(np.argmax(r), r.shape)
+        out[n] = r[s, n]
+        r[s, :] = 0
+        r[:, n] = 0
+    return out
+
+
+def test_match_stations_by_hand_and_against_greedy():
+    np.testing.assert_array_equal(match_stations(np.array([[5.0, 4.0], [3.0, 1.0]])), [5, 1])
+    np.testing.assert_array_equal(match_stations(np.array([[5.0, 4.0], [6.0, 0.0]])), [6, 4])
+    # one station, two satellites: only the best one is served
+    np.testing.assert_array_equal(match_stations(np.array([[2.0, 3.0]])), [0, 3])
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        s, n = rng.integers(1, 6), rng.integers(1, 9)
+        rate = rng.random((s, n)) * (rng.random((s, n)) < 0.5)
+        got = match_stations(rate)
+        np.testing.assert_array_equal(got, _greedy_reference(rate))
+        # one station per satellite: served rates are distinct entries of distinct rows
+        assert np.count_nonzero(got) <= min(s, n)
+
+
+# ------------------------------------------------------------------ input and output
+
+
+def test_bad_input_raises_input_error():
+    with pytest.raises(InputError, match="bent-pipe"):
+        EngineConfig(policy="magic")
+    with pytest.raises(InputError):
+        EngineConfig(step_s=0.0)
+    with pytest.raises(InputError):
+        EngineConfig(duration_s=10.0, step_s=60.0)
+    with pytest.raises(InputError):
+        EngineConfig(cloud_fraction=1.5)
+    with pytest.raises(InputError):
+        EngineConfig(storage_bytes=-1.0)
+    with pytest.raises(InputError):
+        run_engine(EngineConfig(stations=("Nowhere Station",), duration_s=HOURS))
+    with pytest.raises(InputError):
+        run_engine({"policy": "on-board"})  # type: ignore[arg-type]
+
+
+def test_run_directory_round_trip(tmp_path):
+    from spacecompute.results.store import SUMMARY_KEYS, RunResult
+
+    r = run_engine(EngineConfig(policy="bent-pipe", duration_s=2 * HOURS), out_dir=tmp_path)
+    assert r.path == tmp_path
+    loaded = RunResult.load(tmp_path)
+    assert set(SUMMARY_KEYS) <= set(loaded.summary)
+    assert loaded.summary["policy"] == "bent-pipe"
+    assert loaded.summary["jobs_total"] == len(r.jobs)
+    jobs = loaded.jobs
+    assert len(jobs) == len(r.jobs)
+    np.testing.assert_array_equal(jobs["status"], r.jobs["status"])
+    assert len(loaded.steps) == r.summary["steps"] == 120
+    assert len(loaded.satellites) == 12
