@@ -54,6 +54,14 @@ def _fail(exc: SpacecomputeError) -> None:
     raise typer.Exit(2)
 
 
+def _key_value_table(title: str) -> RichTable:
+    """A two-column (what, value) summary table with the title on the left."""
+    table = RichTable(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    return table
+
+
 def _print_presets(title: str, presets: dict) -> None:
     table = RichTable(title=title)
     table.add_column("name", style="bold cyan", no_wrap=True)
@@ -303,13 +311,9 @@ def rtt(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
-    head = RichTable(
-        title=f"spacecompute rtt: {escape(summary['from'])} - {escape(summary['to'])}",
-        show_header=False,
-        title_justify="left",
+    head = _key_value_table(
+        f"spacecompute rtt: {escape(summary['from'])} - {escape(summary['to'])}"
     )
-    head.add_column("what", style="bold")
-    head.add_column("value")
 
     def ms(x):
         return "-" if x is None else f"{x:.2f} ms"
@@ -395,13 +399,7 @@ def topology(
     if as_json:
         sys.stdout.write(json.dumps(stats, indent=2) + "\n")
         return
-    head = RichTable(
-        title=f"spacecompute topology: {escape(settings.name)} at {stats['time']}",
-        show_header=False,
-        title_justify="left",
-    )
-    head.add_column("what", style="bold")
-    head.add_column("value")
+    head = _key_value_table(f"spacecompute topology: {escape(settings.name)} at {stats['time']}")
 
     def q(d, unit="", fmt=".1f"):
         if d["min"] != d["min"]:  # NaN: no such links

@@ -295,6 +295,23 @@ def problems_from_validation(
     return problems
 
 
+def validate_located(
+    located: LocatedYaml, model: type[BaseModel], *, keys_hint: str = ""
+) -> object:
+    """Validate parsed YAML against a pydantic model; every problem located (file, line, key)."""
+    if not isinstance(located.data, dict):
+        raise InputError(
+            f"the top level is a {type(located.data).__name__}",
+            file=located.file,
+            line=1,
+            expected=f"a mapping of keys{f' ({keys_hint})' if keys_hint else ''}",
+        )
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        raise InputError(problems=problems_from_validation(exc, located, model)) from None
+
+
 __all__ = [
     "LocatedYaml",
     "Preset",
@@ -303,4 +320,5 @@ __all__ = [
     "load_yaml_file",
     "load_yaml_text",
     "problems_from_validation",
+    "validate_located",
 ]

@@ -42,13 +42,18 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
-    ValidationError,
     create_model,
     model_validator,
 )
 
 from ..errors import InputError, Problem
-from ..yamlio import LocatedYaml, Preset, format_path, load_yaml_file, problems_from_validation
+from ..yamlio import (
+    LocatedYaml,
+    Preset,
+    format_path,
+    load_yaml_file,
+    validate_located,
+)
 from .cost import CLAIM_FIELDS, Claim
 from .sizing import DEFAULT_START, Design, OrbitSpec, Param, Target
 from .uncertainty import Dist
@@ -295,18 +300,8 @@ def _date(value: str | _dt.date) -> str:
     return value.isoformat() if isinstance(value, _dt.date) else str(value)
 
 
-def _validate(located: LocatedYaml, model: type[BaseModel]) -> Any:
-    if not isinstance(located.data, dict):
-        raise InputError(
-            f"the top level is a {type(located.data).__name__}",
-            file=located.file,
-            line=1,
-            expected="a mapping of keys (name:, target:, orbit:, satellite:, ...)",
-        )
-    try:
-        return model.model_validate(located.data)
-    except ValidationError as exc:
-        raise InputError(problems=problems_from_validation(exc, located, model)) from None
+def _validate(located: LocatedYaml, model: type[BaseModel]):
+    return validate_located(located, model, keys_hint="name:, target:, orbit:, satellite:, ...")
 
 
 @dataclass(frozen=True)

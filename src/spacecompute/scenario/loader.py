@@ -6,10 +6,17 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from ..errors import InputError
-from ..yamlio import LocatedYaml, Preset, data_presets, load_yaml_file, problems_from_validation
+from ..yamlio import (
+    LocatedYaml,
+    Preset,
+    data_presets,
+    load_yaml_file,
+    problems_from_validation,
+    validate_located,
+)
 from .schema import ConstellationFile, ScenarioSpec
 
 
@@ -64,17 +71,7 @@ def load_constellation_file(name_or_path: str) -> tuple[ConstellationFile, str, 
 
 
 def _validate(located: LocatedYaml, model: type[BaseModel]):
-    if not isinstance(located.data, dict):
-        raise InputError(
-            f"the top level is a {type(located.data).__name__}",
-            file=located.file,
-            line=1,
-            expected="a mapping of keys (name:, start:, constellation:, ...)",
-        )
-    try:
-        return model.model_validate(located.data)
-    except ValidationError as exc:
-        raise InputError(problems=problems_from_validation(exc, located, model)) from None
+    return validate_located(located, model, keys_hint="name:, start:, constellation:, ...")
 
 
 __all__ = [
