@@ -47,20 +47,27 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from ..astro.access import look_angles
-from ..astro.eclipse import sunlit_fraction_from_positions
 from ..astro.ephemeris import Ephemeris
 from ..astro.ground import ground_stations
-from ..astro.sun import sun_position_eci_m
 from ..astro.timeutil import parse_time
 from ..errors import InputError
+from ..scheduling.policies import (
+    POLICIES,
+    BentPipe,
+    EnergyAware,
+    OnBoard,
+    Policy,
+    PolicyView,
+    get_policy,
+)
 from ..table import Table
+from .forecast import EOPredictor, chunk_environment
+from .queues import FifoQueues, JobStore
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -83,7 +90,6 @@ _PENDING, _COMPLETED, _DROPPED = 0, 1, 2
 _STATUS_NAMES = np.array(["pending", "completed", "dropped"], dtype=object)
 _REASON_NONE, _REASON_CLOUDY, _REASON_STORAGE = 0, 1, 2
 _REASON_NAMES = np.array(["", "cloudy", "storage_full"], dtype=object)
-_NAT = np.iinfo(np.int64).min
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,132 +154,6 @@ class EngineConfig:
 
 
 # --------------------------------------------------------------------------------------------
-# policies
-
-
-@dataclass(frozen=True)
-class PolicyView:
-    """Read-only snapshot a policy decides on, arrays (N,) at the start of the step.
-
-    ``sunlit`` in [0, 1] (share of the solar disk seen), ``state_of_charge`` in [0, 1],
-    ``thermal_throttle`` in [0, 1] (1 = no thermal limit), ``backlog_ops`` ops waiting in the
-    compute queue, ``storage_used_bytes`` / ``storage_bytes``, ``in_contact`` (a station sees the
-    satellite with a closing link), ``peak_ops_per_s`` of the payload and the step ``dt_s``.
-    """
-
-    sunlit: np.ndarray
-    state_of_charge: np.ndarray
-    thermal_throttle: np.ndarray
-    backlog_ops: np.ndarray
-    storage_used_bytes: np.ndarray
-    storage_bytes: float
-    in_contact: np.ndarray
-    peak_ops_per_s: float
-    dt_s: float
-
-    def __post_init__(self) -> None:
-        for name in (
-            "sunlit",
-            "state_of_charge",
-            "thermal_throttle",
-            "backlog_ops",
-            "storage_used_bytes",
-            "in_contact",
-        ):
-            a = np.array(getattr(self, name), copy=True)
-            a.flags.writeable = False
-            object.__setattr__(self, name, a)
-
-    @property
-    def n(self) -> int:
-        return int(self.sunlit.shape[0])
-
-
-class Policy(Protocol):
-    """A scheduling policy: ``decide(view) -> compute_load`` (N,) in [0, 1].
-
-    ``on_board``: whether frames are processed on board (False: raw frames are downlinked).
-    """
-
-    name: str
-    on_board: bool
-
-    def decide(self, view: PolicyView) -> np.ndarray: ...
-
-
-def _load_for_backlog(view: PolicyView) -> np.ndarray:
-    """Load that would clear the compute backlog this step, ``backlog / (peak x dt)``, <= 1.
-
-    A relative headroom of 1e-9 covers the rounding of the fleet's power model, which would
-    otherwise leave a residue of a fraction of an op (and one more step of latency)."""
-    full = view.peak_ops_per_s * view.dt_s
-    if full <= 0:
-        return np.zeros(view.n)
-    return np.minimum(1.0, view.backlog_ops * (1.0 + 1e-9) / full)
-
-
-@dataclass(frozen=True)
-class BentPipe:
-    """Bent pipe: no on-board compute; every raw frame is queued for downlink and processed on
-    the ground (instantaneously here). The baseline of Denby & Lucia (ASPLOS 2020)."""
-
-    name: str = "bent-pipe"
-    on_board: bool = False
-
-    def decide(self, view: PolicyView) -> np.ndarray:
-        return np.zeros(view.n)
-
-
-@dataclass(frozen=True)
-class OnBoard:
-    """Orbital edge computing (Denby & Lucia, ASPLOS 2020): run the model on board as fast as
-    the queue needs; cloudy frames are discarded after inference and only the results of
-    useful frames are downlinked."""
-
-    name: str = "on-board"
-    on_board: bool = True
-
-    def decide(self, view: PolicyView) -> np.ndarray:
-        return _load_for_backlog(view)
-
-
-@dataclass(frozen=True)
-class EnergyAware:
-    """On-board processing gated on energy and heat: compute only when ``sunlit >= 0.5``,
-    ``state_of_charge >= 0.5`` and ``thermal_throttle == 1``; otherwise frames wait in storage
-    (cf. the energy-harvesting schedule of Denby & Lucia, ASPLOS 2020)."""
-
-    name: str = "energy-aware"
-    on_board: bool = True
-    min_sunlit: float = 0.5
-    min_state_of_charge: float = 0.5
-
-    def decide(self, view: PolicyView) -> np.ndarray:
-        ok = (
-            (view.sunlit >= self.min_sunlit)
-            & (view.state_of_charge >= self.min_state_of_charge)
-            & (view.thermal_throttle >= 1.0)
-        )
-        return np.where(ok, _load_for_backlog(view), 0.0)
-
-
-POLICIES: dict[str, Callable[[], Policy]] = {
-    "bent-pipe": BentPipe,
-    "on-board": OnBoard,
-    "energy-aware": EnergyAware,
-}
-
-
-def get_policy(name: str) -> Policy:
-    """The registered policy called ``name``; :class:`InputError` listing the names otherwise."""
-    if not isinstance(name, str) or name not in POLICIES:
-        raise InputError(
-            f"unknown policy {name!r}", field="policy", expected=f"one of {sorted(POLICIES)}"
-        )
-    return POLICIES[name]()
-
-
-# --------------------------------------------------------------------------------------------
 # station matching and FIFO service
 
 
@@ -306,129 +186,6 @@ def match_stations(rate_bps: np.ndarray) -> np.ndarray:
         out[sat] = r[st, sat]
         r[st, :] = 0.0
         r[:, sat] = 0.0
-
-
-@dataclass
-class _Queue:
-    """Per-satellite FIFO queue by cumulative offsets (see the module docstring).
-
-    ``demand`` (N,) cumulative demand admitted, ``served`` (N,) cumulative service;
-    ``jobs`` ids of the jobs in the queue, ``offset`` their cumulative end offsets,
-    ``size`` their own demand, ``started`` whether service began.
-    """
-
-    n: int
-    demand: np.ndarray = field(init=False)
-    served: np.ndarray = field(init=False)
-    jobs: np.ndarray = field(init=False)
-    offset: np.ndarray = field(init=False)
-    size: np.ndarray = field(init=False)
-    started: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.demand = np.zeros(self.n)
-        self.served = np.zeros(self.n)
-        self.jobs = np.zeros(0, np.int64)
-        self.offset = np.zeros(0)
-        self.size = np.zeros(0)
-        self.started = np.zeros(0, bool)
-
-    def backlog(self) -> np.ndarray:
-        return self.demand - self.served
-
-    def push(self, job_ids: np.ndarray, sats: np.ndarray, sizes: np.ndarray) -> None:
-        """Append jobs (given in FIFO order) to their satellites' queues."""
-        if job_ids.size == 0:
-            return
-        order = np.argsort(sats, kind="stable")
-        s, z = sats[order], sizes[order]
-        csum = np.cumsum(z)
-        first = np.r_[True, s[1:] != s[:-1]]
-        group_start = np.maximum.accumulate(np.where(first, np.arange(s.size), 0))
-        before = csum - z
-        within = csum - before[group_start]  # cumulative inside the satellite's group
-        off = np.empty_like(z)
-        off[order] = self.demand[s] + within
-        last = np.r_[s[1:] != s[:-1], True]
-        self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
-        self.jobs = np.concatenate([self.jobs, job_ids])
-        self.offset = np.concatenate([self.offset, off])
-        self.size = np.concatenate([self.size, sizes])
-        self.started = np.concatenate([self.started, np.zeros(job_ids.size, bool)])
-
-    def serve(
-        self, capacity: np.ndarray, job_sat: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Serve up to ``capacity`` (N,) per satellite.
-
-        Returns (served this step (N,), started ids, start fractions, done ids, end fractions);
-        fractions of the step in [0, 1] at constant rate.
-        """
-        before = self.served.copy()
-        left = self.demand - before
-        cap = np.maximum(capacity, 0.0)
-        self.served = np.where(cap >= left, self.demand, before + cap)
-        delta = self.served - before
-        sat = job_sat[self.jobs]
-        b0, b1, c = before[sat], self.served[sat], cap[sat]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newly = ~self.started & (b1 > self.offset - self.size)
-            start_frac = np.where(c > 0, (self.offset - self.size - b0) / c, 0.0)
-            done = self.offset <= b1
-            end_frac = np.where(c > 0, (self.offset - b0) / c, 0.0)
-        start_frac = np.clip(start_frac, 0.0, 1.0)
-        end_frac = np.clip(end_frac, 0.0, 1.0)
-        # a zero-size job at the head completes at once
-        newly |= done & ~self.started
-        self.started |= newly
-        out = (
-            delta,
-            self.jobs[newly],
-            start_frac[newly],
-            self.jobs[done],
-            end_frac[done],
-        )
-        keep = ~done
-        self.jobs, self.offset = self.jobs[keep], self.offset[keep]
-        self.size, self.started = self.size[keep], self.started[keep]
-        return out
-
-
-class _JobStore:
-    """Growable struct of arrays of every job of the run, indexed by job id."""
-
-    _FLOAT = ("ops", "bits", "result_bytes", "lat_deg", "lon_deg", "energy_j", "bytes_out")
-    _INT = ("satellite", "arrival", "start", "end", "status", "reason")
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.cols: dict[str, np.ndarray] = {k: np.zeros(0) for k in self._FLOAT}
-        self.cols.update({k: np.zeros(0, np.int64) for k in self._INT})
-        self.cols["cloudy"] = np.zeros(0, bool)
-
-    def add(self, **values: np.ndarray) -> np.ndarray:
-        m = len(next(iter(values.values())))
-        need = self.n + m
-        cap = len(self.cols["ops"])
-        if need > cap:
-            new = max(need, 2 * cap, 1024)
-            for k, a in self.cols.items():
-                b = np.zeros(new, a.dtype)
-                b[: self.n] = a[: self.n]
-                self.cols[k] = b
-        ids = np.arange(self.n, need)
-        for k, a in self.cols.items():
-            if k in values:
-                a[ids] = values[k]
-            elif k in ("start", "end"):
-                a[ids] = _NAT
-            else:
-                a[ids] = 0
-        self.n = need
-        return ids
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.cols[key][: self.n]
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,10 +230,9 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
     ``trace=True`` keeps per-step, per-satellite arrays (steps, N) in ``EngineResult.trace``:
     ops_processed, ops_capacity, bits_downlinked, downlink_capacity_bits, compute_load.
     """
-    from ..network.links import radio_link_budget, terminal
+    from ..network.links import terminal
     from ..scenario.build import preset_constellation
     from ..spacecraft.fleet import Fleet, StepGeometry
-    from ..workloads.eo import eo_frames
     from ..workloads.inference import model_spec
 
     if not isinstance(config, EngineConfig):
@@ -503,8 +259,8 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
     dt = float(config.step_s)
     dt_ns = round(dt * 1e9)
 
-    jobs = _JobStore()
-    compute_q, downlink_q = _Queue(n), _Queue(n)
+    jobs = JobStore()
+    compute_q, downlink_q = FifoQueues(n), FifoQueues(n)
     from ..results.store import SCHEMAS  # the run-directory contract (see results/store.py)
 
     step_columns = [k for k in SCHEMAS["steps"] if k != "time"]
@@ -533,6 +289,27 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
         else None
     )
 
+    total_steps = int(np.floor(config.duration_s / dt + 1e-9))
+    prepare = getattr(policy, "prepare", None)
+    if callable(prepare):
+        prepare(
+            EOPredictor(
+                const,
+                stations,
+                radio,
+                ground,
+                start,
+                dt,
+                total_steps,
+                config.propagator,
+                config.model,
+                float(config.cloud_fraction),
+                int(config.seed),
+                bus,
+                peak,
+                storage_bytes,
+            )
+        )
     prev: Ephemeris | None = None
     for chunk in const.propagate_chunks(
         start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
@@ -541,20 +318,17 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
         prev = chunk
         if eph.n_times < 2:
             continue
-        t_ns = eph.times.astype(np.int64)
-        sun = sun_position_eci_m(eph.times)
-        sunlit_all = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
-        sunlit_all = np.nan_to_num(sunlit_all.astype(np.float64), nan=0.0)
-        el, _, rng = look_angles(eph.r_ecef_m, stations)  # (T, S, N)
-        visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
-        rate_all = np.zeros(el.shape)
-        if visible.any():
-            rate_all[visible] = radio_link_budget(radio, ground, rng[visible], el[visible]).rate_bps
-        frames = eo_frames(
-            eph, model=config.model, cloud_fraction=config.cloud_fraction, seed=int(config.seed)
+        env = chunk_environment(
+            eph,
+            stations,
+            radio,
+            ground,
+            model=config.model,
+            cloud_fraction=config.cloud_fraction,
+            seed=int(config.seed),
         )
-        f_step = np.searchsorted(t_ns, frames["time"].astype(np.int64))
-        bounds = np.searchsorted(f_step, np.arange(eph.n_times))
+        t_ns, sun, sunlit_all, rate_all = env.times_ns, env.sun_eci_m, env.sunlit, env.rate_bps
+        frames, bounds = env.frames, env.frame_bounds
 
         for k in range(eph.n_times - 1):
             tk = int(t_ns[k])
@@ -572,6 +346,8 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
                 in_contact=(rate_all[k] > 0).any(axis=0),
                 peak_ops_per_s=peak,
                 dt_s=dt,
+                step_index=n_steps - 1,
+                time_ns=tk,
             )
             load = np.clip(np.asarray(policy.decide(view), dtype=np.float64), 0.0, 1.0)
             if load.shape != (n,):
@@ -726,7 +502,7 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
 def _finish(
     config: EngineConfig,
     policy: Policy,
-    jobs: _JobStore,
+    jobs: JobStore,
     step_rows: dict[str, list[float]],
     step_times: list[np.int64],
     const: Any,

@@ -27,6 +27,7 @@ so results do not depend on how a run is cut into chunks.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -260,6 +261,40 @@ class Fleet:
     def for_constellation(cls, preset: str, n: int, **options) -> Fleet:
         """A fleet of the bus that flies the constellation preset ``preset``."""
         return cls(bus_for_constellation(preset), n, **options)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every array that evolves step to step (power, thermal, reboots, step count),
+        for checkpoints; :meth:`load_state_dict` restores them into a fleet built the same way."""
+        out: dict[str, np.ndarray] = {"step_index": np.asarray(self.step_index, np.int64)}
+        for prefix, state in (("power.", self.power_state), ("thermal.", self.thermal_state)):
+            for f in dataclasses.fields(state):
+                out[prefix + f.name] = np.array(getattr(state, f.name), copy=True)
+        out["thermal_throttle"] = self.thermal_throttle.copy()
+        out["downtime_s"] = self.downtime_s.copy()
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` saved (shapes must match this fleet)."""
+        try:
+            for prefix, obj in (("power.", self.power_state), ("thermal.", self.thermal_state)):
+                for f in dataclasses.fields(obj):
+                    cur = getattr(obj, f.name)
+                    new = np.asarray(state[prefix + f.name], dtype=np.asarray(cur).dtype)
+                    if np.shape(new) != np.shape(cur):
+                        raise ValueError(f"{prefix}{f.name} has shape {np.shape(new)}")
+                    setattr(obj, f.name, new.copy())
+            for name in ("thermal_throttle", "downtime_s"):
+                new = np.asarray(state[name], dtype=np.float64)
+                if new.shape != (self.n,):
+                    raise ValueError(f"{name} has shape {new.shape}")
+                getattr(self, name)[:] = new
+            self.step_index = int(state["step_index"])
+        except (KeyError, ValueError) as exc:
+            raise InputError(
+                f"fleet state does not match this fleet ({exc})",
+                field="checkpoint",
+                expected=f"a state saved from a fleet of {self.n} satellites",
+            ) from None
 
     @property
     def state_of_charge(self) -> np.ndarray:

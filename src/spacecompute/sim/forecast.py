@@ -1,0 +1,163 @@
+"""What the engine sees of a chunk of time, and forecasts of it for look-ahead policies.
+
+:func:`chunk_environment` computes, for an ephemeris chunk, everything of the outside world the
+Earth-observation engine uses: the sunlit fraction (conical shadow), the radio downlink rate of
+every station-satellite pair from the link budget, and the imaging workload. The engine calls it
+for the chunks it steps through; :class:`EOPredictor` calls the same function for any window of
+steps, so a policy's forecast is exactly what will happen to the orbits, sunlight, contacts and
+arrivals (the spacecraft state, which depends on decisions, is the policy's to model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..astro.access import look_angles
+from ..astro.eclipse import sunlit_fraction_from_positions
+from ..astro.ephemeris import Ephemeris
+from ..astro.sun import sun_position_eci_m
+from ..astro.timeutil import time_grid
+from ..table import Table
+
+
+@dataclass(frozen=True)
+class ChunkEnvironment:
+    """Arrays over the instants ``T`` of a chunk and the satellites ``N`` (stations ``S``).
+
+    ``times_ns`` (T,) int64 ns since the Unix epoch; ``sun_eci_m`` (T, 3); ``sunlit`` (T, N) in
+    [0, 1]; ``rate_bps`` (T, S, N) radio rate of each station-satellite pair (0: no link);
+    ``frames``: :func:`~spacecompute.workloads.eo.eo_frames` rows; ``frame_bounds`` (T,): rows
+    of step ``k`` are ``frame_bounds[k]:frame_bounds[k + 1]``.
+    """
+
+    times_ns: np.ndarray
+    sun_eci_m: np.ndarray
+    sunlit: np.ndarray
+    rate_bps: np.ndarray
+    frames: Table
+    frame_bounds: np.ndarray
+
+
+def chunk_environment(
+    eph: Ephemeris,
+    stations: Any,
+    radio: Any,
+    ground: Any,
+    *,
+    model: str,
+    cloud_fraction: float,
+    seed: int,
+) -> ChunkEnvironment:
+    """Sunlight, downlink rates and imaging frames of ``eph`` (see :class:`ChunkEnvironment`).
+
+    Rates from :func:`~spacecompute.network.links.radio_link_budget` (terminals ``radio`` on
+    board, ``ground`` at the stations) above each station's minimum elevation.
+    """
+    from ..network.links import radio_link_budget
+    from ..workloads.eo import eo_frames
+
+    t_ns = eph.times.astype(np.int64)
+    sun = sun_position_eci_m(eph.times)
+    sunlit = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
+    sunlit = np.nan_to_num(sunlit.astype(np.float64), nan=0.0)
+    el, _, rng = look_angles(eph.r_ecef_m, stations)  # (T, S, N)
+    visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
+    rate = np.zeros(el.shape)
+    if visible.any():
+        rate[visible] = radio_link_budget(radio, ground, rng[visible], el[visible]).rate_bps
+    frames = eo_frames(eph, model=model, cloud_fraction=cloud_fraction, seed=int(seed))
+    f_step = np.searchsorted(t_ns, frames["time"].astype(np.int64))
+    bounds = np.searchsorted(f_step, np.arange(eph.n_times))
+    return ChunkEnvironment(t_ns, sun, sunlit, rate, frames, bounds)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Predicted outside world over ``n`` steps starting at ``step_index`` (arrays (n, N)).
+
+    ``sunlit`` at each step start; ``downlink_rate_bps`` the best station's rate (before the
+    one-satellite-per-station matching, so an upper bound); per-step arrivals of the imaging
+    workload: ``arrival_ops`` (FLOP), ``arrival_bits`` (raw bits), ``result_bits`` (bits of
+    results of the useful frames). ``times_ns`` (n,) step starts.
+    """
+
+    step_index: int
+    times_ns: np.ndarray
+    sunlit: np.ndarray
+    downlink_rate_bps: np.ndarray
+    arrival_ops: np.ndarray
+    arrival_bits: np.ndarray
+    result_bits: np.ndarray
+
+
+@dataclass
+class EOPredictor:
+    """Forecasts of the Earth-observation run (see :class:`Forecast`) for look-ahead policies.
+
+    ``bus`` (the satellites' :class:`~spacecompute.spacecraft.hardware.Bus`), ``peak_ops_per_s``,
+    ``storage_bytes``, ``dt_s`` and ``n_steps`` (of the run) are there for the policy to model
+    the spacecraft. ``predict(step_index, n_steps)`` propagates the orbits over the window (SGP4
+    or J2, as the run) and returns what the engine will see; windows past the run are cut.
+    """
+
+    constellation: Any
+    stations: Any
+    radio: Any
+    ground: Any
+    start: np.datetime64
+    dt_s: float
+    n_steps: int
+    propagator: str
+    model: str
+    cloud_fraction: float
+    seed: int
+    bus: Any
+    peak_ops_per_s: float
+    storage_bytes: float
+
+    def predict(self, step_index: int, n_steps: int) -> Forecast:
+        n_steps = max(0, min(int(n_steps), self.n_steps - int(step_index)))
+        n = len(self.constellation)
+        if n_steps == 0:
+            z = np.zeros((0, n))
+            return Forecast(int(step_index), np.zeros(0, np.int64), z, z, z, z, z)
+        dt_ns = round(self.dt_s * 1e9)
+        t0 = np.datetime64(self.start, "ns") + np.timedelta64(int(step_index) * dt_ns, "ns")
+        times = time_grid(t0, n_steps * self.dt_s, self.dt_s)[: n_steps + 1]
+        eph = self.constellation.propagate(times=times, method=self.propagator)
+        env = chunk_environment(
+            eph,
+            self.stations,
+            self.radio,
+            self.ground,
+            model=self.model,
+            cloud_fraction=self.cloud_fraction,
+            seed=self.seed,
+        )
+        f = env.frames
+        k = np.searchsorted(env.times_ns, f["time"].astype(np.int64))
+        keep = k < n_steps
+        k, sat = k[keep], f["satellite"][keep]
+        shape = (n_steps, n)
+
+        def per_step(values: np.ndarray) -> np.ndarray:
+            out = np.zeros(shape)
+            np.add.at(out, (k, sat), np.asarray(values, dtype=np.float64)[keep])
+            return out
+
+        useful = ~np.asarray(f["cloudy"], bool)
+        return Forecast(
+            int(step_index),
+            env.times_ns[:n_steps],
+            env.sunlit[:n_steps],
+            env.rate_bps[:n_steps].max(axis=1) if env.rate_bps.shape[1] else np.zeros(shape),
+            per_step(f["ops"]),
+            per_step(f["bits"]),
+            per_step(np.where(useful, np.asarray(f["result_bytes"], float) * 8.0, 0.0)),
+        )
+
+
+__all__ = ["ChunkEnvironment", "EOPredictor", "Forecast", "chunk_environment"]
