@@ -100,6 +100,7 @@ _REASON_NAMES = np.array(["", "cloudy", "storage_full"], dtype=object)
 class EngineConfig:
     """What to run. Times are UTC (ISO text or datetime64); durations in seconds.
 
+    ``bus``: a bus preset of the hardware catalog (default: the constellation preset's own bus).
     ``storage_bytes`` per satellite defaults to the bus preset's, else
     :data:`DEFAULT_STORAGE_BYTES`. ``chunk_steps``: instants propagated at a time (results do
     not depend on it). ``seed`` drives clouds and radiation faults.
@@ -118,6 +119,7 @@ class EngineConfig:
     model: str = "yolov8n"
     cloud_fraction: float = 0.67
     scenario: str | None = None
+    bus: str | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> InputError:
@@ -245,7 +247,11 @@ def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False
     n = len(const)
     if n == 0:
         raise InputError("the constellation has no satellites", field="constellation")
-    fleet = Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
+    fleet = (
+        Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
+        if config.bus is None
+        else Fleet.from_bus(config.bus, n, seed=int(config.seed))
+    )
     bus = fleet.bus
     peak = float(bus.compute_peak_ops_per_s("int8"))
     joule_per_op = float(bus.compute_power_max_w) / peak if peak > 0 else 0.0
