@@ -40,6 +40,17 @@ class FifoQueues:
     def backlog(self) -> np.ndarray:
         return self.demand - self.served
 
+    _STATE = ("demand", "served", "jobs", "offset", "size", "started")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the queue's arrays (for checkpoints)."""
+        return {k: np.array(getattr(self, k), copy=True) for k in self._STATE}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        for k in self._STATE:
+            setattr(self, k, np.array(state[k], dtype=getattr(self, k).dtype, copy=True))
+
     def push(self, job_ids: np.ndarray, sats: np.ndarray, sizes: np.ndarray) -> None:
         """Append jobs (given in FIFO order) to their satellites' queues."""
         if job_ids.size == 0:
@@ -133,6 +144,19 @@ class JobStore:
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.cols[key][: self.n]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The used part of every column (for checkpoints)."""
+        return {k: a[: self.n].copy() for k, a in self.cols.items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        n = len(state["ops"])
+        for k, a in self.cols.items():
+            self.cols[k] = np.array(state[k], dtype=a.dtype, copy=True)
+            if len(self.cols[k]) != n:
+                raise ValueError(f"job column {k} has {len(self.cols[k])} rows, expected {n}")
+        self.n = n
 
 
 __all__ = ["NAT", "FifoQueues", "JobStore"]
