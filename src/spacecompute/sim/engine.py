@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import math
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,307 +227,418 @@ def _extend(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
     )
 
 
-def run_engine(config: EngineConfig, out_dir: Any = None, *, trace: bool = False) -> EngineResult:
+class _EOJobs(JobStore):
+    """The job store with the EO engine's fault counters: ``restarts`` (detected errors and
+    reboots while the job was being computed: its lost work is redone, which the fleet's useful
+    fraction already charges) and ``faults`` (silent errors while it was computed: its result
+    is corrupt)."""
+
+    _INT = (*JobStore._INT, "restarts", "faults")
+
+
+_TRACE_KEYS = (
+    "ops_processed",
+    "ops_capacity",
+    "bits_downlinked",
+    "downlink_capacity_bits",
+    "compute_load",
+)
+
+
+class _EORun:
+    """State and step of one Earth-observation run (see the module docstring for the order)."""
+
+    def __init__(self, config: EngineConfig, trace: bool) -> None:
+        from ..network.links import terminal
+        from ..spacecraft.fleet import Fleet
+        from ..workloads.inference import model_spec
+        from .rundir import SCHEMAS  # the run-directory contract
+
+        self.config = config
+        self.policy = get_policy(config.policy)
+        model_spec(config.model)
+        self.start = parse_time(config.start, field="start")
+        self.const = _constellation(config, self.start)
+        n = self.n = len(self.const)
+        if n == 0:
+            raise InputError("the constellation has no satellites", field="constellation")
+        if config.bus is None and not isinstance(config.constellation, str):
+            raise InputError(
+                "a constellation given as elements needs a bus",
+                field="bus",
+                expected="a bus preset of the hardware catalog",
+            )
+        self.fleet = (
+            Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
+            if config.bus is None
+            else Fleet.from_bus(config.bus, n, seed=int(config.seed))
+        )
+        bus = self.fleet.bus
+        self.precision = inference_precision(bus)
+        self.peak = float(bus.compute_peak_ops_per_s(self.precision))
+        self.joule_per_op = float(bus.compute_power_max_w) / self.peak if self.peak > 0 else 0.0
+        self.storage_bytes = float(
+            config.storage_bytes
+            if config.storage_bytes is not None
+            else (bus.storage_bytes if bus.storage_bytes is not None else DEFAULT_STORAGE_BYTES)
+        )
+        self.stations = ground_stations(list(config.stations))
+        self.radio, self.ground = terminal(RADIO_TERMINAL), terminal(GROUND_TERMINAL)
+        self.dt = float(config.step_s)
+        self.dt_ns = round(self.dt * 1e9)
+        self.total_steps = int(np.floor(config.duration_s / self.dt + 1e-9))
+        self.step_columns = [k for k in SCHEMAS["steps"] if k != "time"]
+        self.step_columns += ["ops_processed", "ops_capacity", "downlink_capacity_bits"]
+
+        self.jobs = _EOJobs()
+        self.compute_q, self.downlink_q = FifoQueues(n), FifoQueues(n)
+        self.rows = {k: np.zeros(self.total_steps) for k in self.step_columns}
+        self.step_time_ns = np.zeros(self.total_steps, np.int64)
+        self.raw_held_bytes = np.zeros(n)  # raw frames waiting for on-board compute
+        self.sat_ops = np.zeros(n)
+        self.sat_energy = np.zeros(n)
+        self.sat_sunlit = np.zeros(n)
+        self.current_job = np.full(n, -1, np.int64)  # last job computed on each satellite
+        self.totals = np.zeros(2)  # silent faults, brown-outs
+        self.steps_done = 0
+        self.trace: dict[str, list[np.ndarray]] | None = (
+            {k: [] for k in _TRACE_KEYS} if trace else None
+        )
+
+    # -- checkpoints --------------------------------------------------------------------------
+    _ARRAYS = ("raw_held_bytes", "sat_ops", "sat_energy", "sat_sunlit", "current_job", "totals")
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {"steps_done": np.asarray(self.steps_done)}
+        out.update({k: getattr(self, k) for k in self._ARRAYS})
+        out["step_time_ns"] = self.step_time_ns
+        out.update({"row." + k: v for k, v in self.rows.items()})
+        out.update({"fleet." + k: v for k, v in self.fleet.state_dict().items()})
+        out.update({"jobs." + k: v for k, v in self.jobs.state_dict().items()})
+        out.update({"cq." + k: v for k, v in self.compute_q.state_dict().items()})
+        out.update({"dq." + k: v for k, v in self.downlink_q.state_dict().items()})
+        policy_state = getattr(self.policy, "state_dict", None)
+        if callable(policy_state):
+            out.update({"policy." + k: v for k, v in policy_state().items()})
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+        try:
+            for k in self._ARRAYS:
+                cur = getattr(self, k)
+                new = np.array(state[k], dtype=cur.dtype)
+                if new.shape != cur.shape:
+                    raise ValueError(f"{k} has shape {new.shape}, expected {cur.shape}")
+                setattr(self, k, new)
+            self.step_time_ns = np.array(state["step_time_ns"], np.int64)
+            self.rows = {k: np.array(state["row." + k], np.float64) for k in self.step_columns}
+            if self.step_time_ns.shape != (self.total_steps,):
+                raise ValueError("the checkpoint has another number of steps")
+            self.jobs.load_state_dict(part("jobs."))
+            self.compute_q.load_state_dict(part("cq."))
+            self.downlink_q.load_state_dict(part("dq."))
+            self.steps_done = int(state["steps_done"])
+        except (KeyError, ValueError) as exc:
+            raise InputError(
+                f"the checkpoint does not match this run ({exc})",
+                field="--resume",
+                expected="a checkpoint of the same scenario and options",
+            ) from None
+        self.fleet.load_state_dict(part("fleet."))
+        policy_load = getattr(self.policy, "load_state_dict", None)
+        if callable(policy_load):
+            policy_load(part("policy."))
+
+    # -- the run ------------------------------------------------------------------------------
+    def predictor(self) -> EOPredictor:
+        c = self.config
+        return EOPredictor(
+            self.const,
+            self.stations,
+            self.radio,
+            self.ground,
+            self.start,
+            self.dt,
+            self.total_steps,
+            c.propagator,
+            c.model,
+            float(c.cloud_fraction),
+            int(c.seed),
+            self.fleet.bus,
+            self.peak,
+            self.storage_bytes,
+        )
+
+    def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
+        c = self.config
+        first = self.steps_done
+        if first >= self.total_steps:
+            return
+        t_first = np.datetime64(self.start, "ns") + np.timedelta64(first * self.dt_ns, "ns")
+        prev: Ephemeris | None = None
+        for chunk in self.const.propagate_chunks(
+            t_first,
+            (self.total_steps - first) * self.dt,
+            self.dt,
+            c.propagator,
+            chunk_steps=int(c.chunk_steps),
+        ):
+            eph = _extend(prev, chunk)
+            prev = chunk
+            if eph.n_times < 2:
+                continue
+            env = chunk_environment(
+                eph,
+                self.stations,
+                self.radio,
+                self.ground,
+                model=c.model,
+                cloud_fraction=c.cloud_fraction,
+                seed=int(c.seed),
+            )
+            for k in range(eph.n_times - 1):
+                if self.steps_done >= self.total_steps:
+                    break
+                self.step(eph, env, k)
+                self.steps_done += 1
+                if checkpoint is not None and checkpoint.due(self.steps_done):
+                    checkpoint.save(self.steps_done, self.state_dict())
+                if progress is not None:
+                    progress(self.steps_done, self.total_steps)
+
+    def step(self, eph: Ephemeris, env: Any, k: int) -> None:
+        from ..spacecraft.fleet import StepGeometry
+
+        n, dt, dt_ns, peak = self.n, self.dt, self.dt_ns, self.peak
+        jobs, compute_q, downlink_q = self.jobs, self.compute_q, self.downlink_q
+        policy, fleet = self.policy, self.fleet
+        i = self.steps_done
+        tk = int(env.times_ns[k])
+        sunlit = env.sunlit[k]
+        rate_k = env.rate_bps[k]
+        completed = dropped = 0
+        bits_dropped = 0.0
+        # 1. policy
+        view = PolicyView(
+            sunlit=sunlit,
+            state_of_charge=fleet.state_of_charge,
+            thermal_throttle=fleet.thermal_throttle,
+            backlog_ops=compute_q.backlog(),
+            storage_used_bytes=self.raw_held_bytes + downlink_q.backlog() / 8.0,
+            storage_bytes=self.storage_bytes,
+            in_contact=(rate_k > 0).any(axis=0),
+            peak_ops_per_s=peak,
+            dt_s=dt,
+            step_index=i,
+            time_ns=tk,
+        )
+        load = np.clip(np.asarray(policy.decide(view), dtype=np.float64), 0.0, 1.0)
+        if load.shape != (n,):
+            raise InputError(f"policy {policy.name} gave shape {load.shape}", field="policy")
+        # 2. fleet
+        geo = StepGeometry.from_ephemeris(eph, k, env.sun_eci_m[k])
+        fs = fleet.step(dt, sunlit, geo, load)
+        ops_cap = fs.useful_fraction * peak * dt
+        power = fs.compute_power_w.copy()
+        self.sat_energy += power * dt
+        self.sat_sunlit += sunlit
+        self.totals[0] += float(np.sum(fs.silent_errors))
+        brownouts = float(np.count_nonzero(fs.brownout))
+        self.totals[1] += brownouts
+        # 3. compute
+        ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(ops_cap, jobs["satellite"])
+        self.sat_ops += ops_done
+        jobs["start"][st_ids] = tk + np.round(st_frac * dt_ns).astype(np.int64)
+        # faults act on the job being computed: the last one started on each satellite (FIFO,
+        # so later starts overwrite earlier ones: numpy assigns repeated indices in order)
+        self.current_job[jobs["satellite"][st_ids]] = st_ids
+        computing = (ops_done > 0) & (self.current_job >= 0)
+        hit_silent = computing & (fs.silent_errors > 0)
+        if hit_silent.any():
+            np.add.at(jobs["faults"], self.current_job[hit_silent], fs.silent_errors[hit_silent])
+        hit_detected = computing & ((fs.detected_errors > 0) | (fs.reboots > 0))
+        if hit_detected.any():
+            cur = self.current_job[hit_detected]
+            np.add.at(
+                jobs["restarts"],
+                cur,
+                (fs.detected_errors[hit_detected] + fs.reboots[hit_detected]).astype(np.int64),
+            )
+        bits_processed = float(jobs["bits"][done_ids].sum())
+        pending_dl = None
+        if done_ids.size:
+            np.subtract.at(
+                self.raw_held_bytes, jobs["satellite"][done_ids], jobs["bits"][done_ids] / 8
+            )
+            self.raw_held_bytes[self.raw_held_bytes < 0] = 0.0
+            end_ns = tk + np.round(end_frac * dt_ns).astype(np.int64)
+            jobs["energy_j"][done_ids] = jobs["ops"][done_ids] * self.joule_per_op
+            cloudy = jobs["cloudy"][done_ids]
+            cid = done_ids[cloudy]
+            jobs["status"][cid] = _DROPPED
+            jobs["reason"][cid] = _REASON_CLOUDY
+            jobs["end"][cid] = end_ns[cloudy]
+            dropped += int(cid.size)
+            bits_dropped += float(jobs["bits"][cid].sum())
+            uid = done_ids[~cloudy]
+            results = jobs["result_bytes"][uid]
+            jobs["bytes_out"][uid] = results
+            pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
+        # 4. downlink (queue as it was at the start of the step)
+        rate = match_stations(np.where(downlink_q.backlog()[None, :] > 0, rate_k, 0.0))
+        dl_cap = rate * dt
+        bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(dl_cap, jobs["satellite"])
+        if not policy.on_board:
+            jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
+            bits_processed = float(bits_dl.sum())
+        jobs["status"][dl_ids] = _COMPLETED
+        jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
+        completed += int(dl_ids.size)
+        if pending_dl is not None:
+            downlink_q.push(*pending_dl)
+        # 5. arrivals
+        frames = env.frames
+        a, b = int(env.frame_bounds[k]), int(env.frame_bounds[k + 1])
+        bits_captured = 0.0
+        if b > a:
+            sl = slice(a, b)
+            sats = frames["satellite"][sl]
+            bits = frames["bits"][sl].astype(np.float64)
+            ids = jobs.add(
+                satellite=sats,
+                arrival=np.full(b - a, tk, np.int64),
+                ops=frames["ops"][sl],
+                bits=bits,
+                result_bytes=frames["result_bytes"][sl],
+                lat_deg=frames["lat_deg"][sl],
+                lon_deg=frames["lon_deg"][sl],
+                cloudy=frames["cloudy"][sl],
+                status=np.full(b - a, _PENDING),
+                reason=np.full(b - a, _REASON_NONE),
+            )
+            bits_captured = float(bits.sum())
+            # storage admission: FIFO prefix of this step's frames per satellite
+            used = self.raw_held_bytes + downlink_q.backlog() / 8.0
+            order = np.argsort(sats, kind="stable")
+            s_o, by_o = sats[order], bits[order] / 8.0
+            csum = np.cumsum(by_o)
+            first = np.r_[True, s_o[1:] != s_o[:-1]]
+            gstart = np.maximum.accumulate(np.where(first, np.arange(s_o.size), 0))
+            within = csum - (csum - by_o)[gstart]
+            fits = np.empty(b - a, bool)
+            fits[order] = used[s_o] + within <= self.storage_bytes
+            drop_ids = ids[~fits]
+            jobs["status"][drop_ids] = _DROPPED
+            jobs["reason"][drop_ids] = _REASON_STORAGE
+            jobs["end"][drop_ids] = tk
+            dropped += int(drop_ids.size)
+            bits_dropped += float(bits[~fits].sum())
+            keep = ids[fits]
+            if policy.on_board:
+                compute_q.push(keep, sats[fits], frames["ops"][sl][fits].astype(np.float64))
+                np.add.at(self.raw_held_bytes, sats[fits], bits[fits] / 8.0)
+            else:
+                jobs["bytes_out"][keep] = bits[fits] / 8.0
+                downlink_q.push(keep, sats[fits], bits[fits])
+        # per-step aggregates
+        soc, temp = fs.state_of_charge, fs.temperature_k
+        self.step_time_ns[i] = tk
+        values = {
+            "utilisation_mean": float(np.mean(ops_done) / (peak * dt)) if peak else 0.0,
+            "compute_power_w": float(power.sum()),
+            "soc_min": float(soc.min()),
+            "soc_mean": float(soc.mean()),
+            "soc_max": float(soc.max()),
+            "temperature_min_k": float(temp.min()),
+            "temperature_mean_k": float(temp.mean()),
+            "temperature_max_k": float(temp.max()),
+            "bits_captured": bits_captured,
+            "bits_processed": bits_processed,
+            "bits_downlinked": float(bits_dl.sum()),
+            "bits_dropped": bits_dropped,
+            "backlog_bits": float((self.raw_held_bytes * 8.0 + downlink_q.backlog()).sum()),
+            "jobs_completed": float(completed),
+            "jobs_dropped": float(dropped),
+            "brownouts": brownouts,
+            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
+            "ops_processed": float(ops_done.sum()),
+            "ops_capacity": float(ops_cap.sum()),
+            "downlink_capacity_bits": float(dl_cap.sum()),
+        }
+        for key, v in values.items():
+            self.rows[key][i] = v
+        if self.trace is not None:
+            for key, arr in zip(
+                _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
+            ):
+                self.trace[key].append(np.array(arr, copy=True))
+
+
+#: Precisions tried in order for on-board inference: int8 (the usual deployment of quantized
+#: vision models), then fp16, bf16, fp32 for hardware without int8 (e.g. the Jetson TX2).
+INFERENCE_PRECISIONS: tuple[str, ...] = ("int8", "fp16", "bf16", "fp32")
+
+
+def inference_precision(bus: Any) -> str:
+    """The first precision of :data:`INFERENCE_PRECISIONS` the bus's payload has a peak for."""
+    for precision in INFERENCE_PRECISIONS:
+        if bus.compute_peak_ops_per_s(precision) > 0:
+            return precision
+    return INFERENCE_PRECISIONS[0]
+
+
+def _constellation(config: EngineConfig, start: np.datetime64) -> Any:
+    """The configured constellation: a preset name, or a Constellation object as given."""
+    from ..astro.constellation import Constellation
+    from ..scenario.build import preset_constellation
+
+    if isinstance(config.constellation, Constellation):
+        return config.constellation
+    return preset_constellation(config.constellation, epoch=start)
+
+
+def run_engine(
+    config: EngineConfig,
+    out_dir: Any = None,
+    *,
+    trace: bool = False,
+    checkpoint: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EngineResult:
     """Run ``config``; with ``out_dir`` also write a run directory (RunWriter, then finish).
 
     ``trace=True`` keeps per-step, per-satellite arrays (steps, N) in ``EngineResult.trace``:
-    ops_processed, ops_capacity, bits_downlinked, downlink_capacity_bits, compute_load.
+    ops_processed, ops_capacity, bits_downlinked, downlink_capacity_bits, compute_load (of the
+    steps run by this call). ``checkpoint``: a :class:`~spacecompute.sim.checkpoint.Checkpointer`;
+    a saved state is restored first and the run continues from it, and the state is saved every
+    ``checkpoint.every_steps`` steps. ``progress(steps_done, total_steps)`` is called after every
+    step (an exception it raises, e.g. ``KeyboardInterrupt``, stops the run; the last checkpoint
+    stays).
     """
-    from ..network.links import terminal
-    from ..scenario.build import preset_constellation
-    from ..spacecraft.fleet import Fleet, StepGeometry
-    from ..workloads.inference import model_spec
-
     if not isinstance(config, EngineConfig):
         raise InputError(f"config is a {type(config).__name__}", expected="an EngineConfig")
     wall0 = _time.perf_counter()
-    policy = get_policy(config.policy)
-    model_spec(config.model)
-    start = parse_time(config.start, field="start")
-    const = preset_constellation(config.constellation, epoch=start)
-    n = len(const)
-    if n == 0:
-        raise InputError("the constellation has no satellites", field="constellation")
-    fleet = (
-        Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
-        if config.bus is None
-        else Fleet.from_bus(config.bus, n, seed=int(config.seed))
-    )
-    bus = fleet.bus
-    peak = float(bus.compute_peak_ops_per_s("int8"))
-    joule_per_op = float(bus.compute_power_max_w) / peak if peak > 0 else 0.0
-    storage_bytes = float(
-        config.storage_bytes
-        if config.storage_bytes is not None
-        else (bus.storage_bytes if bus.storage_bytes is not None else DEFAULT_STORAGE_BYTES)
-    )
-    stations = ground_stations(list(config.stations))
-    radio, ground = terminal(RADIO_TERMINAL), terminal(GROUND_TERMINAL)
-    dt = float(config.step_s)
-    dt_ns = round(dt * 1e9)
-
-    jobs = JobStore()
-    compute_q, downlink_q = FifoQueues(n), FifoQueues(n)
-    from ..results.store import SCHEMAS  # the run-directory contract (see results/store.py)
-
-    step_columns = [k for k in SCHEMAS["steps"] if k != "time"]
-    step_columns += ["ops_processed", "ops_capacity", "downlink_capacity_bits"]
-    step_rows: dict[str, list[float]] = {k: [] for k in step_columns}
-    step_times: list[np.ndarray] = []
-    raw_held_bytes = np.zeros(n)  # raw frames waiting for on-board compute
-    sat_ops = np.zeros(n)
-    sat_energy = np.zeros(n)
-    sat_sunlit = np.zeros(n)
-    faults_silent = 0.0
-    brownouts_total = 0.0
-    n_steps = 0
-    trace_lists: dict[str, list[np.ndarray]] | None = (
-        {
-            k: []
-            for k in (
-                "ops_processed",
-                "ops_capacity",
-                "bits_downlinked",
-                "downlink_capacity_bits",
-                "compute_load",
-            )
-        }
-        if trace
-        else None
-    )
-
-    total_steps = int(np.floor(config.duration_s / dt + 1e-9))
-    prepare = getattr(policy, "prepare", None)
+    state = _EORun(config, trace)
+    prepare = getattr(state.policy, "prepare", None)
     if callable(prepare):
-        prepare(
-            EOPredictor(
-                const,
-                stations,
-                radio,
-                ground,
-                start,
-                dt,
-                total_steps,
-                config.propagator,
-                config.model,
-                float(config.cloud_fraction),
-                int(config.seed),
-                bus,
-                peak,
-                storage_bytes,
-            )
-        )
-    prev: Ephemeris | None = None
-    for chunk in const.propagate_chunks(
-        start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
-    ):
-        eph = _extend(prev, chunk)
-        prev = chunk
-        if eph.n_times < 2:
-            continue
-        env = chunk_environment(
-            eph,
-            stations,
-            radio,
-            ground,
-            model=config.model,
-            cloud_fraction=config.cloud_fraction,
-            seed=int(config.seed),
-        )
-        t_ns, sun, sunlit_all, rate_all = env.times_ns, env.sun_eci_m, env.sunlit, env.rate_bps
-        frames, bounds = env.frames, env.frame_bounds
-
-        for k in range(eph.n_times - 1):
-            tk = int(t_ns[k])
-            n_steps += 1
-            completed = dropped = 0
-            bits_dropped = 0.0
-            # 1. policy
-            view = PolicyView(
-                sunlit=sunlit_all[k],
-                state_of_charge=fleet.state_of_charge,
-                thermal_throttle=fleet.thermal_throttle,
-                backlog_ops=compute_q.backlog(),
-                storage_used_bytes=raw_held_bytes + downlink_q.backlog() / 8.0,
-                storage_bytes=storage_bytes,
-                in_contact=(rate_all[k] > 0).any(axis=0),
-                peak_ops_per_s=peak,
-                dt_s=dt,
-                step_index=n_steps - 1,
-                time_ns=tk,
-            )
-            load = np.clip(np.asarray(policy.decide(view), dtype=np.float64), 0.0, 1.0)
-            if load.shape != (n,):
-                raise InputError(f"policy {policy.name} gave shape {load.shape}", field="policy")
-            # 2. fleet
-            geo = StepGeometry.from_ephemeris(eph, k, sun[k])
-            fs = fleet.step(dt, sunlit_all[k], geo, load)
-            ops_cap = fs.useful_fraction * peak * dt
-            power = fs.compute_power_w.copy()
-            sat_energy += power * dt
-            sat_sunlit += sunlit_all[k]
-            faults_silent += float(np.sum(fs.silent_errors))
-            brownouts = float(np.count_nonzero(fs.brownout))
-            brownouts_total += brownouts
-            # 3. compute
-            ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(
-                ops_cap, jobs["satellite"]
-            )
-            sat_ops += ops_done
-            jobs["start"][st_ids] = tk + np.round(st_frac * dt_ns).astype(np.int64)
-            bits_processed = float(jobs["bits"][done_ids].sum())
-            if done_ids.size:
-                np.subtract.at(
-                    raw_held_bytes, jobs["satellite"][done_ids], jobs["bits"][done_ids] / 8
-                )
-                raw_held_bytes[raw_held_bytes < 0] = 0.0
-                end_ns = tk + np.round(end_frac * dt_ns).astype(np.int64)
-                jobs["energy_j"][done_ids] = jobs["ops"][done_ids] * joule_per_op
-                cloudy = jobs["cloudy"][done_ids]
-                cid = done_ids[cloudy]
-                jobs["status"][cid] = _DROPPED
-                jobs["reason"][cid] = _REASON_CLOUDY
-                jobs["end"][cid] = end_ns[cloudy]
-                dropped += int(cid.size)
-                bits_dropped += float(jobs["bits"][cid].sum())
-                uid = done_ids[~cloudy]
-                results = jobs["result_bytes"][uid]
-                jobs["bytes_out"][uid] = results
-                pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
-            else:
-                pending_dl = None
-            # 4. downlink (queue as it was at the start of the step)
-            rate = match_stations(np.where(downlink_q.backlog()[None, :] > 0, rate_all[k], 0.0))
-            dl_cap = rate * dt
-            bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(
-                dl_cap, jobs["satellite"]
-            )
-            if not policy.on_board:
-                jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
-                bits_processed = float(bits_dl.sum())
-            jobs["status"][dl_ids] = _COMPLETED
-            jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
-            completed += int(dl_ids.size)
-            if pending_dl is not None:
-                downlink_q.push(*pending_dl)
-            # 5. arrivals
-            a, b = int(bounds[k]), int(bounds[k + 1])
-            bits_captured = 0.0
-            if b > a:
-                sl = slice(a, b)
-                sats = frames["satellite"][sl]
-                bits = frames["bits"][sl].astype(np.float64)
-                ids = jobs.add(
-                    satellite=sats,
-                    arrival=np.full(b - a, tk, np.int64),
-                    ops=frames["ops"][sl],
-                    bits=bits,
-                    result_bytes=frames["result_bytes"][sl],
-                    lat_deg=frames["lat_deg"][sl],
-                    lon_deg=frames["lon_deg"][sl],
-                    cloudy=frames["cloudy"][sl],
-                    status=np.full(b - a, _PENDING),
-                    reason=np.full(b - a, _REASON_NONE),
-                )
-                bits_captured = float(bits.sum())
-                # storage admission: FIFO prefix of this step's frames per satellite
-                used = raw_held_bytes + downlink_q.backlog() / 8.0
-                order = np.argsort(sats, kind="stable")
-                s_o, by_o = sats[order], bits[order] / 8.0
-                csum = np.cumsum(by_o)
-                first = np.r_[True, s_o[1:] != s_o[:-1]]
-                gstart = np.maximum.accumulate(np.where(first, np.arange(s_o.size), 0))
-                within = csum - (csum - by_o)[gstart]
-                fits = np.empty(b - a, bool)
-                fits[order] = used[s_o] + within <= storage_bytes
-                drop_ids = ids[~fits]
-                jobs["status"][drop_ids] = _DROPPED
-                jobs["reason"][drop_ids] = _REASON_STORAGE
-                jobs["end"][drop_ids] = tk
-                dropped += int(drop_ids.size)
-                bits_dropped += float(bits[~fits].sum())
-                keep = ids[fits]
-                if policy.on_board:
-                    compute_q.push(keep, sats[fits], frames["ops"][sl][fits].astype(np.float64))
-                    np.add.at(raw_held_bytes, sats[fits], bits[fits] / 8.0)
-                else:
-                    jobs["bytes_out"][keep] = bits[fits] / 8.0
-                    downlink_q.push(keep, sats[fits], bits[fits])
-            # per-step aggregates
-            soc, temp = fs.state_of_charge, fs.temperature_k
-            step_times.append(np.int64(tk))
-            row = step_rows
-            row["utilisation_mean"].append(float(np.mean(ops_done) / (peak * dt)) if peak else 0.0)
-            row["compute_power_w"].append(float(power.sum()))
-            row["soc_min"].append(float(soc.min()))
-            row["soc_mean"].append(float(soc.mean()))
-            row["soc_max"].append(float(soc.max()))
-            row["temperature_min_k"].append(float(temp.min()))
-            row["temperature_mean_k"].append(float(temp.mean()))
-            row["temperature_max_k"].append(float(temp.max()))
-            row["bits_captured"].append(bits_captured)
-            row["bits_processed"].append(bits_processed)
-            row["bits_downlinked"].append(float(bits_dl.sum()))
-            row["bits_dropped"].append(bits_dropped)
-            row["backlog_bits"].append(float((raw_held_bytes * 8.0 + downlink_q.backlog()).sum()))
-            row["jobs_completed"].append(float(completed))
-            row["jobs_dropped"].append(float(dropped))
-            row["brownouts"].append(brownouts)
-            row["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
-            row["ops_processed"].append(float(ops_done.sum()))
-            row["ops_capacity"].append(float(ops_cap.sum()))
-            row["downlink_capacity_bits"].append(float(dl_cap.sum()))
-            if trace_lists is not None:
-                trace_lists["ops_processed"].append(ops_done.copy())
-                trace_lists["ops_capacity"].append(ops_cap.copy())
-                trace_lists["bits_downlinked"].append(bits_dl.copy())
-                trace_lists["downlink_capacity_bits"].append(dl_cap.copy())
-                trace_lists["compute_load"].append(load.copy())
-
-    return _finish(
-        config,
-        policy,
-        jobs,
-        step_rows,
-        step_times,
-        const,
-        sat_ops,
-        sat_energy,
-        sat_sunlit,
-        n_steps,
-        peak,
-        dt,
-        faults_silent,
-        brownouts_total,
-        start,
-        wall0,
-        out_dir,
-        trace_lists,
-    )
+        prepare(state.predictor())
+    saved = checkpoint.load() if checkpoint is not None else None
+    if saved is not None:
+        state.load_state_dict(saved[1])
+    state.run(checkpoint, progress)
+    return _finish(state, wall0, out_dir)
 
 
-def _finish(
-    config: EngineConfig,
-    policy: Policy,
-    jobs: JobStore,
-    step_rows: dict[str, list[float]],
-    step_times: list[np.int64],
-    const: Any,
-    sat_ops: np.ndarray,
-    sat_energy: np.ndarray,
-    sat_sunlit: np.ndarray,
-    n_steps: int,
-    peak: float,
-    dt: float,
-    faults_silent: float,
-    brownouts_total: float,
-    start: np.datetime64,
-    wall0: float,
-    out_dir: Any,
-    trace: dict[str, list[np.ndarray]] | None,
-) -> EngineResult:
+def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     """Build the tables and the summary; write the run directory if asked."""
-    n = len(const)
+    config, policy, jobs, const = run.config, run.policy, run.jobs, run.const
+    n, n_steps, peak, dt, start = run.n, run.steps_done, run.peak, run.dt, run.start
+    sat_ops, sat_energy, sat_sunlit = run.sat_ops, run.sat_energy, run.sat_sunlit
+    faults_silent, brownouts_total = float(run.totals[0]), float(run.totals[1])
+    trace = run.trace
     status = jobs["status"]
     arrival = jobs["arrival"]
     end = jobs["end"]
@@ -555,12 +667,14 @@ def _finish(
             "lat_deg": jobs["lat_deg"].copy(),
             "lon_deg": jobs["lon_deg"].copy(),
             "cloudy": jobs["cloudy"].copy(),
+            "restarts": jobs["restarts"].copy(),
+            "faults": jobs["faults"].copy(),
         }
     )
     steps = Table(
         {
-            "time": np.asarray(step_times, dtype=np.int64).astype("datetime64[ns]"),
-            **{k: np.asarray(v, dtype=np.float64) for k, v in step_rows.items()},
+            "time": run.step_time_ns[:n_steps].astype("datetime64[ns]"),
+            **{k: v[:n_steps].copy() for k, v in run.rows.items()},
         }
     )
     duration = n_steps * dt
@@ -575,6 +689,9 @@ def _finish(
         }
     )
     lat_done = latency[completed]
+    useful_done = completed & ~jobs["cloudy"]
+    lat_insight = latency[useful_done]
+    reason = jobs["reason"]
     end_time = np.datetime64(start, "ns") + np.timedelta64(round(duration * 1e9), "ns")
     summary: dict[str, Any] = {
         "scenario": config.scenario,
@@ -599,7 +716,26 @@ def _finish(
         "wall_time_s": _time.perf_counter() - wall0,
         "jobs_pending": int((status == _PENDING).sum()),
         "seed": int(config.seed),
-        "constellation": config.constellation,
+        "constellation": config.constellation
+        if isinstance(config.constellation, str)
+        else "custom",
+        "workload": "earth-observation",
+        "bus": run.fleet.bus.name,
+        "model": config.model,
+        "precision": run.precision,
+        "bytes_downlinked": float(steps["bits_downlinked"].sum()) / 8.0,
+        "insights_delivered": int(useful_done.sum()),
+        "insight_latency_median_s": float(np.median(lat_insight)) if lat_insight.size else None,
+        "insight_latency_p95_s": float(np.percentile(lat_insight, 95))
+        if lat_insight.size
+        else None,
+        "jobs_lost": int(((status == _DROPPED) & (reason != _REASON_CLOUDY)).sum()),
+        "jobs_discarded_cloudy": int(((status == _DROPPED) & (reason == _REASON_CLOUDY)).sum()),
+        "jobs_corrupted": int(((jobs["faults"] > 0) & completed).sum()),
+        "jobs_restarted": int((jobs["restarts"] > 0).sum()),
+        "energy_per_insight_j": float(sat_energy.sum()) / int(useful_done.sum())
+        if useful_done.any()
+        else None,
     }
     result = EngineResult(
         summary,
@@ -613,7 +749,7 @@ def _finish(
         ),
     )
     if out_dir is not None:
-        from ..results.store import RunWriter
+        from .rundir import RunWriter
 
         writer = RunWriter(out_dir)
         writer.write_table("jobs", job_table)
