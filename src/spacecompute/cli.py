@@ -141,6 +141,153 @@ def run(
     out: Annotated[
         Path | None,
         typer.Option(
+            "--out",
+            "-o",
+            help="write the run directory (summary.json, Parquet tables, report.html) here",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="continue a killed run in --out DIR from its last checkpoint"
+        ),
+    ] = False,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="run these policies instead of the scenario's policy and compare list (repeat)",
+        ),
+    ] = None,
+    checkpoint_every: Annotated[
+        int | None,
+        typer.Option(
+            "--checkpoint-every",
+            min=0,
+            help="with --out: save the state every N steps (default: the scenario's "
+            "checkpoint_every_steps; 0 never)",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the summaries as JSON instead of a table")
+    ] = False,
+) -> None:
+    """Run a scenario through the engine (default: the built-in `default`): its workload under
+    its policy and the policies of its `compare` list, side by side."""
+    from .runner import LazyProgress, run_scenario
+
+    progress = LazyProgress(err_console) if not as_json else None
+    try:
+        result = run_scenario(
+            scenario,
+            out_dir=out,
+            resume=resume,
+            policies=policy or None,
+            checkpoint_every=checkpoint_every,
+            progress=progress,
+        )
+        if out is not None:
+            from .results.report import write_report
+
+            write_report(out)
+    except (InputError, MemoryBudgetError) as exc:
+        if progress is not None:
+            progress.stop()
+        _fail(exc)
+        return
+    finally:
+        if progress is not None:
+            progress.stop()
+    if as_json:
+        from .sim.rundir import _json_value
+
+        sys.stdout.write(json.dumps(_json_value(result.to_json()), indent=2) + "\n")
+        return
+    _print_run(result)
+
+
+def _print_run(result) -> None:
+    """The side-by-side summary of ``spacecompute run``."""
+    runs = [result.summaries[p] for p in result.policies]
+    first = runs[0]
+    table = RichTable(
+        title=f"spacecompute run: {result.scenario}",
+        caption=f"{result.workload}, {first['satellites']:,} satellites, {first['start']} .. "
+        f"{first['end']}, {first['steps']:,} steps of {first['step_s']:g} s",
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("metric", style="bold")
+    for p in result.policies:
+        table.add_column(p, justify="right")
+
+    def num(v, scale=1.0, fmt=",.0f"):
+        return "-" if v is None else format(v / scale, fmt)
+
+    def size(v):
+        if v is None:
+            return "-"
+        for unit, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+            if abs(v) >= f:
+                return f"{v / f:,.2f} {unit}"
+        return f"{v:,.0f} B"
+
+    def duration(v):
+        if v is None:
+            return "-"
+        if v >= 3600:
+            return f"{v / 3600:,.2f} h"
+        return f"{v / 60:,.1f} min" if v >= 60 else f"{v:,.1f} s"
+
+    rows = [
+        ("frames captured (jobs)", lambda s: num(s.get("jobs_total"))),
+        ("data captured", lambda s: size((s.get("bits_captured") or 0) / 8)),
+        ("data downlinked", lambda s: size(s.get("bytes_downlinked"))),
+        ("ground-station time used", lambda s: duration(s.get("downlink_time_s"))),
+        ("insights delivered (useful frames)", lambda s: num(s.get("insights_delivered"))),
+        (
+            "capture to insight, median",
+            lambda s: num(s.get("insight_latency_median_s"), 60, ",.1f") + " min",
+        ),
+        (
+            "capture to insight, 95th pct",
+            lambda s: num(s.get("insight_latency_p95_s"), 60, ",.1f") + " min",
+        ),
+        (
+            "on-board compute energy",
+            lambda s: num(s.get("energy_compute_j"), 3.6e6, ",.1f") + " kWh",
+        ),
+        ("energy per insight", lambda s: num(s.get("energy_per_insight_j"), 1e3, ",.1f") + " kJ"),
+        ("cloudy frames discarded on board", lambda s: num(s.get("jobs_discarded_cloudy"))),
+        ("jobs lost (storage full)", lambda s: num(s.get("jobs_lost"))),
+        ("jobs still on board at the end", lambda s: num(s.get("jobs_pending"))),
+        ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+        (
+            "silent faults / corrupted results",
+            lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
+        ),
+        ("wall time", lambda s: num(s.get("wall_time_s"), 1, ",.2f") + " s"),
+    ]
+    for label, fn in rows:
+        table.add_row(label, *[fn(s) for s in runs])
+    console.print(table)
+    if result.resumed:
+        console.print(f"resumed from checkpoints: {', '.join(result.resumed)}")
+    if result.skipped:
+        console.print(f"already complete (read back): {', '.join(result.skipped)}")
+    if result.path is not None:
+        console.print(
+            f"[green]wrote[/] {escape(str(result.path))} (report.html inside)", soft_wrap=True
+        )
+
+
+@app.command()
+def overview(
+    scenario: ScenarioArg = "default",
+    out: Annotated[
+        Path | None,
+        typer.Option(
             "--out", "-o", help="write results (summary.json, Parquet tables) to this directory"
         ),
     ] = None,
@@ -148,11 +295,8 @@ def run(
         bool, typer.Option("--json", help="print the summary as JSON instead of tables")
     ] = False,
 ) -> None:
-    """Run a scenario (default: the built-in `default`) and print its summary.
-
-    Until the scheduling engine lands this runs what exists: orbits, sun and eclipse, and ground
-    access, streamed over time chunks.
-    """
+    """Orbits, sun and eclipse, and ground access of a scenario (no workload), streamed over
+    time chunks: satellites, sunlit fraction, eclipses, contacts per station."""
     from .sim.overview import print_overview, run_overview
 
     try:

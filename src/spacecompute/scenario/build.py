@@ -307,3 +307,45 @@ __all__ = [
     "preset_constellation",
     "run_settings",
 ]
+
+
+def engine_config(loaded: LoadedScenario, policy: str | None = None):
+    """The :class:`~spacecompute.sim.engine.EngineConfig` of an Earth-observation scenario for
+    ``policy`` (default: the scenario's ``policy``)."""
+    from ..sim.engine import DEFAULT_STATIONS, EngineConfig
+
+    s = loaded.spec
+    settings = run_settings(loaded)
+    if s.constellation.preset is not None:
+        constellation = s.constellation.preset
+    else:
+        constellation, _ = build_constellation(
+            s.constellation, loaded.base_dir, epoch=settings.start
+        )
+        if s.spacecraft.bus is None:
+            raise InputError(
+                "a constellation built from shells needs a bus for its satellites",
+                file=loaded.file,
+                field="spacecraft.bus",
+                expected="a bus preset of the hardware catalog (e.g. threebody, starlink-v1)",
+            )
+    stations = build_ground(loaded)
+    w = s.workload
+    return EngineConfig(
+        constellation=constellation,
+        stations=DEFAULT_STATIONS if stations is None else stations,
+        start=str(np.datetime64(settings.start, "ns")) + "Z",
+        duration_s=settings.duration_s,
+        step_s=settings.step_s,
+        propagator=settings.propagator,
+        policy=policy or s.policy,
+        seed=int(s.seed),
+        storage_bytes=None if w.storage_gb is None else float(w.storage_gb) * 1e9,
+        model=w.model,
+        cloud_fraction=float(w.cloud_fraction),
+        scenario=settings.name,
+        bus=s.spacecraft.bus,
+        radio_terminal=s.network.gsl_radio,
+        ground_terminal=s.network.ground_terminal,
+        shadow=settings.shadow,
+    )

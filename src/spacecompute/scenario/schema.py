@@ -164,6 +164,58 @@ class NetworkSpec(_Strict):
     )
 
 
+class EarthObservationSpec(_Strict):
+    """Earth-observation workload (space edge computing): frames imaged over land in daylight,
+    inference on board or on the ground (see :mod:`spacecompute.workloads.eo`)."""
+
+    kind: Literal["earth-observation"] = "earth-observation"
+    model: str = Field(default="yolov8n", description="image model of the model catalog")
+    cloud_fraction: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.67
+    storage_gb: Annotated[float | None, Field(ge=0.0, allow_inf_nan=False)] = Field(
+        default=None, description="on-board storage per satellite (default: the bus's)"
+    )
+
+    @field_validator("model")
+    @classmethod
+    def _model_known(cls, value: str) -> str:
+        from ..errors import InputError
+        from ..workloads.inference import model_catalog
+
+        try:
+            spec = model_catalog()[value]
+        except KeyError:
+            names = sorted(k for k, m in model_catalog().items() if m.unit == "tile")
+            raise ValueError(f"unknown model {value!r} (expected one of {names})") from None
+        except InputError as exc:  # pragma: no cover - the shipped catalog is valid
+            raise ValueError(exc.problems[0].message) from None
+        if spec.unit != "tile":
+            raise ValueError(f"model {value!r} is not an image model")
+        return value
+
+
+class SpacecraftSpec(_Strict):
+    """The satellites' bus: a preset of the hardware catalog (``spacecompute`` hardware.yaml)."""
+
+    bus: str | None = Field(
+        default=None, description="bus preset (default: the constellation preset's own bus)"
+    )
+
+    @field_validator("bus")
+    @classmethod
+    def _bus_known(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from ..spacecraft.hardware import buses
+
+        names = sorted(buses())
+        if value not in names:
+            raise ValueError(f"unknown bus {value!r} (expected one of {names})")
+        return value
+
+
+WorkloadSpec = Annotated[EarthObservationSpec, Field(discriminator="kind")]
+
+
 class ScenarioSpec(_Strict):
     """A whole scenario file."""
 
@@ -179,6 +231,31 @@ class ScenarioSpec(_Strict):
     network: NetworkSpec = NetworkSpec()
     max_epoch_age_days: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 14.0
     memory_budget_mib: Annotated[float, Field(ge=16.0, allow_inf_nan=False)] = 2048.0
+    spacecraft: SpacecraftSpec = SpacecraftSpec()
+    workload: WorkloadSpec = EarthObservationSpec()
+    policy: str = Field(default="energy-aware", description="scheduling policy (by name)")
+    compare: list[str] = Field(
+        default=[], description="more policies run side by side with the same scenario"
+    )
+    seed: Annotated[int, Field(ge=0)] = 0
+    checkpoint_every_steps: Annotated[int, Field(ge=0)] = Field(
+        default=60, description="with --out: save the run's state every this many steps (0: never)"
+    )
+
+    @model_validator(mode="after")
+    def _policies_known(self) -> ScenarioSpec:
+        from ..scheduling import policy_names
+
+        names = policy_names(self.workload.kind)
+        for p in [self.policy, *self.compare]:
+            if p not in names:
+                raise ValueError(
+                    f"unknown policy {p!r} for the {self.workload.kind} workload "
+                    f"(expected one of {sorted(names)})"
+                )
+        if len(set([self.policy, *self.compare])) != 1 + len(self.compare):
+            raise ValueError("policy and compare name the same policy twice")
+        return self
 
     @field_validator("start")
     @classmethod
@@ -201,11 +278,13 @@ __all__ = [
     "ClusterSpec",
     "ConstellationFile",
     "ConstellationSpec",
+    "EarthObservationSpec",
     "ElementsSpec",
     "GroundSpec",
     "NetworkSpec",
     "ScenarioSpec",
     "ShellEntry",
+    "SpacecraftSpec",
     "StationSpec",
     "WalkerSpec",
 ]

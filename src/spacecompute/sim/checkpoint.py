@@ -71,7 +71,14 @@ class Checkpointer:
         arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the checkpoint directory ({exc.strerror or exc})",
+                file=str(self.path.parent),
+                expected="a writable directory",
+            ) from None
         atomic_write(self.path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
     def load(self) -> tuple[int, dict[str, np.ndarray]] | None:

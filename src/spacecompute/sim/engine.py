@@ -36,7 +36,13 @@ Step columns: ``bits_processed`` raw bits whose inference finished (bent pipe: r
 downlinked, processed on the ground at once); ``bits_dropped`` raw bits of jobs dropped in the
 step (``storage_full`` at arrival, or ``cloudy`` after inference); ``backlog_bits`` bits held on
 board at the end of the step (raw frames awaiting inference + undelivered downlink bits). Extra
-columns beyond the schema: ``ops_processed``, ``ops_capacity``, ``downlink_capacity_bits``.
+columns beyond the schema: ``ops_processed``, ``ops_capacity``, ``downlink_capacity_bits``,
+``downlink_busy_s`` (satellite-seconds of ground-station time used).
+
+Faults act on jobs: a silent error of the fleet's radiation model in a step counts against the
+job being computed on that satellite (its ``faults`` column; a completed job with faults has a
+corrupt result: summary ``jobs_corrupted``); detected errors and reboots count as ``restarts``
+of that job (the work they lose is redone: the fleet's useful fraction already charges it).
 
 Energy: a job's ``energy_j`` is its ops x the payload's J/op at peak (``power_max_w / peak
 ops/s``); a satellite's ``energy_j`` (and the summary's ``energy_compute_j``) is the electrical
@@ -54,7 +60,7 @@ from typing import Any
 import numpy as np
 
 from ..astro.ephemeris import Ephemeris
-from ..astro.ground import ground_stations
+from ..astro.ground import GroundStations, ground_stations
 from ..astro.timeutil import parse_time
 from ..errors import InputError
 from ..scheduling.policies import (
@@ -101,13 +107,18 @@ _REASON_NAMES = np.array(["", "cloudy", "storage_full"], dtype=object)
 class EngineConfig:
     """What to run. Times are UTC (ISO text or datetime64); durations in seconds.
 
+    ``stations``: built-in station names or a
+    :class:`~spacecompute.astro.ground.GroundStations`; ``radio_terminal`` / ``ground_terminal``:
+    terminals of the link catalog for the downlink budget; ``shadow``: ``conical`` or
+    ``cylindrical``. ``constellation``: a preset name or a
+    :class:`~spacecompute.astro.constellation.Constellation` (then ``bus`` is required).
     ``bus``: a bus preset of the hardware catalog (default: the constellation preset's own bus).
     ``storage_bytes`` per satellite defaults to the bus preset's, else
     :data:`DEFAULT_STORAGE_BYTES`. ``chunk_steps``: instants propagated at a time (results do
     not depend on it). ``seed`` drives clouds and radiation faults.
     """
 
-    constellation: str = "threebody"
+    constellation: Any = "threebody"
     stations: tuple[str, ...] = DEFAULT_STATIONS
     start: str = "2026-01-01T00:00:00Z"
     duration_s: float = 6 * 3600.0
@@ -121,6 +132,9 @@ class EngineConfig:
     cloud_fraction: float = 0.67
     scenario: str | None = None
     bus: str | None = None
+    radio_terminal: str = RADIO_TERMINAL
+    ground_terminal: str = GROUND_TERMINAL
+    shadow: str = "conical"
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> InputError:
@@ -151,8 +165,14 @@ class EngineConfig:
             raise bad("storage_bytes", "bytes >= 0 or None")
         if isinstance(self.cloud_fraction, bool) or not 0.0 <= float(self.cloud_fraction) <= 1.0:
             raise bad("cloud_fraction", "0..1")
+        from ..astro.ground import GroundStations
+
         if isinstance(self.stations, str) or len(self.stations) == 0:
             raise bad("stations", "a non-empty sequence of ground-station names")
+        if not isinstance(self.stations, GroundStations):
+            object.__setattr__(self, "stations", tuple(self.stations))
+        if self.shadow not in ("conical", "cylindrical"):
+            raise bad("shadow", "'conical' or 'cylindrical'")
         get_policy(self.policy)  # unknown name -> InputError listing the names
 
 
@@ -282,13 +302,22 @@ class _EORun:
             if config.storage_bytes is not None
             else (bus.storage_bytes if bus.storage_bytes is not None else DEFAULT_STORAGE_BYTES)
         )
-        self.stations = ground_stations(list(config.stations))
-        self.radio, self.ground = terminal(RADIO_TERMINAL), terminal(GROUND_TERMINAL)
+        self.stations = (
+            config.stations
+            if isinstance(config.stations, GroundStations)
+            else ground_stations(list(config.stations))
+        )
+        self.radio, self.ground = terminal(config.radio_terminal), terminal(config.ground_terminal)
         self.dt = float(config.step_s)
         self.dt_ns = round(self.dt * 1e9)
         self.total_steps = int(np.floor(config.duration_s / self.dt + 1e-9))
         self.step_columns = [k for k in SCHEMAS["steps"] if k != "time"]
-        self.step_columns += ["ops_processed", "ops_capacity", "downlink_capacity_bits"]
+        self.step_columns += [
+            "ops_processed",
+            "ops_capacity",
+            "downlink_capacity_bits",
+            "downlink_busy_s",
+        ]
 
         self.jobs = _EOJobs()
         self.compute_q, self.downlink_q = FifoQueues(n), FifoQueues(n)
@@ -370,6 +399,7 @@ class _EORun:
             self.fleet.bus,
             self.peak,
             self.storage_bytes,
+            c.shadow,
         )
 
     def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
@@ -398,6 +428,7 @@ class _EORun:
                 model=c.model,
                 cloud_fraction=c.cloud_fraction,
                 seed=int(c.seed),
+                shadow=c.shadow,
             )
             for k in range(eph.n_times - 1):
                 if self.steps_done >= self.total_steps:
@@ -567,6 +598,9 @@ class _EORun:
             "ops_processed": float(ops_done.sum()),
             "ops_capacity": float(ops_cap.sum()),
             "downlink_capacity_bits": float(dl_cap.sum()),
+            "downlink_busy_s": float(
+                np.divide(bits_dl, rate, out=np.zeros(n), where=rate > 0).sum()
+            ),
         }
         for key, v in values.items():
             self.rows[key][i] = v
@@ -724,6 +758,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         "model": config.model,
         "precision": run.precision,
         "bytes_downlinked": float(steps["bits_downlinked"].sum()) / 8.0,
+        "downlink_time_s": float(steps["downlink_busy_s"].sum()),
         "insights_delivered": int(useful_done.sum()),
         "insight_latency_median_s": float(np.median(lat_insight)) if lat_insight.size else None,
         "insight_latency_p95_s": float(np.percentile(lat_insight, 95))

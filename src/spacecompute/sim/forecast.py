@@ -50,6 +50,7 @@ def chunk_environment(
     model: str,
     cloud_fraction: float,
     seed: int,
+    shadow: str = "conical",
 ) -> ChunkEnvironment:
     """Sunlight, downlink rates and imaging frames of ``eph`` (see :class:`ChunkEnvironment`).
 
@@ -61,7 +62,7 @@ def chunk_environment(
 
     t_ns = eph.times.astype(np.int64)
     sun = sun_position_eci_m(eph.times)
-    sunlit = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
+    sunlit = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, shadow))
     sunlit = np.nan_to_num(sunlit.astype(np.float64), nan=0.0)
     el, _, rng = look_angles(eph.r_ecef_m, stations)  # (T, S, N)
     visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
@@ -117,6 +118,7 @@ class EOPredictor:
     bus: Any
     peak_ops_per_s: float
     storage_bytes: float
+    shadow: str = "conical"
 
     def predict(self, step_index: int, n_steps: int) -> Forecast:
         n_steps = max(0, min(int(n_steps), self.n_steps - int(step_index)))
@@ -136,6 +138,7 @@ class EOPredictor:
             model=self.model,
             cloud_fraction=self.cloud_fraction,
             seed=self.seed,
+            shadow=self.shadow,
         )
         f = env.frames
         k = np.searchsorted(env.times_ns, f["time"].astype(np.int64))

@@ -201,7 +201,14 @@ class RunWriter:
 
     def __init__(self, out_dir: str | os.PathLike) -> None:
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot create the output directory ({exc.strerror or exc})",
+                file=str(self.out_dir),
+                expected="a writable directory",
+            ) from None
         self.tables: list[str] = []
         self._summary_written = False
 
