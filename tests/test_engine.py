@@ -377,3 +377,44 @@ def test_a_bus_without_int8_runs_inference_at_fp16():
     r = run_engine(EngineConfig(policy="on-board", bus="cote-3u", duration_s=2 * HOURS))
     assert r.summary["precision"] == "fp16"
     assert r.steps["ops_processed"].sum() > 0
+
+
+def test_forecast_predicts_exactly_what_the_run_sees():
+    """A look-ahead policy's forecast (EOPredictor) of steps 30..89 equals the run's own
+    arrivals per step and satellite (jobs table) and its sunlight (trace-free: the satellites'
+    sunlit fraction is checked against the forecast's over the same steps)."""
+    seen = {}
+
+    class Spy:
+        name = "spy"
+        on_board = True
+
+        def prepare(self, predictor):
+            seen["forecast"] = predictor.predict(30, 60)
+            seen["tail"] = predictor.predict(predictor.n_steps - 5, 60)
+
+        def decide(self, view):
+            return np.zeros(view.n)
+
+    import spacecompute.scheduling.policies as policies
+
+    policies.POLICIES["spy"] = Spy
+    try:
+        r = run_engine(EngineConfig(policy="spy", duration_s=3 * HOURS))
+    finally:
+        del policies.POLICIES["spy"]
+    f = seen["forecast"]
+    assert f.arrival_ops.shape == (60, 12) and seen["tail"].arrival_ops.shape == (5, 12)
+    jobs = r.jobs
+    t0 = np.datetime64("2026-01-01T00:00:00", "ns")
+    step = ((jobs["arrival"] - t0) // np.timedelta64(60, "s")).astype(int)
+    inside = (step >= 30) & (step < 90)
+    expected = np.zeros((60, 12))
+    np.add.at(expected, (step[inside] - 30, jobs["satellite"][inside]), jobs["ops"][inside])
+    assert inside.sum() > 0
+    np.testing.assert_array_equal(f.arrival_ops, expected)
+    bits = np.zeros((60, 12))
+    np.add.at(bits, (step[inside] - 30, jobs["satellite"][inside]), jobs["bytes_in"][inside] * 8)
+    np.testing.assert_array_equal(f.arrival_bits, bits)
+    assert f.times_ns[0] == (t0 + np.timedelta64(30, "m")).astype(np.int64)
+    assert ((f.sunlit >= 0) & (f.sunlit <= 1)).all() and 0 < f.sunlit.mean() < 1

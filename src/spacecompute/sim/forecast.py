@@ -129,7 +129,7 @@ class EOPredictor:
         dt_ns = round(self.dt_s * 1e9)
         t0 = np.datetime64(self.start, "ns") + np.timedelta64(int(step_index) * dt_ns, "ns")
         times = time_grid(t0, n_steps * self.dt_s, self.dt_s)[: n_steps + 1]
-        eph = self.constellation.propagate(times=times, method=self.propagator)
+        eph = self.constellation.propagate(times[0], times=times, method=self.propagator)
         env = chunk_environment(
             eph,
             self.stations,
