@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -233,3 +234,28 @@ def test_run_bad_policy_and_resume_without_out_exit_2(tmp_path):
     bad_file = runner.invoke(app, ["run", str(path)])
     assert bad_file.exit_code == 2 and "psychic" in bad_file.output
     assert "Traceback" not in bad_file.output
+
+
+def test_training_preset_runs_from_the_cli(tmp_path):
+    """The 81-satellite training preset, shortened to 3 h: every job is accounted for (completed
+    + dropped for a reason + pending) in the JSON summary of each policy."""
+    from spacecompute.scenario.loader import load_scenario
+
+    spec = load_scenario("training-cluster").spec
+    assert spec.workload.kind == "training" and spec.policy == "optimising"
+    path = tmp_path / "t.yaml"
+    text = Path(load_scenario("training-cluster").file).read_text().replace("86400", "10800")
+    path.write_text(text)
+    result = runner.invoke(
+        app, ["run", str(path), "--json", "--policy", "deadline-aware", "--policy", "all-in"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["workload"] == "training"
+    for s in doc["runs"].values():
+        assert s["satellites"] == 81 and s["steps"] == 180
+        assert s["jobs_total"] == s["jobs_completed"] + s["jobs_dropped"] + s["jobs_pending"]
+        assert s["jobs_dropped"] == (
+            s["jobs_missed_deadline"] + s["jobs_rejected"] + s["jobs_never_fit"]
+        )
+        assert 0 < s["jobs_on_time"] <= s["jobs_completed"] <= s["jobs_arrived"]

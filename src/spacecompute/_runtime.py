@@ -16,6 +16,8 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -50,3 +52,30 @@ def keep_freed_memory() -> bool:
 
 
 __all__ = ["keep_freed_memory"]
+
+
+#: Below this many satellites a run uses one numba thread. A step calls a dozen small parallel
+#: kernels (fleet, eclipse, geometry); on a shared 2-core machine each call waits for a worker
+#: thread another process may hold, which cost 3-30x whole runs of 16 to 10,000 satellites
+#: (measured for the training and Earth-observation engines, docs/benchmarks.md); from about a
+#: million satellites a kernel's work pays for waking the workers.
+PARALLEL_MIN_SATELLITES = 500_000
+
+
+@contextmanager
+def numba_threads_for(n_satellites: int) -> Iterator[None]:
+    """Run the block with one numba thread when ``n_satellites`` is below
+    :data:`PARALLEL_MIN_SATELLITES` (else unchanged), then restore the previous count.
+    Results do not depend on the number of threads."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency
+        yield
+        return
+    before = numba.get_num_threads()
+    if n_satellites < PARALLEL_MIN_SATELLITES:
+        numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)

@@ -228,7 +228,14 @@ def _print_run(result) -> None:
     def size(v):
         if v is None:
             return "-"
-        for unit, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        for unit, f in (
+            ("EB", 1e18),
+            ("PB", 1e15),
+            ("TB", 1e12),
+            ("GB", 1e9),
+            ("MB", 1e6),
+            ("kB", 1e3),
+        ):
             if abs(v) >= f:
                 return f"{v / f:,.2f} {unit}"
         return f"{v:,.0f} B"
@@ -240,35 +247,79 @@ def _print_run(result) -> None:
             return f"{v / 3600:,.2f} h"
         return f"{v / 60:,.1f} min" if v >= 60 else f"{v:,.1f} s"
 
-    rows = [
-        ("frames captured (jobs)", lambda s: num(s.get("jobs_total"))),
-        ("data captured", lambda s: size((s.get("bits_captured") or 0) / 8)),
-        ("data downlinked", lambda s: size(s.get("bytes_downlinked"))),
-        ("ground-station time used", lambda s: duration(s.get("downlink_time_s"))),
-        ("insights delivered (useful frames)", lambda s: num(s.get("insights_delivered"))),
-        (
-            "capture to insight, median",
-            lambda s: num(s.get("insight_latency_median_s"), 60, ",.1f") + " min",
-        ),
-        (
-            "capture to insight, 95th pct",
-            lambda s: num(s.get("insight_latency_p95_s"), 60, ",.1f") + " min",
-        ),
-        (
-            "on-board compute energy",
-            lambda s: num(s.get("energy_compute_j"), 3.6e6, ",.1f") + " kWh",
-        ),
-        ("energy per insight", lambda s: num(s.get("energy_per_insight_j"), 1e3, ",.1f") + " kJ"),
-        ("cloudy frames discarded on board", lambda s: num(s.get("jobs_discarded_cloudy"))),
-        ("jobs lost (storage full)", lambda s: num(s.get("jobs_lost"))),
-        ("jobs still on board at the end", lambda s: num(s.get("jobs_pending"))),
-        ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
-        (
-            "silent faults / corrupted results",
-            lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
-        ),
-        ("wall time", lambda s: num(s.get("wall_time_s"), 1, ",.2f") + " s"),
-    ]
+    def energy(v):
+        if v is None:
+            return "-"
+        return f"{v / 3.6e9:,.2f} MWh" if v >= 3.6e8 else f"{v / 3.6e6:,.1f} kWh"
+
+    wall = ("wall time", lambda s: num(s.get("wall_time_s"), 1, ",.2f") + " s")
+    if result.workload == "training":
+        rows = [
+            ("training jobs arrived", lambda s: num(s.get("jobs_arrived", s.get("jobs_total")))),
+            ("finished before the deadline", lambda s: num(s.get("jobs_on_time"))),
+            ("missed the deadline", lambda s: num(s.get("jobs_missed_deadline"))),
+            (
+                "rejected (hopeless) / never fit",
+                lambda s: f"{num(s.get('jobs_rejected'))} / {num(s.get('jobs_never_fit'))}",
+            ),
+            ("still running or queued at the end", lambda s: num(s.get("jobs_pending"))),
+            (
+                "work kept (completed jobs)",
+                lambda s: num(s.get("ops_completed_jobs"), 1e21, ",.1f") + " ZFLOP",
+            ),
+            (
+                "work lost to faults",
+                lambda s: (
+                    "-"
+                    if not s.get("ops_spent")
+                    else f"{100 * s['ops_lost'] / s['ops_spent']:.1f} % ({num(s.get('rollbacks'))} rollbacks)"
+                ),
+            ),
+            ("all-reduce traffic over lasers", lambda s: size(s.get("allreduce_bytes"))),
+            (
+                "checkpoint traffic",
+                lambda s: size(
+                    (s.get("checkpoint_write_bytes") or 0) + (s.get("checkpoint_read_bytes") or 0)
+                ),
+            ),
+            ("compute energy", lambda s: energy(s.get("energy_compute_j"))),
+            ("payload utilisation", lambda s: num(s.get("utilisation_mean"), 0.01, ".1f") + " %"),
+            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            wall,
+        ]
+    else:
+        rows = [
+            ("frames captured (jobs)", lambda s: num(s.get("jobs_total"))),
+            ("data captured", lambda s: size((s.get("bits_captured") or 0) / 8)),
+            ("data downlinked", lambda s: size(s.get("bytes_downlinked"))),
+            ("ground-station time used", lambda s: duration(s.get("downlink_time_s"))),
+            ("insights delivered (useful frames)", lambda s: num(s.get("insights_delivered"))),
+            (
+                "capture to insight, median",
+                lambda s: num(s.get("insight_latency_median_s"), 60, ",.1f") + " min",
+            ),
+            (
+                "capture to insight, 95th pct",
+                lambda s: num(s.get("insight_latency_p95_s"), 60, ",.1f") + " min",
+            ),
+            (
+                "on-board compute energy",
+                lambda s: num(s.get("energy_compute_j"), 3.6e6, ",.1f") + " kWh",
+            ),
+            (
+                "energy per insight",
+                lambda s: num(s.get("energy_per_insight_j"), 1e3, ",.1f") + " kJ",
+            ),
+            ("cloudy frames discarded on board", lambda s: num(s.get("jobs_discarded_cloudy"))),
+            ("jobs lost (storage full)", lambda s: num(s.get("jobs_lost"))),
+            ("jobs still on board at the end", lambda s: num(s.get("jobs_pending"))),
+            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            (
+                "silent faults / corrupted results",
+                lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
+            ),
+            wall,
+        ]
     for label, fn in rows:
         table.add_row(label, *[fn(s) for s in runs])
     console.print(table)

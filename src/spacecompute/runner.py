@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._runtime import numba_threads_for
 from .errors import InputError
 
 #: ``progress(policy, steps_done, total_steps)``
@@ -75,11 +76,10 @@ def run_scenario(
     ``policies`` when given) and return the summaries; with ``out_dir`` write the run
     directories (and checkpoints, see the module docstring)."""
     from .results.store import RunResult
-    from .scenario.build import engine_config
+    from .scenario.build import workload_config
     from .scenario.loader import load_scenario
     from .scheduling import policy_names
     from .sim.checkpoint import Checkpointer, fingerprint
-    from .sim.engine import run_engine
     from .sim.rundir import _json_value
     from .table import atomic_write_text
 
@@ -103,9 +103,10 @@ def run_scenario(
     text = Path(loaded.file).read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()
     dirs = _run_dirs(out, names)
+    n_satellites = _satellite_count(loaded)
     run = ScenarioRun(spec.name or Path(loaded.file).stem, spec.workload.kind, names, {}, out)
     for policy in names:
-        config = engine_config(loaded, policy)
+        config, run_fn = workload_config(loaded, policy)
         run_dir = dirs[policy]
         checkpoint = None
         if run_dir is not None:
@@ -124,7 +125,8 @@ def run_scenario(
             if progress is not None:
                 progress(policy, done, total)
 
-        result = run_engine(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
+        with numba_threads_for(n_satellites):
+            result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
         if checkpoint is not None:
             checkpoint.clear()
         run.summaries[policy] = result.summary
@@ -141,6 +143,16 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
+
+
+def _satellite_count(loaded: Any) -> int:
+    """How many satellites the scenario has (to choose numba's thread count)."""
+    from .scenario.build import build_constellation, preset_constellation
+
+    spec = loaded.spec.constellation
+    if spec.preset is not None:
+        return len(preset_constellation(spec.preset))
+    return len(build_constellation(spec, loaded.base_dir)[0])
 
 
 class LazyProgress:

@@ -349,3 +349,96 @@ def engine_config(loaded: LoadedScenario, policy: str | None = None):
         ground_terminal=s.network.ground_terminal,
         shadow=settings.shadow,
     )
+
+
+def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
+    """The scenario's constellation as the engines take it: a preset name, or a built
+    :class:`Constellation` (which needs ``spacecraft.bus``)."""
+    s = loaded.spec
+    if s.constellation.preset is not None:
+        return s.constellation.preset
+    if s.spacecraft.bus is None:
+        raise InputError(
+            "a constellation built from shells needs a bus for its satellites",
+            file=loaded.file,
+            field="spacecraft.bus",
+            expected="a bus preset of the hardware catalog (e.g. threebody, starlink-v1)",
+        )
+    constellation, _ = build_constellation(s.constellation, loaded.base_dir, epoch=start)
+    return constellation
+
+
+def service_config(loaded: LoadedScenario, policy: str | None = None):
+    """The :class:`~spacecompute.sim.service.ServiceConfig` of an inference scenario."""
+    from ..sim.service import ServiceConfig
+
+    s = loaded.spec
+    settings = run_settings(loaded)
+    w = s.workload
+    return ServiceConfig(
+        constellation=_preset_or_shells(loaded, settings.start),
+        bus=s.spacecraft.bus,
+        start=str(np.datetime64(settings.start, "ns")) + "Z",
+        duration_s=settings.duration_s,
+        step_s=settings.step_s,
+        propagator=settings.propagator,
+        policy=policy or s.policy,
+        seed=int(s.seed),
+        model=w.model,
+        precision=w.precision,
+        rate_per_s_global=float(w.rate_per_s),
+        latency_objective_s=float(w.latency_objective_s),
+        timeout_s=float(w.timeout_s),
+        top_cities=int(w.top_cities),
+        min_elevation_deg=float(w.min_elevation_deg),
+        max_isl_hops=int(w.max_isl_hops),
+        horizon_steps=int(w.horizon_steps),
+        scenario=settings.name,
+    )
+
+
+def training_config(loaded: LoadedScenario, policy: str | None = None):
+    """The :class:`~spacecompute.sim.training.TrainingConfig` of a training scenario."""
+    from ..sim.training import TrainingConfig
+
+    s = loaded.spec
+    settings = run_settings(loaded)
+    w = s.workload
+    return TrainingConfig(
+        constellation=_preset_or_shells(loaded, settings.start),
+        bus=s.spacecraft.bus,
+        start=str(np.datetime64(settings.start, "ns")) + "Z",
+        duration_s=settings.duration_s,
+        step_s=settings.step_s,
+        propagator=settings.propagator,
+        policy=policy or s.policy,
+        seed=int(s.seed),
+        job_rate_per_s=float(w.jobs_per_day) / 86400.0,
+        params_range=(float(w.params_min), float(w.params_max)),
+        tokens_per_param=float(w.tokens_per_param),
+        max_parallelism=int(w.max_parallelism),
+        deadline_slack=float(w.deadline_slack),
+        precision=w.precision,
+        checkpoint_interval_s=float(w.checkpoint_interval_s),
+        isl_terminal=s.network.isl_terminal
+        if "isl_terminal" in s.network.model_fields_set
+        else None,
+        scenario=settings.name,
+    )
+
+
+def workload_config(loaded: LoadedScenario, policy: str | None = None):
+    """The engine configuration of the scenario's workload kind, and the function that runs it:
+    ``(config, run)`` with ``run(config, out_dir=None, *, checkpoint=None, progress=None)``."""
+    kind = loaded.spec.workload.kind
+    if kind == "inference":
+        from ..sim.service import run_service
+
+        return service_config(loaded, policy), run_service
+    if kind == "training":
+        from ..sim.training import run_training
+
+        return training_config(loaded, policy), run_training
+    from ..sim.engine import run_engine
+
+    return engine_config(loaded, policy), run_engine

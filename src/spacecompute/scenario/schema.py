@@ -213,7 +213,51 @@ class SpacecraftSpec(_Strict):
         return value
 
 
-WorkloadSpec = Annotated[EarthObservationSpec, Field(discriminator="kind")]
+class InferenceServiceSpec(_Strict):
+    """Inference service (orbital cloud): requests from users in the most populous cities, by
+    local time of day, served by a visible or laser-reachable satellite
+    (:mod:`spacecompute.sim.service`)."""
+
+    kind: Literal["inference"]
+    model: str = Field(default="llm-8b", description="model of the model catalog")
+    precision: str = "fp16"
+    rate_per_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        default=500.0, description="requests per second, worldwide, daily mean"
+    )
+    latency_objective_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 5.0
+    timeout_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 30.0
+    top_cities: Annotated[int, Field(ge=1, le=10_000)] = 300
+    min_elevation_deg: Annotated[float, Field(ge=0.0, le=90.0, allow_inf_nan=False)] = 25.0
+    max_isl_hops: Annotated[int, Field(ge=0, le=64)] = 2
+    horizon_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        default=2, description="look-ahead of the optimising policy (steps)"
+    )
+
+
+class TrainingSpec(_Strict):
+    """Distributed training jobs (data parallel with ring all-reduce over the laser links) on a
+    cluster of satellites (:mod:`spacecompute.sim.training`)."""
+
+    kind: Literal["training"]
+    jobs_per_day: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 200.0
+    params_min: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e9
+    params_max: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e10
+    tokens_per_param: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 20.0
+    max_parallelism: Annotated[int, Field(ge=1)] = 64
+    deadline_slack: Annotated[float, Field(ge=1.0, allow_inf_nan=False)] = 2.0
+    precision: str = "bf16"
+    checkpoint_interval_s: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 60.0
+
+    @model_validator(mode="after")
+    def _range(self) -> TrainingSpec:
+        if self.params_max < self.params_min:
+            raise ValueError("params_max < params_min")
+        return self
+
+
+WorkloadSpec = Annotated[
+    EarthObservationSpec | InferenceServiceSpec | TrainingSpec, Field(discriminator="kind")
+]
 
 
 class ScenarioSpec(_Strict):
@@ -281,10 +325,12 @@ __all__ = [
     "EarthObservationSpec",
     "ElementsSpec",
     "GroundSpec",
+    "InferenceServiceSpec",
     "NetworkSpec",
     "ScenarioSpec",
     "ShellEntry",
     "SpacecraftSpec",
     "StationSpec",
+    "TrainingSpec",
     "WalkerSpec",
 ]
