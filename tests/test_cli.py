@@ -259,3 +259,27 @@ def test_training_preset_runs_from_the_cli(tmp_path):
             s["jobs_missed_deadline"] + s["jobs_rejected"] + s["jobs_never_fit"]
         )
         assert 0 < s["jobs_on_time"] <= s["jobs_completed"] <= s["jobs_arrived"]
+
+
+def test_orbital_cloud_preset_runs_from_the_cli(tmp_path):
+    """The orbital-cloud preset (Starlink shell 1, LLM requests), shortened to 2 min: every
+    request ends in one state, and offloading over the lasers answers more within the objective
+    than the nearest visible satellite alone."""
+    from spacecompute.scenario.loader import load_scenario
+
+    text = Path(load_scenario("orbital-cloud").file).read_text().replace("3600", "120")
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    result = runner.invoke(
+        app, ["run", str(path), "--json", "--policy", "isl-offload", "--policy", "nearest-visible"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["workload"] == "inference"
+    runs = doc["runs"]
+    for s in runs.values():
+        assert s["satellites"] == 1584 and s["steps"] == 12
+        assert s["jobs_total"] == s["jobs_completed"] + s["jobs_dropped"] + s["jobs_pending"]
+    assert runs["isl-offload"]["jobs_total"] == runs["nearest-visible"]["jobs_total"] > 1000
+    assert runs["isl-offload"]["jobs_on_time"] > runs["nearest-visible"]["jobs_on_time"]
+    assert runs["nearest-visible"]["isl_bytes"] == 0

@@ -287,6 +287,39 @@ def _print_run(result) -> None:
             ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
             wall,
         ]
+    elif result.workload == "inference":
+
+        def pct(v):
+            return "-" if v is None else f"{100 * v:.1f} %"
+
+        rows = [
+            ("requests", lambda s: num(s.get("jobs_total"))),
+            (
+                "answered within the objective",
+                lambda s: f"{num(s.get('jobs_on_time'))} ({pct(s.get('on_time_fraction'))})",
+            ),
+            ("answered late", lambda s: num(s.get("jobs_late"))),
+            ("dropped: no satellite in view", lambda s: num(s.get("dropped_no_satellite"))),
+            ("dropped: no compute capacity", lambda s: num(s.get("dropped_no_capacity"))),
+            (
+                "dropped: deadline / fault",
+                lambda s: f"{num(s.get('dropped_deadline'))} / {num(s.get('dropped_fault'))}",
+            ),
+            ("latency, median", lambda s: num(s.get("latency_median_s"), 1e-3, ",.0f") + " ms"),
+            ("latency, 95th pct", lambda s: num(s.get("latency_p95_s"), 1e-3, ",.0f") + " ms"),
+            ("laser (ISL) traffic", lambda s: size(s.get("isl_bytes"))),
+            ("payload energy", lambda s: energy(s.get("energy_compute_j"))),
+            (
+                "energy per answered request",
+                lambda s: num(s.get("energy_per_completed_j"), 1, ",.1f") + " J",
+            ),
+            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            (
+                "silent faults / corrupted answers",
+                lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
+            ),
+            wall,
+        ]
     else:
         rows = [
             ("frames captured (jobs)", lambda s: num(s.get("jobs_total"))),

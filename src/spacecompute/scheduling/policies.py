@@ -143,6 +143,11 @@ def get_policy(name: str) -> Policy:
     return POLICIES[name]()
 
 
+# The optimising look-ahead policy lives in its own module (it imports PolicyView from here).
+from .lookahead import LookAhead  # noqa: E402
+
+POLICIES[LookAhead.name] = LookAhead
+
 __all__ = [
     "POLICIES",
     "BentPipe",

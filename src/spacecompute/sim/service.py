@@ -1,0 +1,1589 @@
+"""The orbital-cloud inference service: ground users' requests served by satellites' payloads.
+
+Idea. Users in cities send inference requests (:func:`~spacecompute.workloads.inference.
+inference_requests`: rate by population and local time of day, sizes of an LLM or vision model,
+a latency objective). A request goes up to a visible satellite (the *access* satellite), is
+relayed over inter-satellite links (ISLs) to the satellite a policy chose (``max_isl_hops`` at
+most), waits in that satellite's queue, is computed on its payload, and its result goes back the
+same way. Policies (:mod:`spacecompute.scheduling.service`) pick the satellite; the
+:class:`~spacecompute.spacecraft.fleet.Fleet` decides what the payload can compute under power,
+thermal and radiation limits.
+
+One step ``k`` is the interval ``[t_k, t_k + dt)``. Order inside a step:
+
+1. **arrivals**: the requests of the step, generated per step with a seed derived from
+   ``(seed, k)`` (so results do not depend on ``chunk_steps``);
+2. **geometry** at ``t_k``: user-to-satellite elevation and slant range for the requesting
+   cities (geodetic up, WGS84; visible at ``min_elevation_deg``, 25 deg by default, Starlink's
+   user-terminal minimum, SpaceX FCC filing SAT-MOD-20181108-00083), +Grid ISL lengths
+   (:func:`~spacecompute.network.topology.plus_grid_pairs`, line of sight checked), and the
+   shortest (by length) of the min-hop ISL paths from each visible satellite to each satellite
+   within ``max_isl_hops``; held for the step;
+3. **policy**: a :class:`~spacecompute.scheduling.service.ServiceView` -> a satellite (or
+   reject) and a priority per request;
+4. **plan and fleet**: the queues are scheduled once at the payload's speed known at ``t_k``
+   (peak x thermal throttle x share not rebooting) to get each satellite's busy time ``b``;
+   ``Fleet.step`` runs with load ``b / dt`` and returns the useful fraction ``u``;
+5. **service**: each queue is served in priority order, non-preemptively, no job before it is
+   *ready* (arrived at the satellite), at speed ``peak x u / load`` (throttling, brown-out and
+   fault losses slow the clock) for at most ``b`` seconds (the busy time the fleet drew power
+   for), in a compiled kernel over the queue (:func:`_serve_kernel`; a Lindley recursion with
+   release times). Work the budget leaves undone waits for the next step;
+6. **faults**: a reboot or a detected error on a satellite restarts the job it was computing
+   (its progress is lost); ``silent`` errors corrupt that many of the results it finished in
+   the step (flag ``corrupted``);
+7. **accounting** of bits, energy, ISL bytes and the per-step row.
+
+Latency (s) of a completed request = ``delivered - arrival`` exactly, with ``delivered = end of
+compute + return`` and the parts: up-link light time (slant range / c) + input bits / user
+up-link rate; per ISL hop the input bits / ISL rate (store and forward) + the path's light time;
+queueing and compute; the same back with the output bits and the down-link rate. Transfers are
+not capacity-limited (the bytes are small next to the link rates: 4 kB prompts against
+100 Gbit/s ISLs), and the result returns over the request's path (a pass at 25 deg lasts
+minutes; latencies are seconds). Rates: user terminal :data:`USER_UPLINK_BPS` and
+:data:`USER_DOWNLINK_BPS`, ISL :data:`ISL_BPS` (see there for sources).
+
+Ends of a request (``status`` / ``drop_reason``):
+
+- ``completed``: the result was delivered; ``on_time`` when it was delivered by the deadline
+  (``arrival + latency_objective_s``). A late delivery counts as *completed but late*
+  (``on_time`` False; ``latency_s`` exact);
+- ``dropped`` / ``no_satellite``: no satellite at the elevation mask (the user cannot connect;
+  requests do not wait for one);
+- ``dropped`` / ``no_capacity``: rejected by the policy while no candidate satellite (or none
+  of those the policy considers, as it reports) can compute (eclipse with the battery at its
+  shedding level, rebooting);
+- ``dropped`` / ``deadline``: rejected at admission because it cannot meet its deadline, or
+  dropped from a queue: policies with ``drop_early`` (deadline-aware, optimising) drop a
+  queued request when it can no longer be delivered by its deadline (before computing it);
+  the others keep it until the client gives up at ``arrival + timeout_s`` (work done on it is
+  wasted);
+- ``dropped`` / ``fault``: as ``deadline``, for a request whose work was lost to a fault;
+- ``pending``: still queued at the end of the run (the backlog).
+
+Bits per step: ``bits_captured`` input bits of the step's requests; ``bits_processed`` input
+bits of requests whose compute finished; ``bits_downlinked`` output bits delivered to users
+(counted in the step their compute finished; delivery follows within the return time);
+``bits_dropped`` input bits of requests dropped in the step; ``backlog_bits`` input bits of the
+queued requests at the end of the step. So ``sum(captured) = sum(processed) + sum(dropped) +
+backlog`` exactly, and ``sum(downlinked)`` = output bits of completed requests.
+
+Energy (J). A satellite's ``energy_j`` is the payload's electrical energy from the fleet (sum of
+``compute_power_w x dt``). Per satellite and step it splits into idle (``min(P, P_idle) dt``)
+and active (``max(P - P_idle, 0) dt``) energy; the active energy is charged to the jobs in
+proportion to the operations each received out of the useful operations the fleet granted
+(``u x peak x dt``); what the granted budget did not use (a slowed clock pushing work past the
+step) is ``energy_waste_j``. Identity, per satellite: ``energy_j = energy_idle_j +
+energy_waste_j + sum of energy_j of the jobs it ran`` (tested). Without faults a job costs
+``ops x (P_max - P_idle) / peak`` (throttling slows work and power alike); a fault's lost work
+and a restart raise it.
+
+ISL bytes: every link of a request's path carries its input bytes when it is admitted and its
+output bytes back when it is delivered (a dropped request's result never moves); ``isl_bytes``
+per job is ``(input + output if delivered) x hops``, and the run keeps the bytes of every +Grid
+link (``EngineResult.trace["isl_bytes"]`` with ``trace["isl_pairs"]``); the satellites'
+``user_bytes`` count the same way over the access satellite's user link.
+
+Columns beyond the run-directory contract. Jobs: ``city``, ``access_satellite``, ``isl_hops``,
+``isl_path_m``, ``isl_bytes``, ``ready`` (input at the serving satellite), ``compute_end``,
+``deadline``, ``on_time``, ``ops_done`` (progress), ``fault_hit``, ``corrupted``; ``satellite``
+is where it ran (-1: rejected). Steps: ``ops_processed``, ``ops_capacity`` (granted budget),
+``jobs_on_time``, ``isl_bytes``, ``energy_idle_j``, ``energy_waste_j``,
+``requests_no_satellite``. Satellites: ``energy_idle_j``, ``energy_waste_j``, ``jobs_served``,
+``user_bytes`` (bytes through its user link as access satellite).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time as _time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numba
+import numpy as np
+
+from ..astro.constants import SOLAR_CONSTANT_W_M2, SPEED_OF_LIGHT_M_S
+from ..astro.timeutil import parse_time
+from ..errors import InputError
+from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
+from ..table import Table
+from .engine import EngineResult
+
+#: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
+#: 5-20 Mbit/s up (SpaceX, starlink.com/specifications, 2023); measured medians of that order
+#: (Michel et al., "A first look at Starlink performance", IMC 2022). 100 down / 10 up assumed.
+USER_DOWNLINK_BPS = 100e6
+USER_UPLINK_BPS = 10e6
+#: ISL rate per hop (bit/s): the topology layer's optical-ISL default, 100 Gbit/s
+#: (:data:`spacecompute.network.topology.DEFAULT_ISL_RATE_BPS`; SpaceX reports its laser links at
+#: up to 200 Gbit/s).
+ISL_BPS = 100e9
+#: Starlink user terminals' minimum elevation (SpaceX FCC filing SAT-MOD-20181108-00083).
+USER_MIN_ELEVATION_DEG = 25.0
+JOB_KIND = "inference"
+
+_PENDING, _COMPLETED, _DROPPED = 0, 1, 2
+_STATUS_NAMES = np.array(["pending", "completed", "dropped"], dtype=object)
+_R_NONE, _R_NO_SAT, _R_NO_CAP, _R_DEADLINE, _R_FAULT = 0, 1, 2, 3, 4
+_REASON_NAMES = np.array(["", "no_satellite", "no_capacity", "deadline", "fault"], dtype=object)
+# serve-kernel outcomes
+_WAIT, _DONE, _DROP = 0, 1, 2
+
+
+# --------------------------------------------------------------------------------------------
+# configuration
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """What to run. Times are UTC (ISO text); durations in seconds; rates in bit/s.
+
+    ``constellation``: a preset name or a :class:`~spacecompute.astro.constellation.
+    Constellation` (then ``bus`` names its bus preset; default ``starlink-v1``). ``policy``: a
+    name of :data:`~spacecompute.scheduling.service.SERVICE_POLICIES`; ``policy_options`` its
+    constructor options as ``((name, value), ...)``. ``model`` / ``precision``: the catalog
+    model (:func:`~spacecompute.workloads.inference.model_spec`) and the payload precision it
+    runs at. ``rate_per_s_global``: mean requests per second over a day (see
+    :func:`~spacecompute.workloads.inference.inference_requests`), from the ``top_cities`` most
+    populous cities (or ``city_table``: columns name, lat_deg, lon_deg, population).
+    ``latency_objective_s``: deadline after arrival; ``timeout_s``: when a client gives up
+    (at least the objective). ``max_isl_hops``: how far a request may be relayed.
+    ``horizon_steps``: look-ahead of the optimising policy. ``chunk_steps``: instants
+    propagated at a time (results do not depend on it). ``seed`` drives requests and faults.
+
+    Defaults: Starlink shell 1 (72 x 22 Walker, 550 km, 53 deg; bus ``starlink-v1`` with two
+    Jetson AGX Orin 64GB) for one hour in 10 s steps; an 8-billion-parameter LLM (``llm-8b``:
+    16 GB of weights at fp16 fit the pair's 128 GB; prompts ~1,020 and answers ~129 tokens,
+    Splitwise's conversation trace) at fp16, the Orin's dense tensor-core precision; 500
+    requests/s from the 300 largest cities; a 5 s objective (an interactive answer) and a 30 s
+    client timeout (assumed); up to 2 ISL hops. The ops model is compute-bound (2 N FLOP per
+    token): a median request takes ~0.24 s of the pair's 85 TFLOP/s, whereas real token-by-token
+    decoding on an Orin is memory-bound and slower.
+    """
+
+    constellation: Any = "starlink-shell1"
+    bus: str | None = None
+    start: str = "2026-01-01T00:00:00Z"
+    duration_s: float = 3600.0
+    step_s: float = 10.0
+    propagator: str = "j2"
+    policy: str = "isl-offload"
+    policy_options: tuple[tuple[str, Any], ...] = ()
+    seed: int = 0
+    chunk_steps: int = 120
+    model: str = "llm-8b"
+    precision: str = "fp16"
+    rate_per_s_global: float = 500.0
+    latency_objective_s: float = 5.0
+    timeout_s: float = 30.0
+    top_cities: int = 300
+    city_table: Any = None
+    min_elevation_deg: float = USER_MIN_ELEVATION_DEG
+    max_isl_hops: int = 2
+    horizon_steps: int = 2
+    uplink_bps: float = USER_UPLINK_BPS
+    downlink_bps: float = USER_DOWNLINK_BPS
+    isl_bps: float = ISL_BPS
+    scenario: str | None = None
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> InputError:
+            return InputError(f"{name} = {getattr(self, name)!r}", field=name, expected=expected)
+
+        def number(name: str) -> float:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+                raise bad(name, "a finite number")
+            v = float(v)
+            if not math.isfinite(v):
+                raise bad(name, "a finite number")
+            return v
+
+        def whole(name: str, lo: int) -> int:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
+                raise bad(name, f"a whole number >= {lo}")
+            return int(v)
+
+        from ..astro.constellation import Constellation
+
+        if not isinstance(self.constellation, str | Constellation):
+            raise bad("constellation", "a constellation preset name or a Constellation")
+        if self.bus is not None and not isinstance(self.bus, str):
+            raise bad("bus", "a bus preset name or None")
+        for name in ("duration_s", "step_s"):
+            number(name)
+        if self.step_s <= 0:
+            raise bad("step_s", "seconds > 0")
+        if self.duration_s < self.step_s:
+            raise bad("duration_s", f">= step_s ({self.step_s} s): at least one step")
+        if self.propagator not in ("sgp4", "j2"):
+            raise bad("propagator", "'sgp4' or 'j2'")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
+            raise bad("seed", "an integer")
+        if self.seed < 0:
+            raise bad("seed", "an integer >= 0")
+        whole("chunk_steps", 2)
+        if number("rate_per_s_global") < 0:
+            raise bad("rate_per_s_global", "requests per second >= 0")
+        if number("latency_objective_s") <= 0:
+            raise bad("latency_objective_s", "seconds > 0")
+        if number("timeout_s") < self.latency_objective_s:
+            raise bad("timeout_s", f">= latency_objective_s ({self.latency_objective_s} s)")
+        if self.city_table is None:
+            whole("top_cities", 1)
+        el = number("min_elevation_deg")
+        if not 0.0 <= el < 90.0:
+            raise bad("min_elevation_deg", "degrees in [0, 90)")
+        whole("max_isl_hops", 0)
+        if self.max_isl_hops > 8:
+            raise bad("max_isl_hops", "at most 8")
+        whole("horizon_steps", 1)
+        for name in ("uplink_bps", "downlink_bps", "isl_bps"):
+            if number(name) <= 0:
+                raise bad(name, "bit/s > 0")
+        if not isinstance(self.policy, str) or self.policy not in SERVICE_POLICIES:
+            raise InputError(
+                f"unknown service policy {self.policy!r}",
+                field="policy",
+                expected=f"one of {sorted(SERVICE_POLICIES)}",
+            )
+        try:
+            dict(self.policy_options)
+        except (TypeError, ValueError):
+            raise bad("policy_options", "((name, value), ...)") from None
+        from ..workloads.inference import model_spec
+
+        model_spec(self.model)  # unknown model -> InputError listing the names
+        if not isinstance(self.precision, str):
+            raise bad("precision", "a precision name such as 'fp16' or 'int8'")
+
+    def make_policy(self) -> Any:
+        """A fresh instance of the configured policy."""
+        options = dict(self.policy_options)
+        if self.policy == "optimising":
+            options.setdefault("horizon_steps", int(self.horizon_steps))
+        return get_service_policy(self.policy, **options)
+
+
+# --------------------------------------------------------------------------------------------
+# the job store
+
+
+class _Store:
+    """Growable struct of arrays of every request of the run, indexed by job id."""
+
+    SPEC: ClassVar[dict[str, Any]] = {
+        # float64
+        **dict.fromkeys(
+            (
+                "ops",
+                "input_bytes",
+                "output_bytes",
+                "lat_deg",
+                "lon_deg",
+                "energy_j",
+                "remaining_ops",
+                "isl_path_m",
+                "delay_out_s",
+                "priority",
+            ),
+            np.float64,
+        ),
+        # int64 (times in ns since the Unix epoch)
+        **dict.fromkeys(
+            (
+                "arrival",
+                "ready",
+                "start",
+                "end",
+                "compute_end",
+                "deadline",
+                "expiry",
+                "satellite",
+                "access",
+                "hops",
+                "city",
+                "status",
+                "reason",
+            ),
+            np.int64,
+        ),
+        **dict.fromkeys(("started", "fault_hit", "corrupted", "on_time"), np.bool_),
+    }
+    NAT = np.iinfo(np.int64).min
+
+    def __init__(self, max_hops: int = 0) -> None:
+        self.n = 0
+        self.cols = {k: np.zeros(0, dt) for k, dt in self.SPEC.items()}
+        # the ISL links of each request's path, in order from the access satellite (-1: none)
+        self.cols["edges"] = np.zeros((0, max(int(max_hops), 1)), np.int64)
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        m = len(next(iter(values.values())))
+        need = self.n + m
+        cap = len(self.cols["ops"])
+        if need > cap:
+            new = max(need, 2 * cap, 1024)
+            for k, a in self.cols.items():
+                b = np.zeros((new, *a.shape[1:]), a.dtype)
+                b[: self.n] = a[: self.n]
+                self.cols[k] = b
+        ids = np.arange(self.n, need)
+        for k, a in self.cols.items():
+            if k in values:
+                a[ids] = values[k]
+            elif k in ("start", "end", "compute_end"):
+                a[ids] = self.NAT
+            elif k in ("satellite", "access", "edges"):
+                a[ids] = -1
+            else:
+                a[ids] = 0
+        self.n = need
+        return ids
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.cols[key][: self.n]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"job." + k: a[: self.n].copy() for k, a in self.cols.items()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        n = len(state["job.ops"])
+        for k, dt in [*self.SPEC.items(), ("edges", np.int64)]:
+            a = np.array(state["job." + k], dtype=dt, copy=True)
+            if len(a) != n:
+                raise InputError(f"job column {k} has {len(a)} rows", field="checkpoint")
+            self.cols[k] = a
+        self.n = n
+
+
+# --------------------------------------------------------------------------------------------
+# geometry: users to satellites, ISL neighbourhoods and paths
+
+
+class _Users:
+    """Cities as ground points: ECEF position (C, 3) and geodetic up vector (C, 3)."""
+
+    def __init__(self, table: Table) -> None:
+        from ..astro.frames import enu_basis, geodetic_to_ecef
+
+        self.lat = np.asarray(table["lat_deg"], dtype=np.float64)
+        self.lon = np.asarray(table["lon_deg"], dtype=np.float64)
+        pop = np.asarray(table["population"], dtype=np.float64)
+        self.weight = pop / pop.sum()
+        self.names = np.asarray([str(x) for x in table["name"]], dtype=object)
+        self.p = geodetic_to_ecef(self.lat, self.lon, np.zeros_like(self.lat))
+        self.up = enu_basis(self.lat, self.lon)[:, 2, :]
+        self.up_dot_p = np.einsum("ck,ck->c", self.up, self.p)
+        self.p2 = np.einsum("ck,ck->c", self.p, self.p)
+
+    def __len__(self) -> int:
+        return int(self.lat.shape[0])
+
+    def look(self, r_ecef_m: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Elevation (deg) and slant range (m), (len(idx), N), of satellites at ``r_ecef_m``
+        (N, 3) from cities ``idx``: ``sin(el) = up . (r - p) / |r - p|`` (geodetic up, WGS84),
+        by matrix products over cities x satellites."""
+        r = np.nan_to_num(np.asarray(r_ecef_m, dtype=np.float64), nan=0.0)
+        up, p = self.up[idx], self.p[idx]
+        r2 = np.einsum("nk,nk->n", r, r)
+        # explicit sums over the 3 axes (no BLAS: its spinning threads would contend with the
+        # numba kernels of the fleet on a small machine)
+        p_r = p[:, 0, None] * r[None, :, 0] + p[:, 1, None] * r[None, :, 1]
+        p_r += p[:, 2, None] * r[None, :, 2]
+        up_r = up[:, 0, None] * r[None, :, 0] + up[:, 1, None] * r[None, :, 1]
+        up_r += up[:, 2, None] * r[None, :, 2]
+        d2 = r2[None, :] + self.p2[idx][:, None] - 2.0 * p_r
+        rng = np.sqrt(np.maximum(d2, 1.0))
+        sin_el = (up_r - self.up_dot_p[idx][:, None]) / rng
+        return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0))), rng
+
+
+class _Isl:
+    """Static +Grid ISL pairs and, for every satellite, the satellites within ``max_hops`` hops.
+
+    ``nbr`` (N, M): slot 0 is the satellite itself, then the others by hop count (-1 padding);
+    ``hops`` (N, M). :meth:`paths` gives the length of the shortest of the min-hop paths to each
+    slot at one instant (a hop-limited Bellman-Ford over the levels), with the predecessor slot
+    and the edge used, so each request's path and the bytes on each link are known.
+    """
+
+    def __init__(self, const: Any, max_hops: int) -> None:
+        from ..network.topology import plus_grid_pairs
+
+        n = len(const)
+        self.n = n
+        try:
+            pairs = plus_grid_pairs(const)
+        except InputError:
+            pairs = np.zeros((0, 2), dtype=np.int64)
+        self.pairs = pairs.astype(np.int64)
+        e = self.pairs.shape[0]
+        src = np.concatenate([self.pairs[:, 0], self.pairs[:, 1]])
+        dst = np.concatenate([self.pairs[:, 1], self.pairs[:, 0]])
+        eid = np.concatenate([np.arange(e), np.arange(e)])
+        order = np.lexsort((dst, src))
+        src, dst, eid = src[order], dst[order], eid[order]
+        ptr = np.searchsorted(src, np.arange(n + 1))
+        deg = np.diff(ptr)
+        lv_v = np.arange(n, dtype=np.int64)
+        lv_w = np.arange(n, dtype=np.int64)
+        all_v, all_w, all_h = [lv_v], [lv_w], [np.zeros(n, np.int64)]
+        seen = lv_v * n + lv_w
+        raw_triples = []
+        for h in range(1, int(max_hops) + 1):  # loop over hop levels (a handful)
+            rep = deg[lv_w]
+            total = int(rep.sum())
+            if total == 0:
+                break
+            v_rep = np.repeat(lv_v, rep)
+            p_rep = np.repeat(lv_w, rep)
+            k = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
+            idx = np.repeat(ptr[lv_w], rep) + k
+            w, ed = dst[idx], eid[idx]
+            key = v_rep * n + w
+            new = ~np.isin(key, seen)
+            raw_triples.append((v_rep[new], w[new], p_rep[new], ed[new]))
+            new_keys = np.unique(key[new])
+            lv_v, lv_w = new_keys // n, new_keys % n
+            all_v.append(lv_v)
+            all_w.append(lv_w)
+            all_h.append(np.full(lv_v.size, h, np.int64))
+            seen = np.union1d(seen, new_keys)
+        v_all = np.concatenate(all_v)
+        w_all = np.concatenate(all_w)
+        h_all = np.concatenate(all_h)
+        order = np.lexsort((w_all, h_all, v_all))
+        v_all, w_all, h_all = v_all[order], w_all[order], h_all[order]
+        counts = np.bincount(v_all, minlength=n)
+        m = int(counts.max()) if n else 1
+        starts = np.cumsum(counts) - counts
+        slot = np.arange(v_all.size) - np.repeat(starts, counts)
+        self.m = m
+        self.nbr = np.full((n, m), -1, dtype=np.int64)
+        self.hops = np.full((n, m), -1, dtype=np.int64)
+        self.nbr[v_all, slot] = w_all
+        self.hops[v_all, slot] = h_all
+        key_all = v_all * n + w_all  # sorted by (v, h, w): not by key; keep a sorter
+        self._key_sorter = np.argsort(key_all)
+        self._key_sorted = key_all[self._key_sorter]
+        self._slot_all = slot
+        self.levels = []
+        for v, w, p, ed in raw_triples:
+            self.levels.append((v, self._slot_of(v, w), self._slot_of(v, p), ed))
+        self.max_hops = int(max_hops)
+
+    def _slot_of(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self._key_sorted, v * self.n + w)
+        return self._slot_all[self._key_sorter[pos]]
+
+    def paths(
+        self, dist_m: np.ndarray, ok: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(length (N, M) m, inf where unreachable; predecessor slot (N, M); edge (N, M)) at
+        one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,)."""
+        n, m = self.n, self.m
+        length = np.full((n, m), np.inf)
+        length[:, 0] = 0.0
+        pred = np.full((n, m), -1, dtype=np.int64)
+        edge = np.full((n, m), -1, dtype=np.int64)
+        d = np.where(ok, dist_m, np.inf)
+        for v, sw, sp, ed in self.levels:  # loop over hop levels
+            cand = length[v, sp] + d[ed]
+            key = v * m + sw
+            order = np.lexsort((cand, key))
+            k_o = key[order]
+            first = np.r_[True, k_o[1:] != k_o[:-1]]
+            sel = order[first]
+            length[v[sel], sw[sel]] = cand[sel]
+            pred[v[sel], sw[sel]] = sp[sel]
+            edge[v[sel], sw[sel]] = ed[sel]
+        return length, pred, edge
+
+    def walk_edges(
+        self, access: np.ndarray, slot: np.ndarray, pred: np.ndarray, edge: np.ndarray
+    ) -> np.ndarray:
+        """The links (edge ids) of the paths ``access -> slot``, (K, max_hops), -1 padded; the
+        path is walked back from its end, so a path of h links fills columns 0..h-1 from the
+        serving satellite's side."""
+        out = np.full((access.size, max(self.max_hops, 1)), -1, np.int64)
+        idx = np.arange(access.size)
+        s = slot.copy()
+        a = access.copy()
+        for i in range(self.max_hops):  # at most max_hops links per path
+            live = s > 0
+            if not live.any():
+                break
+            idx, s, a = idx[live], s[live], a[live]
+            out[idx, i] = edge[a, s]
+            s = pred[a, s]
+        return out
+
+
+@dataclass
+class _Candidates:
+    """Candidate table of one step, CSR over all cities (see ServiceView)."""
+
+    ptr: np.ndarray
+    city: np.ndarray
+    sat: np.ndarray
+    access: np.ndarray
+    slot: np.ndarray
+    hops: np.ndarray
+    delay_s: np.ndarray
+    path_m: np.ndarray
+    elevation_deg: np.ndarray
+
+
+def _candidates(
+    users: _Users,
+    isl: _Isl,
+    r_ecef_m: np.ndarray,
+    isl_dist_m: np.ndarray,
+    isl_ok: np.ndarray,
+    active: np.ndarray,
+    min_el_deg: float,
+    max_hops: int,
+) -> tuple[_Candidates, tuple[np.ndarray, np.ndarray]]:
+    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge)."""
+    n_c = len(users)
+    length, pred, edge = isl.paths(isl_dist_m, isl_ok)
+    if active.size == 0:
+        z = np.zeros(0, np.int64)
+        zf = np.zeros(0)
+        return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
+    el, rng = users.look(r_ecef_m, active)
+    vis = np.isfinite(el) & (el >= float(min_el_deg))
+    ci, vs = np.nonzero(vis)
+    city = active[ci]
+    up_m = rng[ci, vs]
+    elev = el[ci, vs]
+    w = isl.nbr[vs]  # (P, M)
+    hop = isl.hops[vs]
+    path = length[vs]
+    ok = (w >= 0) & (hop <= max_hops) & np.isfinite(path)
+    pi, sl = np.nonzero(ok)
+    c_f = city[pi]
+    w_f = w[pi, sl]
+    total_m = up_m[pi] + path[pi, sl]
+    key = c_f * isl.n + w_f
+    # per (city, serving satellite) the lowest-delay access; ties to the lower access index
+    order = np.lexsort((vs[pi], total_m, key))
+    k_o = key[order]
+    first = np.r_[True, k_o[1:] != k_o[:-1]] if k_o.size else np.zeros(0, bool)
+    sel = order[first]  # sorted by key = (city, serving satellite)
+    cities_sel = c_f[sel]
+    ptr = np.searchsorted(cities_sel, np.arange(n_c + 1))
+    cand = _Candidates(
+        ptr=ptr.astype(np.int64),
+        city=cities_sel,
+        sat=w_f[sel],
+        access=vs[pi][sel],
+        slot=sl[sel],
+        hops=hop[pi, sl][sel],
+        delay_s=total_m[sel] / SPEED_OF_LIGHT_M_S,
+        path_m=path[pi, sl][sel],
+        elevation_deg=elev[pi][sel],
+    )
+    return cand, (pred, edge)
+
+
+# --------------------------------------------------------------------------------------------
+# capacity estimate and the predictor
+
+
+def capacity_estimate(
+    fleet: Any, sunlit: np.ndarray, peak_ops_per_s: float, dt_s: float
+) -> np.ndarray:
+    """Rate (ops/s) each satellite's payload can compute at now, (N,).
+
+    ``peak x thermal throttle x share of the step not rebooting x power factor``; the power
+    factor is 1 while the battery is above the fleet's compute-shedding level, else the share
+    of the compute range the array's surplus over the essential loads covers (array power
+    ``S x A_eff x sunlit``, sun-tracking; see :mod:`spacecompute.spacecraft.power`)."""
+    pw = fleet.power
+    sunlit = np.nan_to_num(np.asarray(sunlit, dtype=np.float64), nan=0.0)
+    share = 1.0 - np.minimum(fleet.downtime_s, dt_s) / dt_s
+    array_w = SOLAR_CONSTANT_W_M2 * pw.effective_area_m2 * sunlit
+    idle, top = pw.compute_idle_w, pw.compute_max_w
+    span = np.maximum(top - idle, 1e-12)
+    surplus = array_w - fleet.essential_load_w - idle
+    factor_array = np.clip(surplus / span, 0.0, 1.0)
+    battery_ok = fleet.state_of_charge > pw.compute_shed_soc + 1e-9
+    factor = np.where(battery_ok, 1.0, factor_array)
+    return peak_ops_per_s * fleet.thermal_throttle * share * factor
+
+
+@dataclass(frozen=True)
+class ServiceForecast:
+    """Predicted outside world over ``n`` steps from ``step_index``.
+
+    ``sunlit`` (n, N) predicted sunlit fraction (propagated orbits, conical shadow);
+    ``capacity_ops_per_s`` (n, N) from it and the satellites' current battery, thermal and
+    reboot state (:func:`capacity_estimate`); ``demand`` (n, C) expected requests per city and
+    step (rate x population share x diurnal profile at the step's middle x dt); per step ``i``
+    the candidate table of every city as the engine will build it (predicted visibility, i.e.
+    contact windows, and ISL paths): ``cand_city[i]``, ``cand_sat[i]``, ``cand_hops[i]``,
+    ``cand_delay_s[i]`` (sorted by city, then satellite); ``size_sample_ops`` a sample of
+    request sizes (ops) of the workload model.
+    """
+
+    step_index: int
+    times_ns: np.ndarray
+    sunlit: np.ndarray
+    capacity_ops_per_s: np.ndarray
+    demand: np.ndarray
+    cand_city: tuple[np.ndarray, ...]
+    cand_sat: tuple[np.ndarray, ...]
+    cand_hops: tuple[np.ndarray, ...]
+    cand_delay_s: tuple[np.ndarray, ...]
+    size_sample_ops: np.ndarray
+
+
+@dataclass
+class ServicePredictor:
+    """Forecasts of the service run for look-ahead policies (see :class:`ServiceForecast`).
+
+    ``forecast(step_index, n_steps)`` propagates the orbits to those steps with the run's
+    propagator (so the positions are exactly the engine's), builds the candidate tables with
+    the engine's own function, and caches the geometry of recent steps. Windows past the run
+    are cut.
+    """
+
+    constellation: Any
+    propagator: str
+    start_ns: int
+    dt_s: float
+    n_steps: int
+    users: Any
+    isl: Any
+    fleet: Any
+    peak_ops_per_s: float
+    rate_per_s_global: float
+    min_elevation_deg: float
+    max_isl_hops: int
+    size_sample_ops: np.ndarray
+    _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+
+    def _geometry(self, steps: np.ndarray) -> None:
+        from ..astro.eclipse import sunlit_fraction_from_positions
+        from ..astro.sun import sun_position_eci_m
+        from ..network.topology import pair_geometry
+
+        need = [int(s) for s in steps if int(s) not in self._cache]
+        if not need:
+            return
+        dt_ns = round(self.dt_s * 1e9)
+        times = (np.int64(self.start_ns) + np.asarray(need, np.int64) * dt_ns).astype(
+            "datetime64[ns]"
+        )
+        eph = self.constellation.propagate(
+            times[0], times=times, method=self.propagator, velocities=False
+        )
+        sun = sun_position_eci_m(eph.times)
+        sl = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
+        sl = np.nan_to_num(sl.astype(np.float64), nan=0.0)
+        all_c = np.arange(len(self.users))
+        for i, s in enumerate(need):  # loop over the few new steps
+            if self.isl.pairs.shape[0]:
+                d, ok = pair_geometry(eph.r_ecef_m[i], self.isl.pairs)
+            else:
+                d, ok = np.zeros(0), np.zeros(0, bool)
+            cand, _ = _candidates(
+                self.users,
+                self.isl,
+                eph.r_ecef_m[i],
+                d,
+                ok,
+                all_c,
+                self.min_elevation_deg,
+                self.max_isl_hops,
+            )
+            self._cache[s] = (sl[i], cand.city, cand.sat, cand.hops, cand.delay_s)
+        for s in [s for s in self._cache if s < min(need) - 8]:
+            del self._cache[s]
+
+    def forecast(self, step_index: int, n_steps: int) -> ServiceForecast:
+        from ..workloads.inference import diurnal_profile, local_solar_hour
+
+        k0 = int(step_index)
+        n_steps = max(0, min(int(n_steps), self.n_steps - k0))
+        steps = np.arange(k0, k0 + n_steps)
+        self._geometry(steps)
+        n = len(self.constellation)
+        got = [self._cache[int(s)] for s in steps]
+        sunlit = np.array([x[0] for x in got]).reshape(n_steps, n)
+        cap = np.array(
+            [
+                capacity_estimate(self.fleet, sunlit[i], self.peak_ops_per_s, self.dt_s)
+                for i in range(n_steps)
+            ]
+        ).reshape(n_steps, n)
+        dt_ns = round(self.dt_s * 1e9)
+        times_ns = np.int64(self.start_ns) + steps.astype(np.int64) * dt_ns
+        mid = (times_ns + dt_ns // 2).astype("datetime64[ns]")
+        hour = local_solar_hour(mid[:, None], self.users.lon[None, :])
+        demand = (
+            self.rate_per_s_global * self.users.weight[None, :] * diurnal_profile(hour) * self.dt_s
+        )
+        return ServiceForecast(
+            k0,
+            times_ns,
+            sunlit,
+            cap,
+            demand,
+            tuple(x[1] for x in got),
+            tuple(x[2] for x in got),
+            tuple(x[3] for x in got),
+            tuple(x[4] for x in got),
+            self.size_sample_ops,
+        )
+
+
+def _size_sample(model: Any, n: int = 4096) -> np.ndarray:
+    """Request sizes (ops) drawn from the workload model with its default size parameters."""
+    from ..workloads.inference import inference_requests
+
+    spec = model
+    if spec.unit != "token":
+        return np.full(n, spec.ops_per_unit)
+    par = inspect.signature(inference_requests).parameters
+    med_in = float(par["tokens_in_median"].default)
+    med_out = float(par["tokens_out_median"].default)
+    sigma = float(par["tokens_sigma"].default)
+    z = np.random.default_rng(20240601).standard_normal((2, n))
+    tok_in = np.maximum(1, np.rint(med_in * np.exp(sigma * z[0])))
+    tok_out = np.maximum(1, np.rint(med_out * np.exp(sigma * z[1])))
+    return (tok_in + tok_out) * spec.ops_per_unit
+
+
+# --------------------------------------------------------------------------------------------
+# the service kernel
+
+
+@numba.njit(cache=True)
+def _serve_kernel(
+    sat,
+    ready,
+    remaining,
+    expiry,
+    speed,
+    cap_time,
+    t1,
+    drop_early,
+    outcome,
+    t_start,
+    t_end,
+    done_ops,
+    used,
+    in_progress,
+):  # pragma: no cover - numba
+    """Serve queues given in service order (grouped by satellite), times in s from the step start.
+
+    Per satellite: jobs in order, non-preemptive, none before its ``ready`` time, at ``speed``
+    ops/s, for at most ``cap_time`` s of busy time, until ``t1``. A job whose ``expiry`` (latest
+    end of compute) passes before it starts is dropped at ``max(expiry, ready)``; with
+    ``drop_early`` one that would end after its expiry is dropped when it would start; without,
+    it runs until its expiry and is dropped then. Outputs per job: outcome (wait / done / drop),
+    start (NaN: did not start now), end or drop time, ops done now; per satellite: busy time
+    used and the job left in progress (-1: none).
+    """
+    m = sat.shape[0]
+    cur = -1
+    t = 0.0
+    u = 0.0
+    stopped = False
+    for i in range(m):
+        s = sat[i]
+        if s != cur:
+            cur = s
+            t = 0.0
+            u = 0.0
+            stopped = False
+        outcome[i] = 0
+        t_start[i] = np.nan
+        t_end[i] = np.nan
+        done_ops[i] = 0.0
+        x = expiry[i]
+        st = max(t, ready[i])
+        if not stopped and (st >= t1 or u >= cap_time[s] or speed[s] <= 0.0):
+            stopped = True
+        if stopped:
+            dt_drop = max(x, ready[i])
+            if dt_drop <= t1:
+                outcome[i] = 2
+                t_end[i] = max(dt_drop, 0.0)
+            continue
+        if st >= x:
+            outcome[i] = 2
+            t_end[i] = max(x, ready[i], 0.0)
+            continue
+        need = remaining[i] / speed[s]
+        if drop_early and st + need > x:
+            outcome[i] = 2
+            t_end[i] = st
+            continue
+        avail = min(t1 - st, cap_time[s] - u)
+        t_start[i] = st
+        if need <= avail and st + need <= x:
+            done_ops[i] = remaining[i]
+            u += need
+            t = st + need
+            outcome[i] = 1
+            t_end[i] = t
+        elif x - st < avail:
+            run = x - st
+            done_ops[i] = run * speed[s]
+            u += run
+            t = x
+            outcome[i] = 2
+            t_end[i] = x
+        else:
+            done_ops[i] = min(avail * speed[s], remaining[i])
+            u += avail
+            t = st + avail
+            stopped = True
+            in_progress[s] = i
+        used[s] = u
+
+
+def _serve(
+    job_sat: np.ndarray,
+    ready: np.ndarray,
+    remaining: np.ndarray,
+    expiry: np.ndarray,
+    speed: np.ndarray,
+    cap_time: np.ndarray,
+    t1: float,
+    drop_early: bool,
+) -> tuple[np.ndarray, ...]:
+    """Run :func:`_serve_kernel` and return (outcome, start, end, ops done, used (N,),
+    in-progress index (N,))."""
+    m = job_sat.shape[0]
+    n = speed.shape[0]
+    outcome = np.zeros(m, np.int64)
+    t_start = np.empty(m)
+    t_end = np.empty(m)
+    done_ops = np.empty(m)
+    used = np.zeros(n)
+    in_progress = np.full(n, -1, np.int64)
+    _serve_kernel(
+        np.ascontiguousarray(job_sat, dtype=np.int64),
+        np.ascontiguousarray(ready, dtype=np.float64),
+        np.ascontiguousarray(remaining, dtype=np.float64),
+        np.ascontiguousarray(expiry, dtype=np.float64),
+        np.ascontiguousarray(speed, dtype=np.float64),
+        np.ascontiguousarray(cap_time, dtype=np.float64),
+        float(t1),
+        bool(drop_early),
+        outcome,
+        t_start,
+        t_end,
+        done_ops,
+        used,
+        in_progress,
+    )
+    return outcome, t_start, t_end, done_ops, used, in_progress
+
+
+# --------------------------------------------------------------------------------------------
+# the run
+
+_STEP_EXTRA = (
+    "ops_processed",
+    "ops_capacity",
+    "jobs_on_time",
+    "isl_bytes",
+    "energy_idle_j",
+    "energy_waste_j",
+    "requests_no_satellite",
+)
+_SAT_ACC = (
+    "ops_done",
+    "energy_j",
+    "energy_idle_j",
+    "energy_waste_j",
+    "sunlit_steps",
+    "jobs_served",
+    "user_bytes",
+)
+
+
+def _extend(prev: Any, eph: Any) -> Any:
+    """``eph`` with ``prev``'s last instant prepended, so that its first step is complete (the
+    chunks of ``propagate_chunks`` do not overlap)."""
+    from ..astro.ephemeris import Ephemeris
+
+    if prev is None:
+        return eph
+
+    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return None
+        return np.concatenate([a[-1:], b], axis=0)
+
+    return Ephemeris(
+        cat(prev.times, eph.times),
+        cat(prev.r_eci_m, eph.r_eci_m),
+        cat(prev.v_eci_m, eph.v_eci_m),
+        names=eph.names,
+        valid=cat(prev.valid, eph.valid),
+        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
+    )
+
+
+def _step_seed(seed: int, step: int) -> int:
+    """Seed of the requests of step ``step`` (independent of the time chunking)."""
+    return int(np.random.SeedSequence([int(seed), 0x5E7, int(step)]).generate_state(1)[0])
+
+
+def run_service(
+    config: ServiceConfig,
+    out_dir: Any = None,
+    *,
+    checkpoint: Any = None,
+    progress: Any = None,
+) -> EngineResult:
+    """Run the inference service ``config`` (see the module docstring).
+
+    With ``out_dir`` also write a run directory (RunWriter). ``checkpoint``: a
+    :class:`~spacecompute.sim.checkpoint.Checkpointer`; a saved state is restored and the run
+    continues after it, with exactly the results of an uninterrupted run. ``progress(steps_done,
+    total_steps)`` is called after every step. Returns an :class:`~spacecompute.sim.engine.
+    EngineResult` (summary with every ``SUMMARY_KEYS`` key and the service's own keys; jobs,
+    steps and satellites tables; ``trace`` with the ISL pairs and the bytes on each).
+    """
+    from ..astro.constellation import Constellation
+    from ..astro.eclipse import sunlit_fraction_from_positions
+    from ..astro.ground import cities
+    from ..astro.sun import sun_position_eci_m
+    from ..network.topology import pair_geometry
+    from ..spacecraft.fleet import Fleet, StepGeometry
+    from ..workloads.inference import inference_requests, model_spec
+    from .rundir import SCHEMAS  # the run-directory contract
+
+    if not isinstance(config, ServiceConfig):
+        raise InputError(f"config is a {type(config).__name__}", expected="a ServiceConfig")
+    wall0 = _time.perf_counter()
+    policy = config.make_policy()
+    spec = model_spec(config.model)
+    start = parse_time(config.start, field="start")
+    if isinstance(config.constellation, Constellation):
+        const = config.constellation
+        const_name = const.name or "custom"
+    else:
+        from ..scenario.build import preset_constellation
+
+        const = preset_constellation(config.constellation, epoch=start)
+        const_name = config.constellation
+    n = len(const)
+    if n == 0:
+        raise InputError("the constellation has no satellites", field="constellation")
+    if config.bus is not None:
+        fleet = Fleet.from_bus(config.bus, n, seed=int(config.seed))
+    elif isinstance(config.constellation, Constellation):
+        fleet = Fleet.from_bus("starlink-v1", n, seed=int(config.seed))
+    else:
+        fleet = Fleet.for_constellation(config.constellation, n, seed=int(config.seed))
+    bus = fleet.bus
+    peak = float(bus.compute_peak_ops_per_s(config.precision))
+    if not peak > 0:
+        raise InputError(
+            f"the payload of bus {bus.name!r} has no {config.precision} compute",
+            field="precision",
+            expected="a precision the payload supports",
+        )
+    idle_w = float(bus.compute_power_idle_w)
+    city_table = config.city_table if config.city_table is not None else cities(config.top_cities)
+    for col in ("name", "lat_deg", "lon_deg", "population"):
+        if col not in city_table:
+            raise InputError(f"city table has no column {col!r}", field="city_table")
+    users = _Users(city_table)
+    if len(users) == 0:
+        raise InputError("no cities to draw requests from", field="top_cities")
+    # the request generator returns the "name" column: pass the city index there
+    gen_table = Table(
+        {
+            "name": np.arange(len(users), dtype=np.int64),
+            "lat_deg": users.lat,
+            "lon_deg": users.lon,
+            "population": np.asarray(city_table["population"], dtype=np.float64),
+        }
+    )
+    isl = _Isl(const, int(config.max_isl_hops))
+    dt = float(config.step_s)
+    start_ns = int(np.datetime64(start, "ns").astype(np.int64))
+    total_steps = int(np.floor(config.duration_s / dt + 1e-9))
+    up_bps, down_bps, isl_bps = (
+        float(config.uplink_bps),
+        float(config.downlink_bps),
+        float(config.isl_bps),
+    )
+    drop_early = bool(getattr(policy, "drop_early", False))
+    limit_s = float(config.latency_objective_s) if drop_early else float(config.timeout_s)
+    latency_ns = round(float(config.latency_objective_s) * 1e9)
+    limit_ns = round(limit_s * 1e9)
+
+    prepare = getattr(policy, "prepare", None)
+    if callable(prepare):
+        prepare(
+            ServicePredictor(
+                const,
+                config.propagator,
+                start_ns,
+                dt,
+                total_steps,
+                users,
+                isl,
+                fleet,
+                peak,
+                float(config.rate_per_s_global),
+                float(config.min_elevation_deg),
+                int(config.max_isl_hops),
+                _size_sample(spec),
+            )
+        )
+
+    # state
+    jobs = _Store(int(config.max_isl_hops))
+    queue = np.zeros(0, np.int64)
+    step_columns = [k for k in SCHEMAS["steps"] if k != "time"] + list(_STEP_EXTRA)
+    rows: dict[str, list[float]] = {k: [] for k in step_columns}
+    step_times: list[int] = []
+    acc = {k: np.zeros(n) for k in _SAT_ACC}
+    edge_bytes = np.zeros(isl.pairs.shape[0])
+    counters = {"faults_silent": 0.0, "brownouts": 0.0, "reboots": 0.0, "detected": 0.0}
+    steps_done = 0
+    if checkpoint is not None:
+        loaded = checkpoint.load()
+        if loaded is not None:
+            steps_done, state = loaded
+            fleet.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("fleet.")})
+            jobs.load_state_dict(state)
+            queue = np.asarray(state["queue"], np.int64).copy()
+            step_times = [int(x) for x in state["step_times"]]
+            for k in step_columns:
+                rows[k] = [float(x) for x in state["row." + k]]
+            for k in _SAT_ACC:
+                acc[k] = np.asarray(state["sat." + k], np.float64).copy()
+            edge_bytes = np.asarray(state["edge_bytes"], np.float64).copy()
+            for k in counters:
+                counters[k] = float(state["count." + k])
+
+    def save(done: int) -> None:
+        state: dict[str, Any] = {"fleet." + k: v for k, v in fleet.state_dict().items()}
+        state.update(jobs.state_dict())
+        state["queue"] = queue
+        state["step_times"] = np.asarray(step_times, np.int64)
+        for k in step_columns:
+            state["row." + k] = np.asarray(rows[k], np.float64)
+        for k in _SAT_ACC:
+            state["sat." + k] = acc[k]
+        state["edge_bytes"] = edge_bytes
+        for k, v in counters.items():
+            state["count." + k] = np.float64(v)
+        checkpoint.save(done, state)
+
+    g = -1  # global step index
+    prev = None
+    for chunk in const.propagate_chunks(
+        start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
+    ):
+        eph = _extend(prev, chunk)
+        prev = chunk
+        if eph.n_times < 2:
+            continue
+        n_local = eph.n_times - 1
+        if g + n_local < steps_done:  # the whole chunk was done before the checkpoint
+            g += n_local
+            continue
+        sun = sun_position_eci_m(eph.times)
+        sunlit_all = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
+        sunlit_all = np.nan_to_num(sunlit_all.astype(np.float64), nan=0.0)
+        if isl.pairs.shape[0]:
+            isl_d, isl_ok = pair_geometry(eph.r_ecef_m, isl.pairs)
+        else:
+            isl_d = np.zeros((eph.n_times, 0))
+            isl_ok = np.zeros((eph.n_times, 0), bool)
+        t_ns_all = eph.times.astype("datetime64[ns]").astype(np.int64)
+
+        for k in range(n_local):
+            g += 1
+            if g < steps_done:
+                continue
+            t0 = int(t_ns_all[k])
+            sunlit = sunlit_all[k]
+            # 1. arrivals
+            req = inference_requests(
+                np.datetime64(t0, "ns"),
+                dt,
+                rate_per_s_global=float(config.rate_per_s_global),
+                seed=_step_seed(config.seed, g),
+                model=spec,
+                latency_objective_s=float(config.latency_objective_s),
+                city_table=gen_table,
+            )
+            m = len(req)
+            arrival = req["time"].astype("datetime64[ns]").astype(np.int64)
+            city = np.asarray(req["city"], dtype=np.int64)
+            ops = np.asarray(req["ops"], dtype=np.float64)
+            in_b = np.asarray(req["input_bytes"], dtype=np.float64)
+            out_b = np.asarray(req["output_bytes"], dtype=np.float64)
+            deadline = arrival + latency_ns
+            # 2. geometry
+            active_c = np.unique(city)
+            cand, (pred, edge) = _candidates(
+                users,
+                isl,
+                eph.r_ecef_m[k],
+                isl_d[k],
+                isl_ok[k],
+                active_c,
+                float(config.min_elevation_deg),
+                int(config.max_isl_hops),
+            )
+            # 3. policy
+            backlog = np.zeros(n)
+            if queue.size:
+                np.add.at(backlog, jobs["satellite"][queue], jobs["remaining_ops"][queue])
+            cap_est = capacity_estimate(fleet, sunlit, peak, dt)
+            view = ServiceView(
+                step_index=g,
+                time_ns=t0,
+                dt_s=dt,
+                arrival_s=(arrival - t0) / 1e9,
+                city=city,
+                ops=ops,
+                input_bits=in_b * 8.0,
+                output_bits=out_b * 8.0,
+                deadline_s=(deadline - t0) / 1e9,
+                cand_ptr=cand.ptr,
+                cand_sat=cand.sat,
+                cand_access=cand.access,
+                cand_hops=cand.hops,
+                cand_delay_s=cand.delay_s,
+                cand_elevation_deg=cand.elevation_deg,
+                backlog_ops=backlog,
+                capacity_ops_per_s=cap_est,
+                sunlit=sunlit,
+                state_of_charge=fleet.state_of_charge,
+                thermal_throttle=fleet.thermal_throttle,
+                peak_ops_per_s=peak,
+                uplink_bps=up_bps,
+                downlink_bps=down_bps,
+                isl_bps=isl_bps,
+                latency_objective_s=float(config.latency_objective_s),
+                max_isl_hops=int(config.max_isl_hops),
+                seed=int(config.seed),
+            )
+            dec = policy.decide(view)
+            sat = np.asarray(dec.satellite, dtype=np.int64)
+            # priorities are seconds after t0: make them comparable across steps
+            prio = np.asarray(dec.priority, dtype=np.float64) + (t0 - start_ns) / 1e9
+            if sat.shape != (m,) or prio.shape != (m,) or np.any(sat >= n) or np.any(sat < -1):
+                raise InputError(
+                    f"policy {policy.name} gave satellites of shape {sat.shape}",
+                    field="policy",
+                    expected=f"({m},) satellite indices in -1..{n - 1}",
+                )
+            # the decided candidate entry of each request (its access, path, delay)
+            has_vis = np.zeros(len(users), bool)
+            has_vis[cand.city[cand.hops == 0]] = True
+            entry = np.full(m, -1, np.int64)
+            chosen = sat >= 0
+            if chosen.any():
+                gkey = cand.city * n + cand.sat  # sorted: the table is by (city, satellite)
+                want = city[chosen] * n + sat[chosen]
+                pos = np.minimum(np.searchsorted(gkey, want), max(gkey.size - 1, 0))
+                if gkey.size == 0 or not np.all(gkey[pos] == want):
+                    raise InputError(
+                        f"policy {policy.name} chose a satellite that is not a candidate",
+                        field="policy",
+                        expected="a satellite of the request's candidate list",
+                    )
+                entry[chosen] = pos
+            # new jobs
+            light = np.where(chosen, cand.delay_s[np.maximum(entry, 0)], 0.0)
+            hops = np.where(chosen, cand.hops[np.maximum(entry, 0)], 0)
+            delay_in = light + in_b * 8.0 / up_bps + hops * in_b * 8.0 / isl_bps
+            delay_out = light + out_b * 8.0 / down_bps + hops * out_b * 8.0 / isl_bps
+            ready = arrival + np.round(delay_in * 1e9).astype(np.int64)
+            expiry = arrival + limit_ns - np.round(delay_out * 1e9).astype(np.int64)
+            dark = _all_candidates_dead(cand, city, cap_est)
+            if dec.no_capacity is not None:
+                dark |= np.asarray(dec.no_capacity, dtype=bool)
+            reason = np.where(
+                chosen,
+                _R_NONE,
+                np.where(~has_vis[city], _R_NO_SAT, np.where(dark, _R_NO_CAP, _R_DEADLINE)),
+            )
+            ids = jobs.add(
+                ops=ops,
+                input_bytes=in_b,
+                output_bytes=out_b,
+                lat_deg=users.lat[city],
+                lon_deg=users.lon[city],
+                remaining_ops=ops,
+                isl_path_m=np.where(chosen, cand.path_m[np.maximum(entry, 0)], 0.0),
+                delay_out_s=delay_out,
+                priority=prio,
+                arrival=arrival,
+                ready=ready,
+                deadline=deadline,
+                expiry=expiry,
+                satellite=np.where(chosen, sat, -1),
+                access=np.where(chosen, cand.access[np.maximum(entry, 0)], -1),
+                hops=hops,
+                city=city,
+                status=np.where(chosen, _PENDING, _DROPPED),
+                reason=reason,
+            )
+            rej = ids[~chosen]
+            jobs["end"][rej] = arrival[~chosen]
+            bits_dropped = float(in_b[~chosen].sum() * 8.0)
+            dropped = int(rej.size)
+            new_ids = ids[chosen]
+            # input bytes over the user link and the ISL path (the output's, on delivery)
+            if new_ids.size and edge_bytes.size:
+                path = isl.walk_edges(
+                    cand.access[entry[chosen]], cand.slot[entry[chosen]], pred, edge
+                )
+                jobs["edges"][new_ids] = path
+                _book_links(edge_bytes, path, in_b[chosen])
+            isl_step = float((in_b * hops)[chosen].sum())
+            np.add.at(acc["user_bytes"], cand.access[entry[chosen]], in_b[chosen])
+            queue = np.concatenate([queue, new_ids])
+            # 4. plan and fleet
+            q_sat = jobs["satellite"][queue]
+            order = np.lexsort((queue, jobs["priority"][queue], ~jobs["started"][queue], q_sat))
+            queue = queue[order]
+            q_sat = q_sat[order]
+            q_ready = (jobs["ready"][queue] - t0) / 1e9
+            q_exp = (jobs["expiry"][queue] - t0) / 1e9
+            q_rem = jobs["remaining_ops"][queue]
+            share = 1.0 - np.minimum(fleet.downtime_s, dt) / dt
+            plan_speed = peak * fleet.thermal_throttle * share
+            _, _, _, _, busy, _ = _serve(
+                q_sat, q_ready, q_rem, q_exp, plan_speed, np.full(n, dt), dt, drop_early
+            )
+            load = np.minimum(1.0, busy / dt * (1.0 + 1e-9))
+            geo = StepGeometry.from_ephemeris(eph, k, sun[k])
+            fs = fleet.step(dt, sunlit, geo, load)
+            u = fs.useful_fraction.copy()
+            power = fs.compute_power_w.copy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                speed = np.where(load > 0, peak * u / load, 0.0)
+            cap_time = load * dt
+            budget_ops = u * peak * dt
+            # 5. service
+            outcome, t_st, t_en, d_ops, _, in_prog = _serve(
+                q_sat, q_ready, q_rem, q_exp, speed, cap_time, dt, drop_early
+            )
+            # energy: idle + active; active charged to jobs by ops out of the granted budget
+            e_idle = np.minimum(power, idle_w) * dt
+            e_active = np.maximum(power - idle_w, 0.0) * dt
+            with np.errstate(divide="ignore", invalid="ignore"):
+                j_per_op = np.where(budget_ops > 0, e_active / budget_ops, 0.0)
+            job_e = d_ops * j_per_op[q_sat]
+            jobs["energy_j"][queue] += job_e
+            sat_job_e = np.bincount(q_sat, weights=job_e, minlength=n)
+            e_waste = e_active - sat_job_e
+            ops_done = np.bincount(q_sat, weights=d_ops, minlength=n)
+            jobs["remaining_ops"][queue] -= d_ops
+            newly = np.isfinite(t_st) & ~jobs["started"][queue]
+            jobs["start"][queue[newly]] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
+            jobs["started"][queue[newly]] = True
+            done = outcome == _DONE
+            d_ids = queue[done]
+            jobs["remaining_ops"][d_ids] = 0.0
+            c_end = t0 + np.round(t_en[done] * 1e9).astype(np.int64)
+            jobs["compute_end"][d_ids] = c_end
+            deliver = c_end + np.round(jobs["delay_out_s"][d_ids] * 1e9).astype(np.int64)
+            jobs["end"][d_ids] = deliver
+            jobs["status"][d_ids] = _COMPLETED
+            jobs["on_time"][d_ids] = deliver <= jobs["deadline"][d_ids]
+            d_out = jobs["output_bytes"][d_ids]
+            if edge_bytes.size:
+                _book_links(edge_bytes, jobs["edges"][d_ids], d_out)
+            isl_step += float((d_out * jobs["hops"][d_ids]).sum())
+            np.add.at(acc["user_bytes"], jobs["access"][d_ids], d_out)
+            drop = outcome == _DROP
+            x_ids = queue[drop]
+            jobs["end"][x_ids] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
+            jobs["status"][x_ids] = _DROPPED
+            jobs["reason"][x_ids] = np.where(jobs["fault_hit"][x_ids], _R_FAULT, _R_DEADLINE)
+            # 6. faults
+            hit = (fs.reboots + fs.detected_errors > 0) & (in_prog >= 0)
+            if hit.any():
+                f_ids = queue[in_prog[hit]]
+                jobs["remaining_ops"][f_ids] = jobs["ops"][f_ids]
+                jobs["fault_hit"][f_ids] = True
+            silent = np.asarray(fs.silent_errors, np.int64)
+            if silent.any() and d_ids.size:
+                ds = q_sat[done]
+                o = np.lexsort((-c_end, ds))  # by satellite, latest end first
+                ds_o = ds[o]
+                first = np.r_[True, ds_o[1:] != ds_o[:-1]]
+                start_pos = np.maximum.accumulate(np.where(first, np.arange(ds_o.size), 0))
+                rank = np.arange(ds_o.size) - start_pos
+                jobs["corrupted"][d_ids[o][rank < silent[ds_o]]] = True
+            counters["faults_silent"] += float(silent.sum())
+            counters["reboots"] += float(np.sum(fs.reboots))
+            counters["detected"] += float(np.sum(fs.detected_errors))
+            brown = float(np.count_nonzero(fs.brownout))
+            counters["brownouts"] += brown
+            queue = queue[outcome == _WAIT]
+            # 7. accounting
+            acc["ops_done"] += ops_done
+            acc["energy_j"] += power * dt
+            acc["energy_idle_j"] += e_idle
+            acc["energy_waste_j"] += e_waste
+            acc["sunlit_steps"] += sunlit
+            acc["jobs_served"] += np.bincount(q_sat[done], minlength=n)
+            soc, temp = fs.state_of_charge, fs.temperature_k
+            step_times.append(t0)
+            r = rows
+            r["utilisation_mean"].append(float(np.mean(ops_done) / (peak * dt)))
+            r["compute_power_w"].append(float(power.sum()))
+            r["soc_min"].append(float(soc.min()))
+            r["soc_mean"].append(float(soc.mean()))
+            r["soc_max"].append(float(soc.max()))
+            r["temperature_min_k"].append(float(temp.min()))
+            r["temperature_mean_k"].append(float(temp.mean()))
+            r["temperature_max_k"].append(float(temp.max()))
+            r["bits_captured"].append(float(in_b.sum() * 8.0))
+            r["bits_processed"].append(float(jobs["input_bytes"][d_ids].sum() * 8.0))
+            r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))
+            r["bits_dropped"].append(bits_dropped + float(jobs["input_bytes"][x_ids].sum() * 8.0))
+            r["backlog_bits"].append(float(jobs["input_bytes"][queue].sum() * 8.0))
+            r["jobs_completed"].append(float(d_ids.size))
+            r["jobs_dropped"].append(float(dropped + x_ids.size))
+            r["brownouts"].append(brown)
+            r["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
+            r["ops_processed"].append(float(ops_done.sum()))
+            r["ops_capacity"].append(float(budget_ops.sum()))
+            r["jobs_on_time"].append(float(np.count_nonzero(jobs["on_time"][d_ids])))
+            r["isl_bytes"].append(isl_step)
+            r["energy_idle_j"].append(float(e_idle.sum()))
+            r["energy_waste_j"].append(float(e_waste.sum()))
+            r["requests_no_satellite"].append(float(np.count_nonzero(reason == _R_NO_SAT)))
+            if checkpoint is not None and checkpoint.due(g + 1):
+                save(g + 1)
+            if progress is not None:
+                progress(g + 1, total_steps)
+
+    return _finish(
+        config,
+        policy,
+        const,
+        const_name,
+        jobs,
+        rows,
+        step_times,
+        acc,
+        edge_bytes,
+        isl,
+        counters,
+        users,
+        peak,
+        dt,
+        start,
+        wall0,
+        out_dir,
+    )
+
+
+def _book_links(edge_bytes: np.ndarray, path: np.ndarray, nbytes: np.ndarray) -> None:
+    """Add ``nbytes`` (K,) to every link of the paths (K, H) (-1: no link)."""
+    used = path >= 0
+    np.add.at(edge_bytes, path[used], np.broadcast_to(nbytes[:, None], path.shape)[used])
+
+
+def _all_candidates_dead(cand: _Candidates, city: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Per request (M,): True where no candidate satellite of its city can compute now."""
+    n_c = cand.ptr.shape[0] - 1
+    alive = (cap[cand.sat] > 0).astype(np.float64)
+    per_city = np.bincount(cand.city, weights=alive, minlength=n_c)
+    return per_city[city] == 0
+
+
+def _finish(
+    config: ServiceConfig,
+    policy: Any,
+    const: Any,
+    const_name: str,
+    jobs: _Store,
+    rows: dict[str, list[float]],
+    step_times: list[int],
+    acc: dict[str, np.ndarray],
+    edge_bytes: np.ndarray,
+    isl: _Isl,
+    counters: dict[str, float],
+    users: _Users,
+    peak: float,
+    dt: float,
+    start: np.datetime64,
+    wall0: float,
+    out_dir: Any,
+) -> EngineResult:
+    """Build the tables and the summary; write the run directory if asked."""
+    n = len(const)
+    n_steps = len(step_times)
+    status = jobs["status"]
+    completed = status == _COMPLETED
+    arrival, end = jobs["arrival"], jobs["end"]
+    latency = np.full(jobs.n, np.nan)
+    latency[completed] = (end[completed] - arrival[completed]) / 1e9
+
+    def ts(a: np.ndarray) -> np.ndarray:
+        return a.astype("datetime64[ns]")
+
+    ops_done = jobs["ops"] - jobs["remaining_ops"]
+    ops_done = np.where(completed, jobs["ops"], np.maximum(ops_done, 0.0))
+    job_table = Table(
+        {
+            "job_id": np.arange(jobs.n, dtype=np.int64),
+            "kind": np.full(jobs.n, JOB_KIND, dtype=object),
+            "satellite": jobs["satellite"].copy(),
+            "arrival": ts(arrival),
+            "start": ts(jobs["start"]),
+            "end": ts(end),
+            "status": _STATUS_NAMES[status],
+            "drop_reason": _REASON_NAMES[jobs["reason"]],
+            "ops": jobs["ops"].copy(),
+            "bytes_in": jobs["input_bytes"].copy(),
+            "bytes_out": np.where(completed, jobs["output_bytes"], 0.0),
+            "latency_s": latency,
+            "energy_j": jobs["energy_j"].copy(),
+            "lat_deg": jobs["lat_deg"].copy(),
+            "lon_deg": jobs["lon_deg"].copy(),
+            "city": users.names[jobs["city"]],
+            "access_satellite": jobs["access"].copy(),
+            "isl_hops": jobs["hops"].copy(),
+            "isl_path_m": jobs["isl_path_m"].copy(),
+            "isl_bytes": np.where(
+                jobs["satellite"] >= 0,
+                (jobs["input_bytes"] + np.where(completed, jobs["output_bytes"], 0.0))
+                * jobs["hops"],
+                0.0,
+            ),
+            "ready": ts(jobs["ready"]),
+            "compute_end": ts(jobs["compute_end"]),
+            "deadline": ts(jobs["deadline"]),
+            "on_time": jobs["on_time"].copy(),
+            "ops_done": ops_done,
+            "fault_hit": jobs["fault_hit"].copy(),
+            "corrupted": jobs["corrupted"].copy(),
+        }
+    )
+    steps = Table(
+        {
+            "time": np.asarray(step_times, dtype=np.int64).astype("datetime64[ns]"),
+            **{k: np.asarray(v, dtype=np.float64) for k, v in rows.items()},
+        }
+    )
+    duration = n_steps * dt
+    satellites = Table(
+        {
+            "satellite": np.arange(n, dtype=np.int64),
+            "name": np.asarray([str(x) for x in const.names], dtype=object),
+            "ops_done": acc["ops_done"].copy(),
+            "energy_j": acc["energy_j"].copy(),
+            "busy_fraction": acc["ops_done"] / (peak * duration)
+            if duration > 0
+            else acc["ops_done"] * 0,
+            "sunlit_fraction": acc["sunlit_steps"] / max(n_steps, 1),
+            "energy_idle_j": acc["energy_idle_j"].copy(),
+            "energy_waste_j": acc["energy_waste_j"].copy(),
+            "jobs_served": acc["jobs_served"].copy(),
+            "user_bytes": acc["user_bytes"].copy(),
+        }
+    )
+    lat_done = latency[completed]
+    on_time = int(np.count_nonzero(jobs["on_time"] & completed))
+    dropped = status == _DROPPED
+    reasons = jobs["reason"]
+    end_time = np.datetime64(start, "ns") + np.timedelta64(round(duration * 1e9), "ns")
+    energy_jobs = float(jobs["energy_j"].sum())
+    summary: dict[str, Any] = {
+        "scenario": config.scenario,
+        "policy": policy.name,
+        "start": str(np.datetime64(start, "s")) + "Z",
+        "end": str(np.datetime64(end_time, "s")) + "Z",
+        "steps": n_steps,
+        "step_s": dt,
+        "satellites": n,
+        "jobs_total": int(jobs.n),
+        "jobs_completed": int(completed.sum()),
+        "jobs_dropped": int(dropped.sum()),
+        "bits_captured": float(steps["bits_captured"].sum()),
+        "bits_processed": float(steps["bits_processed"].sum()),
+        "bits_downlinked": float(steps["bits_downlinked"].sum()),
+        "bits_dropped": float(steps["bits_dropped"].sum()),
+        "energy_compute_j": float(acc["energy_j"].sum()),
+        "latency_median_s": float(np.median(lat_done)) if lat_done.size else None,
+        "latency_p95_s": float(np.percentile(lat_done, 95)) if lat_done.size else None,
+        "brownouts": counters["brownouts"],
+        "faults_silent": counters["faults_silent"],
+        "wall_time_s": _time.perf_counter() - wall0,
+        # service keys
+        "jobs_pending": int((status == _PENDING).sum()),
+        "jobs_on_time": on_time,
+        "on_time_fraction": on_time / jobs.n if jobs.n else None,
+        "jobs_late": int(completed.sum()) - on_time,
+        "jobs_corrupted": int(np.count_nonzero(jobs["corrupted"])),
+        "jobs_fault_hit": int(np.count_nonzero(jobs["fault_hit"])),
+        "dropped_no_satellite": int(np.count_nonzero(dropped & (reasons == _R_NO_SAT))),
+        "dropped_no_capacity": int(np.count_nonzero(dropped & (reasons == _R_NO_CAP))),
+        "dropped_deadline": int(np.count_nonzero(dropped & (reasons == _R_DEADLINE))),
+        "dropped_fault": int(np.count_nonzero(dropped & (reasons == _R_FAULT))),
+        "backlog_bits": float(steps["backlog_bits"][-1]) if n_steps else 0.0,
+        "energy_jobs_j": energy_jobs,
+        "energy_idle_j": float(acc["energy_idle_j"].sum()),
+        "energy_waste_j": float(acc["energy_waste_j"].sum()),
+        "energy_per_completed_j": energy_jobs / int(completed.sum()) if completed.any() else None,
+        "ops_processed": float(acc["ops_done"].sum()),
+        "isl_bytes": float(edge_bytes.sum()),
+        "reboots": counters["reboots"],
+        "faults_detected": counters["detected"],
+        "latency_objective_s": float(config.latency_objective_s),
+        "rate_per_s_global": float(config.rate_per_s_global),
+        "model": config.model,
+        "precision": config.precision,
+        "max_isl_hops": int(config.max_isl_hops),
+        "seed": int(config.seed),
+        "constellation": const_name,
+    }
+    result = EngineResult(
+        summary,
+        job_table,
+        steps,
+        satellites,
+        trace={"isl_pairs": isl.pairs.copy(), "isl_bytes": edge_bytes.copy()},
+    )
+    if out_dir is not None:
+        from .rundir import RunWriter
+
+        writer = RunWriter(out_dir)
+        writer.write_table("jobs", job_table)
+        writer.write_table("steps", steps)
+        writer.write_table("satellites", satellites)
+        writer.write_summary(summary)
+        result.path = writer.finish()
+    return result
+
+
+__all__ = [
+    "ISL_BPS",
+    "USER_DOWNLINK_BPS",
+    "USER_MIN_ELEVATION_DEG",
+    "USER_UPLINK_BPS",
+    "ServiceConfig",
+    "ServiceForecast",
+    "ServicePredictor",
+    "capacity_estimate",
+    "run_service",
+]
