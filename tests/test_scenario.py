@@ -211,3 +211,20 @@ def test_network_terminals_set_link_rates(tmp_path):
         link_rates(loaded, const)
     fields = {p.field for p in info.value.problems}
     assert fields == {"network.isl_terminal", "network.gsl_radio"}
+
+
+def test_every_builtin_scenario_maps_to_an_engine_configuration():
+    """Each preset's workload, policy and compare list turn into the configuration of the
+    engine of its workload kind (the kinds the issue asks for are all present)."""
+    from spacecompute.scenario.build import workload_config
+
+    kinds = set()
+    for preset in scenario_presets().values():
+        loaded = load_scenario(preset.name)
+        spec = loaded.spec
+        kinds.add(spec.workload.kind)
+        for policy in [spec.policy, *spec.compare]:
+            config, run = workload_config(loaded, policy)
+            assert config.policy == policy and callable(run)
+            assert config.duration_s == spec.duration_s and config.seed == spec.seed
+    assert kinds == {"earth-observation", "inference", "training"}
