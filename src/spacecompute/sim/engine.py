@@ -73,7 +73,7 @@ from ..scheduling.policies import (
     get_policy,
 )
 from ..table import Table
-from .forecast import EOPredictor, chunk_environment
+from .forecast import EOPredictor, chunk_environment, with_previous_instant
 from .queues import FifoQueues, JobStore
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
@@ -225,26 +225,6 @@ class EngineResult:
     satellites: Table
     path: Any = None
     trace: dict[str, np.ndarray] | None = None
-
-
-def _extend(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
-    """``eph`` with ``prev``'s last instant prepended (so its first step is complete)."""
-    if prev is None:
-        return eph
-
-    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-        if a is None or b is None:
-            return None
-        return np.concatenate([a[-1:], b], axis=0)
-
-    return Ephemeris(
-        cat(prev.times, eph.times),
-        cat(prev.r_eci_m, eph.r_eci_m),
-        cat(prev.v_eci_m, eph.v_eci_m),
-        names=eph.names,
-        valid=cat(prev.valid, eph.valid),
-        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
-    )
 
 
 class _EOJobs(JobStore):
@@ -416,7 +396,7 @@ class _EORun:
             c.propagator,
             chunk_steps=int(c.chunk_steps),
         ):
-            eph = _extend(prev, chunk)
+            eph = with_previous_instant(prev, chunk)
             prev = chunk
             if eph.n_times < 2:
                 continue
@@ -784,14 +764,9 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         ),
     )
     if out_dir is not None:
-        from .rundir import RunWriter
+        from .rundir import write_run_tables
 
-        writer = RunWriter(out_dir)
-        writer.write_table("jobs", job_table)
-        writer.write_table("steps", steps)
-        writer.write_table("satellites", satellites)
-        writer.write_summary(summary)
-        result.path = writer.finish()
+        result.path = write_run_tables(out_dir, job_table, steps, satellites, summary)
     return result
 
 

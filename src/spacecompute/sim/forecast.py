@@ -23,6 +23,27 @@ from ..astro.timeutil import time_grid
 from ..table import Table
 
 
+def with_previous_instant(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
+    """``eph`` with ``prev``'s last instant prepended, so that its first step is complete (the
+    chunks of ``Constellation.propagate_chunks`` do not overlap); ``prev`` None: ``eph``."""
+    if prev is None:
+        return eph
+
+    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return None
+        return np.concatenate([a[-1:], b], axis=0)
+
+    return Ephemeris(
+        cat(prev.times, eph.times),
+        cat(prev.r_eci_m, eph.r_eci_m),
+        cat(prev.v_eci_m, eph.v_eci_m),
+        names=eph.names,
+        valid=cat(prev.valid, eph.valid),
+        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
+    )
+
+
 @dataclass(frozen=True)
 class ChunkEnvironment:
     """Arrays over the instants ``T`` of a chunk and the satellites ``N`` (stations ``S``).
@@ -163,4 +184,10 @@ class EOPredictor:
         )
 
 
-__all__ = ["ChunkEnvironment", "EOPredictor", "Forecast", "chunk_environment"]
+__all__ = [
+    "ChunkEnvironment",
+    "EOPredictor",
+    "Forecast",
+    "chunk_environment",
+    "with_previous_instant",
+]

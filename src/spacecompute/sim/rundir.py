@@ -252,3 +252,19 @@ class RunWriter:
                 f"run {self.out_dir} is incomplete: {', '.join(missing)} not written"
             )
         return self.out_dir
+
+
+def write_run_tables(
+    out_dir: str | os.PathLike,
+    jobs: Table,
+    steps: Table,
+    satellites: Table,
+    summary: Mapping[str, Any],
+) -> Path:
+    """Write a whole run directory (the three tables, then ``summary.json``) and return it."""
+    writer = RunWriter(out_dir)
+    writer.write_table("jobs", jobs)
+    writer.write_table("steps", steps)
+    writer.write_table("satellites", satellites)
+    writer.write_summary(summary)
+    return writer.finish()

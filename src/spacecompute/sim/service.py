@@ -110,6 +110,7 @@ from ..errors import InputError
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
 from ..table import Table
 from .engine import EngineResult
+from .forecast import with_previous_instant
 
 #: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
 #: 5-20 Mbit/s up (SpaceX, starlink.com/specifications, 2023); measured medians of that order
@@ -912,29 +913,6 @@ _SAT_ACC = (
 )
 
 
-def _extend(prev: Any, eph: Any) -> Any:
-    """``eph`` with ``prev``'s last instant prepended, so that its first step is complete (the
-    chunks of ``propagate_chunks`` do not overlap)."""
-    from ..astro.ephemeris import Ephemeris
-
-    if prev is None:
-        return eph
-
-    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
-        if a is None or b is None:
-            return None
-        return np.concatenate([a[-1:], b], axis=0)
-
-    return Ephemeris(
-        cat(prev.times, eph.times),
-        cat(prev.r_eci_m, eph.r_eci_m),
-        cat(prev.v_eci_m, eph.v_eci_m),
-        names=eph.names,
-        valid=cat(prev.valid, eph.valid),
-        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
-    )
-
-
 def _step_seed(seed: int, step: int) -> int:
     """Seed of the requests of step ``step`` (independent of the time chunking)."""
     return int(np.random.SeedSequence([int(seed), 0x5E7, int(step)]).generate_state(1)[0])
@@ -1092,7 +1070,7 @@ def run_service(
     for chunk in const.propagate_chunks(
         start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
     ):
-        eph = _extend(prev, chunk)
+        eph = with_previous_instant(prev, chunk)
         prev = chunk
         if eph.n_times < 2:
             continue
@@ -1565,14 +1543,9 @@ def _finish(
         trace={"isl_pairs": isl.pairs.copy(), "isl_bytes": edge_bytes.copy()},
     )
     if out_dir is not None:
-        from .rundir import RunWriter
+        from .rundir import write_run_tables
 
-        writer = RunWriter(out_dir)
-        writer.write_table("jobs", job_table)
-        writer.write_table("steps", steps)
-        writer.write_table("satellites", satellites)
-        writer.write_summary(summary)
-        result.path = writer.finish()
+        result.path = write_run_tables(out_dir, job_table, steps, satellites, summary)
     return result
 
 

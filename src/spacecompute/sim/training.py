@@ -1355,14 +1355,9 @@ def _finish(
     }
     result = EngineResult(summary, job_table, steps, satellites)
     if out_dir is not None:
-        from .rundir import RunWriter
+        from .rundir import write_run_tables
 
-        writer = RunWriter(out_dir)
-        writer.write_table("jobs", job_table)
-        writer.write_table("steps", steps)
-        writer.write_table("satellites", satellites)
-        writer.write_summary(summary)
-        result.path = writer.finish()
+        result.path = write_run_tables(out_dir, job_table, steps, satellites, summary)
     return result
 
 
