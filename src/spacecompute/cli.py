@@ -218,9 +218,9 @@ def _print_run(result) -> None:
         title_justify="left",
         caption_justify="left",
     )
-    table.add_column("metric", style="bold")
+    table.add_column("metric", style="bold", no_wrap=True)
     for p in result.policies:
-        table.add_column(p, justify="right")
+        table.add_column(p, justify="right", no_wrap=True)
 
     def num(v, scale=1.0, fmt=",.0f"):
         return "-" if v is None else format(v / scale, fmt)

@@ -1,60 +1,316 @@
 """Per-satellite FIFO queues by cumulative offsets, and the growable job store of a run.
 
-See :mod:`spacecompute.sim.engine` for the idea (no loop over jobs)."""
+FIFO without a loop over queued jobs (see :mod:`spacecompute.sim.engine` for the idea): every
+job gets, at admission, its cumulative-demand offset ``E_j`` within its satellite's queue (the
+sum of the demands up to and including ``j``); the satellite keeps its cumulative service
+``B_s``; a job is done when ``B_s >= E_j``, its start and end interpolated inside the step at
+constant rate (cumulative arrival and service functions of a FIFO server, as in network
+calculus: Le Boudec & Thiran, *Network Calculus*, LNCS 2050, Springer 2001, ch. 1). Offsets only grow along a satellite's queue, so the jobs a step finishes are a
+*prefix* of that queue.
+
+Storage: the queued jobs live in slots of flat arrays; each satellite's queue is a singly linked
+list of slots (``head``, ``tail``, ``next``), and freed slots go back to a free stack. A step
+walks, for every satellite, only the prefix of jobs it finishes plus the one job it starts, so
+``serve`` costs O(N + finished + started) instead of O(jobs queued) (a numba kernel; with a
+growing backlog of 1e6 queued jobs the old whole-queue pass made a run quadratic). Outputs are
+returned in push order (a global sequence number per job), exactly the order of a single
+concatenated array of queued jobs, so that every sum the engine takes over them is bit-identical.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import numba
 import numpy as np
+
+from ..errors import InputError
 
 #: Missing timestamp (int64 min is NaT as datetime64[ns]).
 NAT = np.iinfo(np.int64).min
 
 
-@dataclass
-class FifoQueues:
-    """Per-satellite FIFO queue by cumulative offsets (see the module docstring).
+# --------------------------------------------------------------------------------------------
+# kernels
 
-    ``demand`` (N,) cumulative demand admitted, ``served`` (N,) cumulative service;
-    ``jobs`` ids of the jobs in the queue, ``offset`` their cumulative end offsets,
-    ``size`` their own demand, ``started`` whether service began.
+
+@numba.njit(cache=True)
+def _push_kernel(
+    job_ids,
+    sats,
+    offsets,
+    sizes,
+    seq0,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+):  # pragma: no cover - compiled
+    """Append jobs (in the given order) at the tails of their satellites' lists; returns the
+    number of free slots left."""
+    for i in range(job_ids.shape[0]):
+        n_free -= 1
+        slot = free[n_free]
+        q_job[slot] = job_ids[i]
+        q_off[slot] = offsets[i]
+        q_size[slot] = sizes[i]
+        q_started[slot] = False
+        q_seq[slot] = seq0 + i
+        nxt[slot] = -1
+        s = sats[i]
+        t = tail[s]
+        if t >= 0:
+            nxt[t] = slot
+        else:
+            head[s] = slot
+        tail[s] = slot
+    return n_free
+
+
+@numba.njit(cache=True)
+def _serve_kernel(
+    capacity,
+    demand,
+    served,
+    delta,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+    st_job,
+    st_frac,
+    st_seq,
+    dn_job,
+    dn_frac,
+    dn_seq,
+):  # pragma: no cover - compiled
+    """One step of service for every satellite (see :meth:`FifoQueues.serve`).
+
+    Writes the new cumulative service into ``served`` and this step's into ``delta``; records
+    started jobs in ``st_*`` and finished ones in ``dn_*`` (grouped by satellite); frees the
+    finished slots. Returns (started, finished, free slots). The arithmetic is the one of the
+    vectorized reference (same operations in the same order), so results are bit-identical.
+    """
+    n_st = 0
+    n_dn = 0
+    for s in range(demand.shape[0]):
+        b0 = served[s]
+        c = capacity[s]
+        if c < 0.0:
+            c = 0.0
+        dem = demand[s]
+        if c >= dem - b0:
+            b1 = dem
+        else:
+            b1 = b0 + c
+        served[s] = b1
+        delta[s] = b1 - b0
+        j = head[s]
+        if j < 0:
+            continue
+        # the finished prefix
+        while j >= 0 and q_off[j] <= b1:
+            if not q_started[j]:
+                f = 0.0
+                if c > 0.0:
+                    f = (q_off[j] - q_size[j] - b0) / c
+                    f = min(max(f, 0.0), 1.0)
+                st_job[n_st] = q_job[j]
+                st_frac[n_st] = f
+                st_seq[n_st] = q_seq[j]
+                n_st += 1
+            f = 0.0
+            if c > 0.0:
+                f = (q_off[j] - b0) / c
+                f = min(max(f, 0.0), 1.0)
+            dn_job[n_dn] = q_job[j]
+            dn_frac[n_dn] = f
+            dn_seq[n_dn] = q_seq[j]
+            n_dn += 1
+            k = nxt[j]
+            free[n_free] = j
+            n_free += 1
+            j = k
+        head[s] = j
+        if j < 0:
+            tail[s] = -1
+            continue
+        # jobs whose service began but did not end: in exact arithmetic only the new head (its
+        # successor starts at the head's end offset, above the service); with no capacity no job
+        # starts (the start offset ``E - size`` can fall an ulp below the service: no start)
+        if not c > 0.0:
+            continue
+        while j >= 0:
+            if q_started[j]:
+                j = nxt[j]
+                continue
+            if not b1 > q_off[j] - q_size[j]:
+                break
+            q_started[j] = True
+            f = (q_off[j] - q_size[j] - b0) / c
+            st_job[n_st] = q_job[j]
+            st_frac[n_st] = min(max(f, 0.0), 1.0)
+            st_seq[n_st] = q_seq[j]
+            n_st += 1
+            j = nxt[j]
+    return n_st, n_dn, n_free
+
+
+@numba.njit(cache=True)
+def _live_slots(head, nxt, slots, sats):  # pragma: no cover - compiled
+    """Slot and satellite of every queued job, satellite by satellite in FIFO order; returns
+    the count."""
+    m = 0
+    for s in range(head.shape[0]):
+        j = head[s]
+        while j >= 0:
+            slots[m] = j
+            sats[m] = s
+            m += 1
+            j = nxt[j]
+    return m
+
+
+def _in_order(seq: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``arrays`` reordered by increasing ``seq`` (push order); copies."""
+    if seq.size > 1 and not np.all(seq[1:] > seq[:-1]):
+        order = np.argsort(seq, kind="stable")
+        return tuple(a[order] for a in arrays)
+    return tuple(a.copy() for a in arrays)
+
+
+# --------------------------------------------------------------------------------------------
+# queues
+
+
+class FifoQueues:
+    """Per-satellite FIFO queues by cumulative offsets (see the module docstring).
+
+    ``n`` satellites. ``demand`` (N,) cumulative demand admitted and ``served`` (N,) cumulative
+    service, in the unit of the pushed sizes (ops, bits, ...). ``serve`` returns the jobs it
+    starts and finishes in push order.
     """
 
-    n: int
-    demand: np.ndarray = field(init=False)
-    served: np.ndarray = field(init=False)
-    jobs: np.ndarray = field(init=False)
-    offset: np.ndarray = field(init=False)
-    size: np.ndarray = field(init=False)
-    started: np.ndarray = field(init=False)
+    _STATE = ("demand", "served", "jobs", "offset", "size", "started", "sat")
 
-    def __post_init__(self) -> None:
+    def __init__(self, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise InputError(f"n = {n!r}", field="n", expected="a whole number of satellites >= 0")
+        self.n = int(n)
         self.demand = np.zeros(self.n)
         self.served = np.zeros(self.n)
-        self.jobs = np.zeros(0, np.int64)
-        self.offset = np.zeros(0)
-        self.size = np.zeros(0)
-        self.started = np.zeros(0, bool)
+        self._head = np.full(self.n, -1, np.int64)
+        self._tail = np.full(self.n, -1, np.int64)
+        self._seq = 0  # sequence number of the next pushed job
+        self._alloc(0)
 
+    def __repr__(self) -> str:
+        return f"FifoQueues(n={self.n}, queued={len(self)})"
+
+    def __len__(self) -> int:
+        """Number of jobs queued (not finished) over all satellites."""
+        return int(self._cap - self._n_free)
+
+    # -- slot storage -------------------------------------------------------------------------
+    def _alloc(self, cap: int) -> None:
+        """Empty slot storage of ``cap`` slots (every slot free)."""
+        self._cap = int(cap)
+        self._next = np.full(cap, -1, np.int64)
+        self._job = np.zeros(cap, np.int64)
+        self._off = np.zeros(cap)
+        self._size = np.zeros(cap)
+        self._started = np.zeros(cap, bool)
+        self._qseq = np.zeros(cap, np.int64)
+        # free stack, popped from the end: lowest slots first
+        self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)
+        self._n_free = int(cap)
+        self._work(cap)
+
+    def _work(self, cap: int) -> None:
+        """Output buffers of ``serve``: a step starts or finishes only queued jobs, so at most
+        ``cap`` of each."""
+        self._st_job = np.empty(cap, np.int64)
+        self._st_frac = np.empty(cap)
+        self._st_seq = np.empty(cap, np.int64)
+        self._dn_job = np.empty(cap, np.int64)
+        self._dn_frac = np.empty(cap)
+        self._dn_seq = np.empty(cap, np.int64)
+
+    def _reserve(self, m: int) -> None:
+        """Make room for ``m`` more jobs (capacity doubles, amortized O(1) per job)."""
+        if m <= self._n_free:
+            return
+        old = self._cap
+        new = max(old + m - self._n_free, 2 * old, 1024)
+
+        def grow(a: np.ndarray, fill: int | float | bool) -> np.ndarray:
+            b = np.full(new, fill, a.dtype)
+            b[:old] = a
+            return b
+
+        self._next = grow(self._next, -1)
+        self._job = grow(self._job, 0)
+        self._off = grow(self._off, 0.0)
+        self._size = grow(self._size, 0.0)
+        self._started = grow(self._started, False)
+        self._qseq = grow(self._qseq, 0)
+        # the stack is popped from its end: the old free slots first, then old, old + 1, ...
+        added = np.arange(new - 1, old - 1, -1, dtype=np.int64)
+        free = np.empty(new, np.int64)
+        free[: added.size] = added
+        free[added.size : added.size + self._n_free] = self._free[: self._n_free]
+        self._free = free
+        self._n_free += new - old
+        self._cap = new
+        self._work(new)
+
+    # -- public interface ---------------------------------------------------------------------
     def backlog(self) -> np.ndarray:
+        """Demand admitted but not yet served, per satellite (N,), a new array."""
         return self.demand - self.served
 
-    _STATE = ("demand", "served", "jobs", "offset", "size", "started")
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of the queue's arrays (for checkpoints)."""
-        return {k: np.array(getattr(self, k), copy=True) for k in self._STATE}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`state_dict` saved."""
-        for k in self._STATE:
-            setattr(self, k, np.array(state[k], dtype=getattr(self, k).dtype, copy=True))
-
     def push(self, job_ids: np.ndarray, sats: np.ndarray, sizes: np.ndarray) -> None:
-        """Append jobs (given in FIFO order) to their satellites' queues."""
+        """Append jobs (given in FIFO order) to their satellites' queues.
+
+        ``job_ids`` (m,) integer ids, ``sats`` (m,) satellite indices in ``[0, n)``, ``sizes``
+        (m,) demands >= 0 (finite). Jobs of one satellite keep their order in the call.
+        """
+        job_ids = np.asarray(job_ids)
         if job_ids.size == 0:
             return
+        job_ids = job_ids.astype(np.int64, copy=False).reshape(-1)
+        sats = np.asarray(sats).reshape(-1)
+        sizes = np.asarray(sizes, dtype=np.float64).reshape(-1)
+        if not sats.size == sizes.size == job_ids.size:
+            raise InputError(
+                f"push of {job_ids.size} ids, {sats.size} satellites, {sizes.size} sizes",
+                field="push",
+                expected="arrays of one length",
+            )
+        if sats.dtype.kind not in "iu":
+            raise InputError(f"satellites of dtype {sats.dtype}", field="sats", expected="integers")
+        sats = sats.astype(np.int64, copy=False)
+        if sats.min() < 0 or sats.max() >= self.n:
+            raise InputError(
+                f"satellite indices {sats.min()}..{sats.max()}",
+                field="sats",
+                expected=f"indices in [0, {self.n})",
+            )
+        if not np.all(sizes >= 0.0) or not np.all(np.isfinite(sizes)):
+            raise InputError(
+                "a job size is negative, infinite or NaN", field="sizes", expected=">= 0"
+            )
+        # cumulative offsets within each satellite's group (stable: FIFO order kept)
         order = np.argsort(sats, kind="stable")
         s, z = sats[order], sizes[order]
         csum = np.cumsum(z)
@@ -66,96 +322,255 @@ class FifoQueues:
         off[order] = self.demand[s] + within
         last = np.r_[s[1:] != s[:-1], True]
         self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
-        self.jobs = np.concatenate([self.jobs, job_ids])
-        self.offset = np.concatenate([self.offset, off])
-        self.size = np.concatenate([self.size, sizes])
-        self.started = np.concatenate([self.started, np.zeros(job_ids.size, bool)])
+        self._reserve(job_ids.size)
+        self._n_free = int(
+            _push_kernel(
+                job_ids,
+                sats,
+                off,
+                sizes,
+                np.int64(self._seq),
+                self._head,
+                self._tail,
+                self._next,
+                self._job,
+                self._off,
+                self._size,
+                self._started,
+                self._qseq,
+                self._free,
+                np.int64(self._n_free),
+            )
+        )
+        self._seq += int(job_ids.size)
 
     def serve(
-        self, capacity: np.ndarray, job_sat: np.ndarray
+        self, capacity: np.ndarray, job_sat: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Serve up to ``capacity`` (N,) per satellite.
+        """Serve up to ``capacity`` (N,) per satellite (negative counts as 0).
 
-        Returns (served this step (N,), started ids, start fractions, done ids, end fractions);
-        fractions of the step in [0, 1] at constant rate.
+        Returns (served this step (N,), started ids, start fractions, done ids, end fractions),
+        ids in push order; fractions of the step in [0, 1] at constant rate (0 where the
+        capacity is 0, e.g. a job of size 0 at the head finishes at once). When the capacity
+        covers a queue, its service is set to the demand total exactly (no rounding residue).
+        ``job_sat`` (jobs' satellites) is accepted for compatibility and not needed: each
+        queue knows its jobs.
         """
-        before = self.served.copy()
-        left = self.demand - before
-        cap = np.maximum(capacity, 0.0)
-        self.served = np.where(cap >= left, self.demand, before + cap)
-        delta = self.served - before
-        sat = job_sat[self.jobs]
-        b0, b1, c = before[sat], self.served[sat], cap[sat]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newly = ~self.started & (b1 > self.offset - self.size)
-            start_frac = np.where(c > 0, (self.offset - self.size - b0) / c, 0.0)
-            done = self.offset <= b1
-            end_frac = np.where(c > 0, (self.offset - b0) / c, 0.0)
-        start_frac = np.clip(start_frac, 0.0, 1.0)
-        end_frac = np.clip(end_frac, 0.0, 1.0)
-        # a zero-size job at the head completes at once
-        newly |= done & ~self.started
-        self.started |= newly
-        out = (
+        cap = np.asarray(capacity, dtype=np.float64)
+        if cap.shape != (self.n,):
+            if cap.ndim != 0:
+                raise InputError(
+                    f"capacity has shape {cap.shape}", field="capacity", expected=f"({self.n},)"
+                )
+            cap = np.full(self.n, float(cap))
+        cap = np.ascontiguousarray(cap)
+        delta = np.empty(self.n)
+        n_st, n_dn, n_free = _serve_kernel(
+            cap,
+            self.demand,
+            self.served,
             delta,
-            self.jobs[newly],
-            start_frac[newly],
-            self.jobs[done],
-            end_frac[done],
+            self._head,
+            self._tail,
+            self._next,
+            self._job,
+            self._off,
+            self._size,
+            self._started,
+            self._qseq,
+            self._free,
+            np.int64(self._n_free),
+            self._st_job,
+            self._st_frac,
+            self._st_seq,
+            self._dn_job,
+            self._dn_frac,
+            self._dn_seq,
         )
-        keep = ~done
-        self.jobs, self.offset = self.jobs[keep], self.offset[keep]
-        self.size, self.started = self.size[keep], self.started[keep]
+        self._n_free = int(n_free)
+        st_job, st_frac = _in_order(self._st_seq[:n_st], self._st_job[:n_st], self._st_frac[:n_st])
+        dn_job, dn_frac = _in_order(self._dn_seq[:n_dn], self._dn_job[:n_dn], self._dn_frac[:n_dn])
+        return delta, st_job, st_frac, dn_job, dn_frac
+
+    def queued(self) -> dict[str, np.ndarray]:
+        """The queued jobs in push order: ``jobs`` ids, ``sat``, ``offset`` (cumulative end
+        offsets), ``size``, ``started`` (whether service began)."""
+        m = len(self)
+        slots = np.empty(m, np.int64)
+        sats = np.empty(m, np.int64)
+        _live_slots(self._head, self._next, slots, sats)
+        order = np.argsort(self._qseq[slots], kind="stable")
+        slots, sats = slots[order], sats[order]
+        return {
+            "jobs": self._job[slots],
+            "sat": sats,
+            "offset": self._off[slots],
+            "size": self._size[slots],
+            "started": self._started[slots],
+        }
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the queues' state (numpy arrays only, for checkpoints): ``demand``,
+        ``served`` (N,) and the queued jobs of :meth:`queued`."""
+        out = {"demand": self.demand.copy(), "served": self.served.copy()}
+        out.update(self.queued())
         return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`state_dict` saved (into queues of the same ``n``)."""
+        missing = [k for k in self._STATE if k not in state]
+        if missing:
+            raise InputError(
+                f"queue state lacks {', '.join(missing)}",
+                field="state",
+                expected="a FifoQueues.state_dict()",
+            )
+        demand = np.array(state["demand"], dtype=np.float64)
+        served = np.array(state["served"], dtype=np.float64)
+        if demand.shape != (self.n,) or served.shape != (self.n,):
+            raise InputError(
+                f"queue state for {demand.shape} satellites", field="state", expected=f"({self.n},)"
+            )
+        jobs = np.asarray(state["jobs"], dtype=np.int64).reshape(-1)
+        m = jobs.size
+        cols = {k: np.asarray(state[k]).reshape(-1) for k in ("sat", "offset", "size", "started")}
+        if any(a.size != m for a in cols.values()):
+            raise InputError("queue state columns differ in length", field="state")
+        sats = cols["sat"].astype(np.int64)
+        if m and (sats.min() < 0 or sats.max() >= self.n):
+            raise InputError("queue state has satellite indices out of range", field="state")
+        self.demand, self.served = demand, served
+        self._head = np.full(self.n, -1, np.int64)
+        self._tail = np.full(self.n, -1, np.int64)
+        self._alloc(max(m, 1024))
+        self._seq = 0
+        if m:
+            self._n_free = int(
+                _push_kernel(
+                    jobs,
+                    sats,
+                    cols["offset"].astype(np.float64),
+                    cols["size"].astype(np.float64),
+                    np.int64(0),
+                    self._head,
+                    self._tail,
+                    self._next,
+                    self._job,
+                    self._off,
+                    self._size,
+                    self._started,
+                    self._qseq,
+                    self._free,
+                    np.int64(self._n_free),
+                )
+            )
+            # the kernel filled slots in order 0, 1, ...: slot i holds the i-th job
+            self._started[:m] = cols["started"].astype(bool)
+            self._seq = m
+
+
+# --------------------------------------------------------------------------------------------
+# job store
 
 
 class JobStore:
-    """Growable struct of arrays of every job of the run, indexed by job id."""
+    """Growable struct of arrays of every job of the run, indexed by job id.
 
-    _FLOAT = ("ops", "bits", "result_bytes", "lat_deg", "lon_deg", "energy_j", "bytes_out")
-    _INT = ("satellite", "arrival", "start", "end", "status", "reason")
+    Columns: floats ``_FLOAT``, integers ``_INT`` (``start`` and ``end`` are ns since 1970,
+    :data:`NAT` when missing), and ``cloudy`` (bool). Subclasses add columns by extending
+    ``_FLOAT`` / ``_INT``. Capacity doubles when full (amortized O(1) per job).
+    """
+
+    _FLOAT: tuple[str, ...] = (
+        "ops",
+        "bits",
+        "result_bytes",
+        "lat_deg",
+        "lon_deg",
+        "energy_j",
+        "bytes_out",
+    )
+    _INT: tuple[str, ...] = ("satellite", "arrival", "start", "end", "status", "reason")
+    _BOOL: tuple[str, ...] = ("cloudy",)
+    _NAT_COLUMNS = ("start", "end")
 
     def __init__(self) -> None:
         self.n = 0
         self.cols: dict[str, np.ndarray] = {k: np.zeros(0) for k in self._FLOAT}
         self.cols.update({k: np.zeros(0, np.int64) for k in self._INT})
-        self.cols["cloudy"] = np.zeros(0, bool)
+        self.cols.update({k: np.zeros(0, bool) for k in self._BOOL})
+
+    def __len__(self) -> int:
+        return self.n
 
     def add(self, **values: np.ndarray) -> np.ndarray:
-        m = len(next(iter(values.values())))
-        need = self.n + m
-        cap = len(self.cols["ops"])
+        """Append jobs: column name -> (m,) values (missing columns get 0, ``start``/``end``
+        :data:`NAT`); returns their ids (m,)."""
+        if not values:
+            raise InputError("no columns given", field="add", expected="column=values")
+        unknown = sorted(set(values) - set(self.cols))
+        if unknown:
+            raise InputError(
+                f"unknown job column(s) {', '.join(unknown)}",
+                field="add",
+                expected=", ".join(self.cols),
+            )
+        arrays = {k: np.asarray(v) for k, v in values.items()}
+        lengths = {len(v) for v in arrays.values() if v.ndim == 1}
+        if len(lengths) != 1:
+            raise InputError(
+                f"job columns of lengths {sorted(lengths)}",
+                field="add",
+                expected="(m,) arrays of one length (scalars are broadcast)",
+            )
+        m = lengths.pop()
+        for k, v in arrays.items():
+            if v.shape != (m,) and v.ndim != 0:
+                raise InputError(f"column {k} has shape {v.shape}", field=k, expected=f"({m},)")
+        start, need = self.n, self.n + m
+        cap = len(self.cols["satellite"])
         if need > cap:
             new = max(need, 2 * cap, 1024)
             for k, a in self.cols.items():
-                b = np.zeros(new, a.dtype)
-                b[: self.n] = a[: self.n]
+                b = np.empty(new, a.dtype)
+                b[:start] = a[:start]
                 self.cols[k] = b
-        ids = np.arange(self.n, need)
         for k, a in self.cols.items():
-            if k in values:
-                a[ids] = values[k]
-            elif k in ("start", "end"):
-                a[ids] = NAT
+            if k in arrays:
+                a[start:need] = arrays[k]
+            elif k in self._NAT_COLUMNS:
+                a[start:need] = NAT
             else:
-                a[ids] = 0
+                a[start:need] = 0
         self.n = need
-        return ids
+        return np.arange(start, need, dtype=np.int64)
 
     def __getitem__(self, key: str) -> np.ndarray:
+        """Column ``key`` of the jobs so far, a view (writes go to the store)."""
         return self.cols[key][: self.n]
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The used part of every column (for checkpoints)."""
+        """The used part of every column (for checkpoints; copies)."""
         return {k: a[: self.n].copy() for k, a in self.cols.items()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Restore what :meth:`state_dict` saved."""
-        n = len(state["ops"])
+        missing = [k for k in self.cols if k not in state]
+        if missing:
+            raise InputError(
+                f"job state lacks column(s) {', '.join(missing)}",
+                field="state",
+                expected="a JobStore.state_dict()",
+            )
+        n = len(state[next(iter(self.cols))])
+        cols = {}
         for k, a in self.cols.items():
-            self.cols[k] = np.array(state[k], dtype=a.dtype, copy=True)
-            if len(self.cols[k]) != n:
-                raise ValueError(f"job column {k} has {len(self.cols[k])} rows, expected {n}")
+            cols[k] = np.array(state[k], dtype=a.dtype, copy=True).reshape(-1)
+            if len(cols[k]) != n:
+                raise InputError(
+                    f"job column {k} has {len(cols[k])} rows, expected {n}", field="state"
+                )
+        self.cols = cols
         self.n = n
 
 

@@ -1,0 +1,405 @@
+"""Tests of the per-satellite FIFO queues and the job store (spacecompute.sim.queues).
+
+References built here, independently of the code under test:
+
+- a job-by-job simulation with one ``collections.deque`` per satellite (remaining work of the
+  head job, capacity used so far in the step), the plain meaning of FIFO at constant rate;
+- the previous whole-queue vectorized implementation (one pass over every queued job per step),
+  which the engine's results were validated with: the linked-list queues must reproduce it bit
+  for bit (same ids in the same order, same fractions exactly).
+"""
+
+from __future__ import annotations
+
+import io
+from collections import deque
+
+import numpy as np
+import pytest
+
+from spacecompute.errors import InputError
+from spacecompute.sim.queues import NAT, FifoQueues, JobStore
+
+# --------------------------------------------------------------------------------------------
+# references
+
+
+class DequeQueues:
+    """FIFO by simulation: each satellite serves its head job until the step's capacity is used.
+
+    A job starts when capacity is left for it (or it has size 0) and ends when its remaining
+    work fits the capacity left; fractions are (work done in the step before the event) /
+    capacity. Events are returned in push order (the global sequence of pushes)."""
+
+    def __init__(self, n: int) -> None:
+        self.q: list[deque] = [deque() for _ in range(n)]
+        self.seq = 0
+
+    def push(self, ids, sats, sizes) -> None:
+        for i, s, z in zip(ids, sats, sizes, strict=True):
+            self.q[int(s)].append([self.seq, int(i), float(z), False])
+            self.seq += 1
+
+    def serve(self, capacity):
+        served = np.zeros(len(self.q))
+        started, done = [], []
+        for s, q in enumerate(self.q):
+            c = max(float(capacity[s]), 0.0)
+            used = 0.0
+            while q:
+                job = q[0]
+                room = c - used
+                frac = used / c if c > 0 else 0.0
+                if job[2] <= room:  # finishes in this step
+                    if not job[3]:
+                        started.append((job[0], job[1], frac))
+                    used += job[2]
+                    done.append((job[0], job[1], used / c if c > 0 else 0.0))
+                    q.popleft()
+                    continue
+                if room > 0:  # starts or goes on, ends in a later step
+                    if not job[3]:
+                        started.append((job[0], job[1], frac))
+                        job[3] = True
+                    job[2] -= room
+                    used = c
+                break
+            served[s] = used
+        started.sort()
+        done.sort()
+
+        def cols(events):
+            return (
+                np.array([e[1] for e in events], np.int64),
+                np.array([e[2] for e in events], np.float64),
+            )
+
+        return (served, *cols(started), *cols(done))
+
+
+class VectorQueues:
+    """The previous implementation: one pass over every queued job per step (O(queue)).
+
+    With one fix: a job that does not finish starts only with capacity > 0 (the start offset
+    ``offset - size`` can round an ulp below the service, which started jobs at zero capacity).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.demand, self.served = np.zeros(n), np.zeros(n)
+        self.jobs, self.sat = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self.offset, self.size = np.zeros(0), np.zeros(0)
+        self.started = np.zeros(0, bool)
+
+    def push(self, job_ids, sats, sizes) -> None:
+        if job_ids.size == 0:
+            return
+        order = np.argsort(sats, kind="stable")
+        s, z = sats[order], sizes[order]
+        csum = np.cumsum(z)
+        first = np.r_[True, s[1:] != s[:-1]]
+        group_start = np.maximum.accumulate(np.where(first, np.arange(s.size), 0))
+        within = csum - (csum - z)[group_start]
+        off = np.empty_like(z)
+        off[order] = self.demand[s] + within
+        last = np.r_[s[1:] != s[:-1], True]
+        self.demand[s[last]] = off[order][last]
+        self.jobs = np.concatenate([self.jobs, job_ids])
+        self.sat = np.concatenate([self.sat, sats])
+        self.offset = np.concatenate([self.offset, off])
+        self.size = np.concatenate([self.size, sizes])
+        self.started = np.concatenate([self.started, np.zeros(job_ids.size, bool)])
+
+    def serve(self, capacity):
+        before = self.served.copy()
+        cap = np.maximum(capacity, 0.0)
+        self.served = np.where(cap >= self.demand - before, self.demand, before + cap)
+        b0, b1, c = before[self.sat], self.served[self.sat], cap[self.sat]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newly = ~self.started & (b1 > self.offset - self.size) & (c > 0)
+            start = np.clip(np.where(c > 0, (self.offset - self.size - b0) / c, 0.0), 0.0, 1.0)
+            done = self.offset <= b1
+            end = np.clip(np.where(c > 0, (self.offset - b0) / c, 0.0), 0.0, 1.0)
+        newly |= done & ~self.started
+        self.started |= newly
+        out = (self.served - before, self.jobs[newly], start[newly], self.jobs[done], end[done])
+        keep = ~done
+        for k in ("jobs", "sat", "offset", "size", "started"):
+            setattr(self, k, getattr(self, k)[keep])
+        return out
+
+
+def random_ops(seed: int, n: int, steps: int, integer: bool):
+    """A seeded random sequence of pushes and serves on ``n`` satellites.
+
+    ``integer``: sizes and capacities are whole numbers (exact in float64, so every reference
+    must agree exactly, ties included); otherwise continuous values. Ids are a random
+    permutation, so push order is not id order."""
+    rng = np.random.default_rng(seed)
+    ids = rng.permutation(steps * 12)
+    nxt = 0
+    ops = []
+    for _ in range(steps):
+        m = int(rng.integers(0, 12))
+        sats = rng.integers(0, n, m)
+        if integer:
+            sizes = rng.integers(0, 9, m).astype(np.float64)  # zeros included
+            cap = rng.integers(-3, 16, n).astype(np.float64)  # negatives count as 0
+        else:
+            sizes = rng.uniform(0.0, 10.0, m) * (rng.random(m) > 0.1)  # 10 % zero-size
+            # capacities >= 1 (or 0): a fraction's rounding error is about ulp(offset) /
+            # capacity, offsets stay below ~1e3, so fractions agree to 1e-12
+            cap = rng.uniform(1.0, 20.0, n) * (rng.random(n) > 0.2)
+            cap[rng.random(n) < 0.05] = 1e3  # covers the whole queue
+        ops.append(("serve", cap))
+        ops.append(("push", ids[nxt : nxt + m].astype(np.int64), sats, sizes))
+        nxt += m
+    ops.append(("serve", np.full(n, 1e6)))  # drain
+    return ops
+
+
+def apply(queues, op):
+    if op[0] == "push":
+        queues.push(op[1], op[2], op[3])
+        return None
+    return queues.serve(op[1])
+
+
+# --------------------------------------------------------------------------------------------
+# FifoQueues against the references
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_integer_sizes_match_deque_simulation_exactly(seed):
+    n = 4
+    ops = random_ops(seed, n, 80, integer=True)
+    q, ref = FifoQueues(n), DequeQueues(n)
+    finished = 0
+    for op in ops:
+        got, want = apply(q, op), apply(ref, op)
+        if got is None:
+            continue
+        served, st_id, st_f, dn_id, dn_f = got
+        r_served, r_st_id, r_st_f, r_dn_id, r_dn_f = want
+        np.testing.assert_array_equal(served, r_served)
+        np.testing.assert_array_equal(st_id, r_st_id)
+        np.testing.assert_array_equal(dn_id, r_dn_id)
+        np.testing.assert_allclose(st_f, r_st_f, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(dn_f, r_dn_f, rtol=0, atol=1e-12)
+        finished += dn_id.size
+    assert finished == sum(op[1].size for op in ops if op[0] == "push")  # all drained
+    assert len(q) == 0
+    np.testing.assert_array_equal(q.backlog(), 0.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_continuous_sizes_match_deque_simulation(seed):
+    n = 5
+    q, ref = FifoQueues(n), DequeQueues(n)
+    total_in = total_out = 0.0
+    for op in random_ops(100 + seed, n, 80, integer=False):
+        if op[0] == "push":
+            total_in += float(op[3].sum())
+        got, want = apply(q, op), apply(ref, op)
+        if got is None:
+            continue
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-12, atol=1e-9)
+        for a, b in zip(got[1:], want[1:], strict=True):
+            if a.dtype.kind == "i":
+                np.testing.assert_array_equal(a, b)
+            else:
+                np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+        total_out += float(got[0].sum())
+    # conservation: the drain serves exactly what was admitted (served set to demand)
+    np.testing.assert_array_equal(q.served, q.demand)
+    assert total_out == pytest.approx(total_in, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bit_identical_to_whole_queue_implementation(seed):
+    n = 7
+    q, ref = FifoQueues(n), VectorQueues(n)
+    for op in random_ops(200 + seed, n, 120, integer=bool(seed % 2)):
+        got, want = apply(q, op), apply(ref, op)
+        if got is None:
+            continue
+        for a, b in zip(got, want, strict=True):
+            assert a.dtype == b.dtype
+            assert np.array_equal(a, b)  # exact: same order, same bits
+        assert np.array_equal(q.served, ref.served)
+        assert np.array_equal(q.demand, ref.demand)
+
+
+def test_hand_built_case():
+    # satellite 0: jobs 10 (4), 11 (6), 12 (0); satellite 1: job 20 (5)
+    q = FifoQueues(2)
+    q.push(np.array([10, 20, 11, 12]), np.array([0, 1, 0, 0]), np.array([4.0, 5.0, 6.0, 0.0]))
+    np.testing.assert_array_equal(q.demand, [10.0, 5.0])
+    served, st, st_f, dn, dn_f = q.serve(np.array([8.0, 0.0]))
+    np.testing.assert_array_equal(served, [8.0, 0.0])
+    np.testing.assert_array_equal(st, [10, 11])  # 11 starts at 4/8 of the step
+    np.testing.assert_array_equal(st_f, [0.0, 0.5])
+    np.testing.assert_array_equal(dn, [10])
+    np.testing.assert_array_equal(dn_f, [0.5])
+    # next step: 11 has 2 left; with capacity 4 it ends at 2/4, the empty job 12 with it
+    served, st, st_f, dn, dn_f = q.serve(np.array([4.0, 10.0]))
+    np.testing.assert_array_equal(served, [2.0, 5.0])
+    np.testing.assert_array_equal(st, [20, 12])
+    np.testing.assert_array_equal(st_f, [0.0, 0.5])
+    np.testing.assert_array_equal(dn, [20, 11, 12])
+    np.testing.assert_array_equal(dn_f, [0.5, 0.5, 0.5])
+    assert len(q) == 0
+    # a zero-size job on an empty queue finishes at once, even with no capacity
+    q.push(np.array([30]), np.array([1]), np.array([0.0]))
+    served, st, _, dn, dn_f = q.serve(np.zeros(2))
+    np.testing.assert_array_equal(dn, [30])
+    np.testing.assert_array_equal(dn_f, [0.0])
+    np.testing.assert_array_equal(st, [30])
+
+
+def test_many_jobs_growth_and_slot_reuse():
+    # more jobs than the initial capacity, pushed and finished in waves: slots are reused
+    n = 3
+    q, ref = FifoQueues(n), VectorQueues(n)
+    rng = np.random.default_rng(7)
+    next_id = 0
+    for _ in range(30):
+        m = int(rng.integers(0, 400))
+        ids = np.arange(next_id, next_id + m)
+        next_id += m
+        sats, sizes = rng.integers(0, n, m), rng.uniform(0, 3, m)
+        q.push(ids, sats, sizes)
+        ref.push(ids, sats, sizes)
+        cap = rng.uniform(0, 300, n)
+        for a, b in zip(q.serve(cap), ref.serve(cap), strict=True):
+            assert np.array_equal(a, b)
+        assert len(q) == ref.jobs.size
+    assert next_id > 2048
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints
+
+
+def test_state_dict_round_trip_continues_identically():
+    n = 6
+    ops = random_ops(11, n, 100, integer=False)
+    a = FifoQueues(n)
+    for op in ops[:101]:
+        apply(a, op)
+    state = a.state_dict()
+    assert all(isinstance(v, np.ndarray) and v.dtype != object for v in state.values())
+    # through a .npz file, as the checkpointer writes it
+    buf = io.BytesIO()
+    np.savez(buf, **state)
+    buf.seek(0)
+    with np.load(buf) as f:
+        loaded = {k: f[k] for k in f.files}
+    b = FifoQueues(n)
+    b.load_state_dict(loaded)
+    assert len(b) == len(a) > 0
+    for k, v in b.state_dict().items():
+        assert np.array_equal(v, state[k]), k
+    for op in ops[101:]:
+        ra, rb = apply(a, op), apply(b, op)
+        if ra is not None:
+            for x, y in zip(ra, rb, strict=True):
+                assert np.array_equal(x, y)
+    # the saved state is a copy: serving did not change it
+    assert state["jobs"].size > 0 and not np.array_equal(state["served"], a.served)
+
+
+def test_state_dict_lists_queue_in_push_order():
+    q = FifoQueues(3)
+    q.push(np.array([5, 3, 9]), np.array([2, 0, 2]), np.array([1.0, 2.0, 3.0]))
+    q.push(np.array([1]), np.array([0]), np.array([4.0]))
+    q.serve(np.array([1.0, 0.0, 0.5]))
+    s = q.state_dict()
+    np.testing.assert_array_equal(s["jobs"], [5, 3, 9, 1])
+    np.testing.assert_array_equal(s["sat"], [2, 0, 2, 0])
+    np.testing.assert_array_equal(s["offset"], [1.0, 2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(s["started"], [True, True, False, False])
+    np.testing.assert_array_equal(s["served"], [1.0, 0.0, 0.5])
+
+
+def test_load_state_dict_rejects_mismatch():
+    s = FifoQueues(3).state_dict()
+    with pytest.raises(InputError):
+        FifoQueues(4).load_state_dict(s)
+    bad = dict(s)
+    del bad["sat"]
+    with pytest.raises(InputError):
+        FifoQueues(3).load_state_dict(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# input checks
+
+
+def test_bad_input_raises_input_error():
+    q = FifoQueues(2)
+    with pytest.raises(InputError):
+        q.push(np.array([0]), np.array([2]), np.array([1.0]))  # satellite out of range
+    with pytest.raises(InputError):
+        q.push(np.array([0]), np.array([-1]), np.array([1.0]))
+    with pytest.raises(InputError):
+        q.push(np.array([0]), np.array([0]), np.array([-1.0]))  # negative size
+    with pytest.raises(InputError):
+        q.push(np.array([0]), np.array([0]), np.array([np.nan]))
+    with pytest.raises(InputError):
+        q.push(np.array([0, 1]), np.array([0]), np.array([1.0]))  # lengths differ
+    with pytest.raises(InputError):
+        q.serve(np.ones(3))
+    with pytest.raises(InputError):
+        FifoQueues(-1)
+    assert len(q) == 0 and np.array_equal(q.demand, [0.0, 0.0])  # nothing half-done
+
+
+def test_serve_empty_and_scalar_capacity():
+    q = FifoQueues(3)
+    served, st, st_f, dn, dn_f = q.serve(5.0)
+    np.testing.assert_array_equal(served, 0.0)
+    assert st.dtype == dn.dtype == np.int64 and st.size == dn.size == 0
+    assert st_f.dtype == dn_f.dtype == np.float64
+
+
+# --------------------------------------------------------------------------------------------
+# JobStore
+
+
+def test_job_store_add_grow_defaults_and_round_trip():
+    js = JobStore()
+    ids1 = js.add(satellite=np.array([1, 2]), ops=np.array([3.0, 4.0]))
+    ids2 = js.add(satellite=np.arange(3000) % 5, bits=np.full(3000, 8.0), cloudy=True)
+    np.testing.assert_array_equal(ids1, [0, 1])
+    np.testing.assert_array_equal(ids2, np.arange(2, 3002))
+    assert js.n == len(js) == 3002
+    np.testing.assert_array_equal(js["ops"][:3], [3.0, 4.0, 0.0])  # missing columns are 0
+    assert np.all(js["start"] == NAT) and np.all(js["end"] == NAT)
+    assert js["cloudy"].sum() == 3000 and js["bits"].sum() == 8.0 * 3000
+    js["status"][5] = 2  # columns are views
+    assert js["status"][5] == 2
+    s = js.state_dict()
+    assert all(len(v) == 3002 for v in s.values())
+    other = JobStore()
+    other.load_state_dict(s)
+    for k in s:
+        assert np.array_equal(other[k], js[k])
+    other.add(satellite=np.array([9]))
+    assert other.n == 3003 and js.n == 3002  # independent copies
+
+
+def test_job_store_subclass_columns_and_errors():
+    class Extra(JobStore):
+        _INT = (*JobStore._INT, "restarts")
+
+    js = Extra()
+    js.add(satellite=np.array([0, 1]), restarts=np.array([2, 3]))
+    np.testing.assert_array_equal(js["restarts"], [2, 3])
+    with pytest.raises(InputError):
+        js.add(satellite=np.array([0]), no_such_column=np.array([1]))
+    with pytest.raises(InputError):
+        js.add(satellite=np.array([0, 1]), ops=np.array([1.0, 2.0, 3.0]))
+    s = js.state_dict()
+    s["ops"] = s["ops"][:1]
+    with pytest.raises(InputError):
+        Extra().load_state_dict(s)
