@@ -82,7 +82,7 @@ def child(case: str, policy: str, repeats: int) -> None:
 
     import spacecompute as sc
     from spacecompute._runtime import PARALLEL_MIN_SATELLITES
-    from spacecompute.sim.engine import EngineConfig, run_engine
+    from spacecompute.sim.engine import EngineConfig, chunk_steps_for, run_engine
 
     n, hours, planes, *_ = CASES[case]
     options: dict = {"policy": policy, "start": START, "duration_s": hours * HOUR}
@@ -116,8 +116,10 @@ def child(case: str, policy: str, repeats: int) -> None:
                 "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
                 "vm_hwm_mib": _vm_hwm_mib(),
                 "numba_threads": numba.get_num_threads(),
-                "engine_threads_below": PARALLEL_MIN_SATELLITES,
-                "chunk_steps": options.get("chunk_steps"),
+                "one_numba_thread_below": PARALLEL_MIN_SATELLITES,
+                "chunk_steps": chunk_steps_for(
+                    n, len(EngineConfig().stations), EngineConfig().chunk_steps
+                ),
             }
         ),
         flush=True,
