@@ -348,6 +348,9 @@ def engine_config(loaded: LoadedScenario, policy: str | None = None):
         radio_terminal=s.network.gsl_radio,
         ground_terminal=s.network.ground_terminal,
         shadow=settings.shadow,
+        memory_budget_bytes=settings.memory_budget_bytes
+        if "memory_budget_mib" in s.model_fields_set
+        else None,
     )
 
 

@@ -50,7 +50,9 @@ class PolicyView:
             "storage_used_bytes",
             "in_contact",
         ):
-            a = np.array(getattr(self, name), copy=True)
+            # a read-only view, not a copy (a copy of six (N,) arrays costs 10-20 ms a step at
+            # a million satellites); the policy cannot write through it
+            a = np.asarray(getattr(self, name)).view()
             a.flags.writeable = False
             object.__setattr__(self, name, a)
 
