@@ -256,26 +256,26 @@ def _print_run(result) -> None:
     if result.workload == "training":
         rows = [
             ("training jobs arrived", lambda s: num(s.get("jobs_arrived", s.get("jobs_total")))),
-            ("finished before the deadline", lambda s: num(s.get("jobs_on_time"))),
+            ("finished before deadline", lambda s: num(s.get("jobs_on_time"))),
             ("missed the deadline", lambda s: num(s.get("jobs_missed_deadline"))),
             (
-                "rejected (hopeless) / never fit",
+                "rejected / never fit",
                 lambda s: f"{num(s.get('jobs_rejected'))} / {num(s.get('jobs_never_fit'))}",
             ),
-            ("still running or queued at the end", lambda s: num(s.get("jobs_pending"))),
+            ("running or queued at end", lambda s: num(s.get("jobs_pending"))),
             (
-                "work kept (completed jobs)",
+                "work of finished jobs",
                 lambda s: num(s.get("ops_completed_jobs"), 1e21, ",.1f") + " ZFLOP",
             ),
             (
-                "work lost to faults",
+                "work lost to faults (rollbacks)",
                 lambda s: (
                     "-"
                     if not s.get("ops_spent")
-                    else f"{100 * s['ops_lost'] / s['ops_spent']:.1f} % ({num(s.get('rollbacks'))} rollbacks)"
+                    else f"{100 * s['ops_lost'] / s['ops_spent']:.1f} % ({num(s.get('rollbacks'))})"
                 ),
             ),
-            ("all-reduce traffic over lasers", lambda s: size(s.get("allreduce_bytes"))),
+            ("all-reduce over the lasers", lambda s: size(s.get("allreduce_bytes"))),
             (
                 "checkpoint traffic",
                 lambda s: size(
@@ -284,7 +284,7 @@ def _print_run(result) -> None:
             ),
             ("compute energy", lambda s: energy(s.get("energy_compute_j"))),
             ("payload utilisation", lambda s: num(s.get("utilisation_mean"), 0.01, ".1f") + " %"),
-            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            ("brown-outs (sat-steps)", lambda s: num(s.get("brownouts"))),
             wall,
         ]
     elif result.workload == "inference":
@@ -313,7 +313,7 @@ def _print_run(result) -> None:
                 "energy per answered request",
                 lambda s: num(s.get("energy_per_completed_j"), 1, ",.1f") + " J",
             ),
-            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            ("brown-outs (sat-steps)", lambda s: num(s.get("brownouts"))),
             (
                 "silent faults / corrupted answers",
                 lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
@@ -346,7 +346,7 @@ def _print_run(result) -> None:
             ("cloudy frames discarded on board", lambda s: num(s.get("jobs_discarded_cloudy"))),
             ("jobs lost (storage full)", lambda s: num(s.get("jobs_lost"))),
             ("jobs still on board at the end", lambda s: num(s.get("jobs_pending"))),
-            ("brown-outs (satellite-steps)", lambda s: num(s.get("brownouts"))),
+            ("brown-outs (sat-steps)", lambda s: num(s.get("brownouts"))),
             (
                 "silent faults / corrupted results",
                 lambda s: f"{num(s.get('faults_silent'))} / {num(s.get('jobs_corrupted'))}",
