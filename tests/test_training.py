@@ -554,3 +554,17 @@ def test_registry_names():
     with pytest.raises(InputError):
         get_training_policy("nope")
     assert math.isclose(EnergyAware().min_sunlit, 0.9)
+
+
+def test_benchmark_optimising_beats_every_heuristic_on_jobs_on_time():
+    """The training-cluster benchmark (81 satellites, eclipse season), first 8 h: the look-ahead
+    finishes more jobs before their deadline than every heuristic, and misses none it accepted
+    (measured: 31 vs 25 / 16 / 16)."""
+    on_time = {}
+    for policy in ("optimising", "deadline-aware", "energy-aware", "all-in"):
+        s = run_training(TrainingConfig(duration_s=8 * 3600.0, policy=policy)).summary
+        on_time[policy] = s["jobs_on_time"]
+        if policy == "optimising":
+            assert s["jobs_missed_deadline"] == 0
+    best_heuristic = max(v for k, v in on_time.items() if k != "optimising")
+    assert on_time["optimising"] > best_heuristic, on_time
