@@ -283,3 +283,39 @@ def test_orbital_cloud_preset_runs_from_the_cli(tmp_path):
     assert runs["isl-offload"]["jobs_total"] == runs["nearest-visible"]["jobs_total"] > 1000
     assert runs["isl-offload"]["jobs_on_time"] > runs["nearest-visible"]["jobs_on_time"]
     assert runs["nearest-visible"]["isl_bytes"] == 0
+
+
+def test_run_with_a_geojson_area_of_interest_and_a_sensor(tmp_path):
+    """workload.aoi (a GeoJSON box over Europe) and workload.sensor reach the engine: every
+    frame is imaged inside the box, and its raw size is frames x 2048^2 pixels x 3 bands x
+    8 bits; a missing AOI file is a located error."""
+
+    box = {
+        "type": "Polygon",
+        "coordinates": [[[-10, 35], [30, 35], [30, 60], [-10, 60], [-10, 35]]],
+    }
+    (tmp_path / "europe.geojson").write_text(json.dumps(box))
+    scen = tmp_path / "eu.yaml"
+    scen.write_text(
+        "start: 2026-03-20T08:00:00Z\nduration_s: 21600\n"
+        "constellation: {preset: threebody}\n"
+        "ground: {stations: [Svalbard, TrollSat, Singapore]}\n"
+        "workload: {kind: earth-observation, aoi: europe.geojson,"
+        " sensor: {pixels_across: 2048, focal_length_mm: 100}}\n"
+        "policy: on-board\n"
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(scen), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    jobs = pq.read_table(
+        out / "jobs.parquet", columns=["lat_deg", "lon_deg", "bytes_in"]
+    ).to_pydict()
+    assert len(jobs["lat_deg"]) > 20
+    assert all(35 <= lat <= 60 for lat in jobs["lat_deg"])
+    assert all(-10 <= lon <= 30 for lon in jobs["lon_deg"])
+    frame_bytes = 2048 * 2048 * 3 * 8 / 8
+    ratios = np.asarray(jobs["bytes_in"]) / frame_bytes
+    assert np.allclose(ratios, np.round(ratios)) and ratios.min() >= 1
+    scen.write_text(scen.read_text().replace("europe.geojson", "nowhere.geojson"))
+    bad = runner.invoke(app, ["run", str(scen)])
+    assert bad.exit_code == 2 and "workload.aoi" in bad.output and "nowhere" in bad.output

@@ -331,7 +331,30 @@ def engine_config(loaded: LoadedScenario, policy: str | None = None):
             )
     stations = build_ground(loaded)
     w = s.workload
+    from ..workloads.eo import SensorModel
+
+    sensor = SensorModel(
+        pixels_across=w.sensor.pixels_across,
+        pixels_along=w.sensor.pixels_along,
+        pixel_pitch_m=w.sensor.pixel_pitch_um * 1e-6,
+        focal_length_m=w.sensor.focal_length_mm * 1e-3,
+        bits_per_pixel=w.sensor.bits_per_pixel,
+        bands=w.sensor.bands,
+    )
+    aoi: object = w.aoi
+    if w.aoi not in ("land", "all"):
+        path = loaded.base_dir / w.aoi
+        if not path.is_file():
+            raise InputError(
+                f"no such file: {w.aoi}",
+                file=loaded.file,
+                field="workload.aoi",
+                expected="land, all, or a GeoJSON file (path relative to the scenario file)",
+            )
+        aoi = str(path)
     return EngineConfig(
+        sensor=sensor,
+        aoi=aoi,
         constellation=constellation,
         stations=DEFAULT_STATIONS if stations is None else stations,
         start=str(np.datetime64(settings.start, "ns")) + "Z",

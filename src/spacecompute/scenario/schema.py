@@ -164,6 +164,18 @@ class NetworkSpec(_Strict):
     )
 
 
+class SensorSpec(_Strict):
+    """A nadir push-frame camera (:class:`~spacecompute.workloads.eo.SensorModel`); the
+    defaults are the cote study's camera."""
+
+    pixels_across: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
+    pixels_along: Annotated[int | None, Field(ge=1, le=1_000_000)] = None
+    pixel_pitch_um: Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)] = 1.1
+    focal_length_mm: Annotated[float, Field(gt=0.0, le=100_000.0, allow_inf_nan=False)] = 200.0
+    bits_per_pixel: Annotated[int, Field(ge=1, le=64)] = 8
+    bands: Annotated[int, Field(ge=1, le=1000)] = 3
+
+
 class EarthObservationSpec(_Strict):
     """Earth-observation workload (space edge computing): frames imaged over land in daylight,
     inference on board or on the ground (see :mod:`spacecompute.workloads.eo`)."""
@@ -174,6 +186,11 @@ class EarthObservationSpec(_Strict):
     storage_gb: Annotated[float | None, Field(ge=0.0, allow_inf_nan=False)] = Field(
         default=None, description="on-board storage per satellite (default: the bus's)"
     )
+    aoi: Annotated[str, Field(min_length=1)] = Field(
+        default="land",
+        description="area of interest: land, all, or a GeoJSON file (relative to the scenario)",
+    )
+    sensor: SensorSpec = SensorSpec()
 
     @field_validator("model")
     @classmethod
@@ -328,6 +345,7 @@ __all__ = [
     "InferenceServiceSpec",
     "NetworkSpec",
     "ScenarioSpec",
+    "SensorSpec",
     "ShellEntry",
     "SpacecraftSpec",
     "StationSpec",

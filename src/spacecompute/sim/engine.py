@@ -112,7 +112,9 @@ class EngineConfig:
     ``stations``: built-in station names or a
     :class:`~spacecompute.astro.ground.GroundStations`; ``radio_terminal`` / ``ground_terminal``:
     terminals of the link catalog for the downlink budget; ``shadow``: ``conical`` or
-    ``cylindrical``. ``constellation``: a preset name or a
+    ``cylindrical``. ``sensor``: a :class:`~spacecompute.workloads.eo.SensorModel` (default: the
+    cote camera); ``aoi``: ``"land"``, ``"all"``, a GeoJSON path or mapping, or a shapely
+    geometry (lon/lat degrees). ``constellation``: a preset name or a
     :class:`~spacecompute.astro.constellation.Constellation` (then ``bus`` is required).
     ``bus``: a bus preset of the hardware catalog (default: the constellation preset's own bus).
     ``storage_bytes`` per satellite defaults to the bus preset's, else
@@ -139,6 +141,8 @@ class EngineConfig:
     radio_terminal: str = RADIO_TERMINAL
     ground_terminal: str = GROUND_TERMINAL
     shadow: str = "conical"
+    sensor: Any = None
+    aoi: Any = "land"
     memory_budget_bytes: int | None = None
 
     def __post_init__(self) -> None:
@@ -262,6 +266,7 @@ class EngineResult:
     satellites: Table
     path: Any = None
     trace: dict[str, np.ndarray] | None = None
+    contacts: Table | None = None
 
 
 class _EOJobs(JobStore):
@@ -417,6 +422,8 @@ class _EORun:
             self.peak,
             self.storage_bytes,
             c.shadow,
+            c.sensor,
+            c.aoi,
         )
 
     def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
@@ -448,6 +455,8 @@ class _EORun:
                 cloud_fraction=c.cloud_fraction,
                 seed=int(c.seed),
                 shadow=c.shadow,
+                sensor=c.sensor,
+                aoi=c.aoi,
             )
             for k in range(eph.n_times - 1):
                 if self.steps_done >= self.total_steps:
@@ -686,6 +695,29 @@ def run_engine(
     return _finish(state, wall0, out_dir)
 
 
+def contact_table(run: _EORun) -> Table:
+    """Contact windows of the run's stations and satellites over the run (the run directory's
+    ``contacts`` table), streamed by :class:`~spacecompute.astro.access.ContactTracker` in its
+    own pass over the orbits: contacts do not depend on decisions, so this needs no state in
+    checkpoints. Geometric visibility above each station's mask (the engine's downlink also
+    needs the link budget to close)."""
+    from ..astro.access import ContactTracker
+
+    tracker = ContactTracker(run.stations, run.n, satellite_names=run.const.names)
+    for eph in run.const.propagate_chunks(
+        run.start,
+        run.total_steps * run.dt,
+        run.dt,
+        run.config.propagator,
+        chunk_steps=chunk_steps_for(
+            run.n, len(run.stations), int(run.config.chunk_steps), run.config.memory_budget_bytes
+        ),
+        velocities=False,
+    ):
+        tracker.update(eph.times, eph.r_ecef_m)
+    return tracker.finish()
+
+
 def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     """Build the tables and the summary; write the run directory if asked."""
     config, policy, jobs, const = run.config, run.policy, run.jobs, run.const
@@ -806,7 +838,10 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     if out_dir is not None:
         from .rundir import write_run_tables
 
-        result.path = write_run_tables(out_dir, job_table, steps, satellites, summary)
+        result.contacts = contact_table(run)
+        result.path = write_run_tables(
+            out_dir, job_table, steps, satellites, summary, contacts=result.contacts
+        )
     return result
 
 

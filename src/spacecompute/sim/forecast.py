@@ -72,6 +72,8 @@ def chunk_environment(
     cloud_fraction: float,
     seed: int,
     shadow: str = "conical",
+    sensor: Any = None,
+    aoi: Any = "land",
 ) -> ChunkEnvironment:
     """Sunlight, downlink rates and imaging frames of ``eph`` (see :class:`ChunkEnvironment`).
 
@@ -90,7 +92,9 @@ def chunk_environment(
     rate = np.zeros(el.shape)
     if visible.any():
         rate[visible] = radio_link_budget(radio, ground, rng[visible], el[visible]).rate_bps
-    frames = eo_frames(eph, model=model, cloud_fraction=cloud_fraction, seed=int(seed))
+    frames = eo_frames(
+        eph, sensor, model=model, aoi=aoi, cloud_fraction=cloud_fraction, seed=int(seed)
+    )
     f_step = np.searchsorted(t_ns, frames["time"].astype(np.int64))
     bounds = np.searchsorted(f_step, np.arange(eph.n_times))
     return ChunkEnvironment(t_ns, sun, sunlit, rate, frames, bounds)
@@ -140,6 +144,8 @@ class EOPredictor:
     peak_ops_per_s: float
     storage_bytes: float
     shadow: str = "conical"
+    sensor: Any = None
+    aoi: Any = "land"
 
     def predict(self, step_index: int, n_steps: int) -> Forecast:
         n_steps = max(0, min(int(n_steps), self.n_steps - int(step_index)))
@@ -160,6 +166,8 @@ class EOPredictor:
             cloud_fraction=self.cloud_fraction,
             seed=self.seed,
             shadow=self.shadow,
+            sensor=self.sensor,
+            aoi=self.aoi,
         )
         f = env.frames
         k = np.searchsorted(env.times_ns, f["time"].astype(np.int64))

@@ -260,11 +260,15 @@ def write_run_tables(
     steps: Table,
     satellites: Table,
     summary: Mapping[str, Any],
+    *,
+    contacts: Table | None = None,
 ) -> Path:
-    """Write a whole run directory (the three tables, then ``summary.json``) and return it."""
+    """Write a whole run directory (the tables, then ``summary.json``) and return it."""
     writer = RunWriter(out_dir)
     writer.write_table("jobs", jobs)
     writer.write_table("steps", steps)
     writer.write_table("satellites", satellites)
+    if contacts is not None:
+        writer.write_table("contacts", contacts)
     writer.write_summary(summary)
     return writer.finish()
