@@ -423,7 +423,8 @@ def test_forecast_predicts_exactly_what_the_run_sees():
 def test_run_directory_has_contacts_and_every_downlink_happens_in_one(tmp_path):
     """The run directory's contacts table (geometric windows, found independently of the
     engine's per-step link budgets) covers every bent-pipe downlink: each completed job ends
-    inside a window of its satellite, up to one step at the edges (the engine decides on the
+    inside a window of its satellite with the station that received it (``station`` column), up
+    to one step at the edges (the engine decides on the
     geometry at the start of each step)."""
     from spacecompute.results.store import RunResult
 
@@ -435,7 +436,11 @@ def test_run_directory_has_contacts_and_every_downlink_happens_in_one(tmp_path):
     assert done.sum() > 50
     dt = np.timedelta64(60, "s")
     sat_c, start_c, end_c = contacts["satellite"], contacts["start"], contacts["end"]
-    for sat, end in zip(r.jobs["satellite"][done], r.jobs["end"][done], strict=True):
-        mine = sat_c == sat
+    station_c = contacts["station"]
+    assert (r.jobs["station"][done] >= 0).all() and (r.jobs["station"][~done] == -1).all()
+    for sat, st, end in zip(
+        r.jobs["satellite"][done], r.jobs["station"][done], r.jobs["end"][done], strict=True
+    ):
+        mine = (sat_c == sat) & (station_c == st)
         inside = (start_c[mine] - dt <= end) & (end <= end_c[mine] + dt)
         assert inside.any(), (sat, end)

@@ -39,6 +39,10 @@ board at the end of the step (raw frames awaiting inference + undelivered downli
 columns beyond the schema: ``ops_processed``, ``ops_capacity``, ``downlink_capacity_bits``,
 ``downlink_busy_s`` (satellite-seconds of ground-station time used).
 
+Job columns beyond the schema: ``cloudy``, ``restarts``, ``faults`` (see below) and ``station``
+(index into the run's stations of the station that received the job's last bits; -1 if not
+delivered).
+
 Faults act on jobs: a silent error of the fleet's radiation model in a step counts against the
 job being computed on that satellite (its ``faults`` column; a completed job with faults has a
 corrupt result: summary ``jobs_corrupted``); detected errors and reboots count as ``restarts``
@@ -217,8 +221,11 @@ def chunk_steps_for(
 # station matching and FIFO service
 
 
-def match_stations(rate_bps: np.ndarray) -> np.ndarray:
+def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = None) -> np.ndarray:
     """Greedy one-to-one matching of stations to satellites by rate; returns (N,) rates.
+
+    ``stations_out`` (N,) int64, if given, receives the matched station of each satellite (-1:
+    none).
 
     ``rate_bps`` (S, N): achievable rate of each station-satellite pair (0: no link). Each
     station serves at most one satellite and each satellite uses at most one station. Greedy
@@ -231,6 +238,8 @@ def match_stations(rate_bps: np.ndarray) -> np.ndarray:
     rate = np.asarray(rate_bps, dtype=np.float64)
     s_n, n = rate.shape
     out = np.zeros(n)
+    if stations_out is not None:
+        stations_out[:] = -1
     if s_n == 0 or n == 0:
         return out
     # only satellites with a link take part (a few hundred of 1e6): same argmax ties, as the
@@ -248,6 +257,8 @@ def match_stations(rate_bps: np.ndarray) -> np.ndarray:
         mutual = row_ok & (best_station[best_sat] == rows)
         st, sat = rows[mutual], best_sat[mutual]
         out[cols[sat]] = r[st, sat]
+        if stations_out is not None:
+            stations_out[cols[sat]] = st
         r[st, :] = 0.0
         r[:, sat] = 0.0
 
@@ -275,7 +286,7 @@ class _EOJobs(JobStore):
     fraction already charges) and ``faults`` (silent errors while it was computed: its result
     is corrupt)."""
 
-    _INT = (*JobStore._INT, "restarts", "faults")
+    _INT = (*JobStore._INT, "restarts", "faults", "station")
 
 
 _TRACE_KEYS = (
@@ -547,13 +558,17 @@ class _EORun:
             jobs["bytes_out"][uid] = results
             pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
         # 4. downlink (queue as it was at the start of the step)
-        rate = match_stations(np.where(downlink_q.backlog()[None, :] > 0, rate_k, 0.0))
+        station_of = np.empty(n, np.int64)
+        rate = match_stations(
+            np.where(downlink_q.backlog()[None, :] > 0, rate_k, 0.0), stations_out=station_of
+        )
         dl_cap = rate * dt
         bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(dl_cap, jobs["satellite"])
         if not policy.on_board:
             jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
             bits_processed = float(bits_dl.sum())
         jobs["status"][dl_ids] = _COMPLETED
+        jobs["station"][dl_ids] = station_of[jobs["satellite"][dl_ids]]
         jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
         completed += int(dl_ids.size)
         if pending_dl is not None:
@@ -754,6 +769,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
             "lon_deg": jobs["lon_deg"].copy(),
             "cloudy": jobs["cloudy"].copy(),
             "restarts": jobs["restarts"].copy(),
+            "station": np.where(completed, jobs["station"], -1),
             "faults": jobs["faults"].copy(),
         }
     )
