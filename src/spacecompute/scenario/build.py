@@ -316,19 +316,6 @@ def engine_config(loaded: LoadedScenario, policy: str | None = None):
 
     s = loaded.spec
     settings = run_settings(loaded)
-    if s.constellation.preset is not None:
-        constellation = s.constellation.preset
-    else:
-        constellation, _ = build_constellation(
-            s.constellation, loaded.base_dir, epoch=settings.start
-        )
-        if s.spacecraft.bus is None:
-            raise InputError(
-                "a constellation built from shells needs a bus for its satellites",
-                file=loaded.file,
-                field="spacecraft.bus",
-                expected="a bus preset of the hardware catalog (e.g. threebody, starlink-v1)",
-            )
     stations = build_ground(loaded)
     w = s.workload
     from ..workloads.eo import SensorModel
@@ -353,21 +340,13 @@ def engine_config(loaded: LoadedScenario, policy: str | None = None):
             )
         aoi = str(path)
     return EngineConfig(
+        **_run_keys(loaded, policy),
         sensor=sensor,
         aoi=aoi,
-        constellation=constellation,
         stations=DEFAULT_STATIONS if stations is None else stations,
-        start=str(np.datetime64(settings.start, "ns")) + "Z",
-        duration_s=settings.duration_s,
-        step_s=settings.step_s,
-        propagator=settings.propagator,
-        policy=policy or s.policy,
-        seed=int(s.seed),
         storage_bytes=None if w.storage_gb is None else float(w.storage_gb) * 1e9,
         model=w.model,
         cloud_fraction=float(w.cloud_fraction),
-        scenario=settings.name,
-        bus=s.spacecraft.bus,
         radio_terminal=s.network.gsl_radio,
         ground_terminal=s.network.ground_terminal,
         shadow=settings.shadow,
@@ -394,22 +373,30 @@ def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
     return constellation
 
 
+def _run_keys(loaded: LoadedScenario, policy: str | None) -> dict:
+    """The configuration keys every engine shares, from the scenario."""
+    s = loaded.spec
+    settings = run_settings(loaded)
+    return {
+        "constellation": _preset_or_shells(loaded, settings.start),
+        "bus": s.spacecraft.bus,
+        "start": str(np.datetime64(settings.start, "ns")) + "Z",
+        "duration_s": settings.duration_s,
+        "step_s": settings.step_s,
+        "propagator": settings.propagator,
+        "policy": policy or s.policy,
+        "seed": int(s.seed),
+        "scenario": settings.name,
+    }
+
+
 def service_config(loaded: LoadedScenario, policy: str | None = None):
     """The :class:`~spacecompute.sim.service.ServiceConfig` of an inference scenario."""
     from ..sim.service import ServiceConfig
 
-    s = loaded.spec
-    settings = run_settings(loaded)
-    w = s.workload
+    w = loaded.spec.workload
     return ServiceConfig(
-        constellation=_preset_or_shells(loaded, settings.start),
-        bus=s.spacecraft.bus,
-        start=str(np.datetime64(settings.start, "ns")) + "Z",
-        duration_s=settings.duration_s,
-        step_s=settings.step_s,
-        propagator=settings.propagator,
-        policy=policy or s.policy,
-        seed=int(s.seed),
+        **_run_keys(loaded, policy),
         model=w.model,
         precision=w.precision,
         rate_per_s_global=float(w.rate_per_s),
@@ -419,7 +406,6 @@ def service_config(loaded: LoadedScenario, policy: str | None = None):
         min_elevation_deg=float(w.min_elevation_deg),
         max_isl_hops=int(w.max_isl_hops),
         horizon_steps=int(w.horizon_steps),
-        scenario=settings.name,
     )
 
 
@@ -428,17 +414,9 @@ def training_config(loaded: LoadedScenario, policy: str | None = None):
     from ..sim.training import TrainingConfig
 
     s = loaded.spec
-    settings = run_settings(loaded)
     w = s.workload
     return TrainingConfig(
-        constellation=_preset_or_shells(loaded, settings.start),
-        bus=s.spacecraft.bus,
-        start=str(np.datetime64(settings.start, "ns")) + "Z",
-        duration_s=settings.duration_s,
-        step_s=settings.step_s,
-        propagator=settings.propagator,
-        policy=policy or s.policy,
-        seed=int(s.seed),
+        **_run_keys(loaded, policy),
         job_rate_per_s=float(w.jobs_per_day) / 86400.0,
         params_range=(float(w.params_min), float(w.params_max)),
         tokens_per_param=float(w.tokens_per_param),
@@ -449,7 +427,6 @@ def training_config(loaded: LoadedScenario, policy: str | None = None):
         isl_terminal=s.network.isl_terminal
         if "isl_terminal" in s.network.model_fields_set
         else None,
-        scenario=settings.name,
     )
 
 

@@ -127,6 +127,7 @@ from ..table import Table
 from ..workloads.batch import ring_allreduce_time_s, training_jobs
 from .engine import EngineResult
 from .queues import NAT
+from .rundir import SCHEMAS
 
 JOB_KIND = "training"
 #: Global batch of a training step, tokens (4M, as Llama 2: Touvron et al., arXiv:2307.09288).
@@ -519,23 +520,7 @@ def _state_arrays(n_jobs: int, n: int) -> dict[str, np.ndarray]:
 
 
 _STEP_COLUMNS = (
-    "utilisation_mean",
-    "compute_power_w",
-    "soc_min",
-    "soc_mean",
-    "soc_max",
-    "temperature_min_k",
-    "temperature_mean_k",
-    "temperature_max_k",
-    "bits_captured",
-    "bits_processed",
-    "bits_downlinked",
-    "bits_dropped",
-    "backlog_bits",
-    "jobs_completed",
-    "jobs_dropped",
-    "brownouts",
-    "faults",
+    *(k for k in SCHEMAS["steps"] if k != "time"),
     # beyond the schema
     "ops_executed",
     "ops_progress",
