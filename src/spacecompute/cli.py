@@ -250,7 +250,9 @@ def _print_run(result) -> None:
     def energy(v):
         if v is None:
             return "-"
-        return f"{v / 3.6e9:,.2f} MWh" if v >= 3.6e8 else f"{v / 3.6e6:,.1f} kWh"
+        if v >= 3.6e8:
+            return f"{v / 3.6e9:,.2f} MWh"
+        return f"{v / 3.6e6:,.1f} kWh" if v >= 3.6e6 else f"{v / 3.6e3:,.1f} Wh"
 
     wall = ("wall time", lambda s: num(s.get("wall_time_s"), 1, ",.2f") + " s")
     if result.workload == "training":
@@ -337,7 +339,11 @@ def _print_run(result) -> None:
             ),
             (
                 "on-board compute energy",
-                lambda s: num(s.get("energy_compute_j"), 3.6e6, ",.1f") + " kWh",
+                lambda s: energy(s.get("energy_compute_j")),
+            ),
+            (
+                "  of which inference on frames",
+                lambda s: energy(s.get("energy_jobs_j")),
             ),
             (
                 "energy per insight",

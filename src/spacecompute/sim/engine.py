@@ -836,6 +836,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         "jobs_discarded_cloudy": int(((status == _DROPPED) & (reason == _REASON_CLOUDY)).sum()),
         "jobs_corrupted": int(((jobs["faults"] > 0) & completed).sum()),
         "jobs_restarted": int((jobs["restarts"] > 0).sum()),
+        "energy_jobs_j": float(jobs["energy_j"].sum()),
         "energy_per_insight_j": float(sat_energy.sum()) / int(useful_done.sum())
         if useful_done.any()
         else None,
