@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -134,6 +134,33 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "on-board": OnBoard,
     "energy-aware": EnergyAware,
 }
+
+
+def policy_from_registry(
+    registry: dict[str, Callable[..., Any]],
+    name: str,
+    kind: str,
+    options: dict[str, Any],
+    aliases: dict[str, str] | None = None,
+) -> Any:
+    """A new instance of policy ``name`` of ``registry`` (``options`` to its factory); an
+    unknown name or bad options raise :class:`InputError` naming the ``kind`` of policy."""
+    aliases = aliases or {}
+    if isinstance(name, str):
+        name = aliases.get(name, name)
+    if not isinstance(name, str) or name not in registry:
+        more = f" (or {sorted(aliases)})" if aliases else ""
+        raise InputError(
+            f"unknown {kind} policy {name!r}",
+            field="policy",
+            expected=f"one of {sorted(registry)}{more}",
+        )
+    try:
+        return registry[name](**options)
+    except TypeError as exc:
+        raise InputError(
+            f"bad options for policy {name!r}: {exc}", field="policy_options"
+        ) from None
 
 
 def get_policy(name: str) -> Policy:

@@ -63,6 +63,7 @@ import numba
 import numpy as np
 
 from ..errors import InputError
+from .policies import policy_from_registry
 
 # --------------------------------------------------------------------------------------------
 # view and decision
@@ -759,18 +760,7 @@ SERVICE_POLICIES: dict[str, Callable[..., ServicePolicy]] = {
 def get_service_policy(name: str, **options: Any) -> ServicePolicy:
     """A new instance of the service policy ``name`` (options passed to its constructor);
     :class:`InputError` listing the names otherwise."""
-    if not isinstance(name, str) or name not in SERVICE_POLICIES:
-        raise InputError(
-            f"unknown service policy {name!r}",
-            field="policy",
-            expected=f"one of {sorted(SERVICE_POLICIES)}",
-        )
-    try:
-        return SERVICE_POLICIES[name](**options)
-    except TypeError as exc:
-        raise InputError(
-            f"bad options for policy {name!r}: {exc}", field="policy_options"
-        ) from None
+    return policy_from_registry(SERVICE_POLICIES, name, "service", options)
 
 
 __all__ = [

@@ -66,6 +66,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import InputError
+from .policies import policy_from_registry
 
 #: Progress-rate values below this (ops) are treated as zero.
 _TINY = 1e-300
@@ -569,20 +570,9 @@ def get_training_policy(name: str, **options: Any) -> TrainingPolicy:
 
     Unknown names raise :class:`InputError` listing the registered ones.
     """
-    if isinstance(name, str):
-        name = TRAINING_POLICY_ALIASES.get(name, name)
-    if not isinstance(name, str) or name not in TRAINING_POLICIES:
-        raise InputError(
-            f"unknown training policy {name!r}",
-            field="policy",
-            expected=f"one of {sorted(TRAINING_POLICIES)} (or {sorted(TRAINING_POLICY_ALIASES)})",
-        )
-    try:
-        return TRAINING_POLICIES[name](**options)
-    except TypeError as exc:
-        raise InputError(
-            f"bad options for policy {name!r}: {exc}", field="policy_options"
-        ) from None
+    return policy_from_registry(
+        TRAINING_POLICIES, name, "training", options, TRAINING_POLICY_ALIASES
+    )
 
 
 __all__ = [
