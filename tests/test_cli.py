@@ -195,6 +195,10 @@ def test_run_out_writes_a_comparison_run_with_report(tmp_path):
     assert top["runs"]["bent-pipe"]["jobs_total"] == runs[1].summary["jobs_total"]
     compared = runner.invoke(app, ["compare", str(out)])
     assert compared.exit_code == 0 and "energy-aware" in compared.output
+    doc = json.loads(runner.invoke(app, ["compare", str(out), "--json"]).output)
+    metrics = {m["metric"] for m in doc["metrics"]}
+    assert {"insights_delivered", "insight_latency_median_s", "jobs_lost"} <= metrics
+    assert "jobs_on_time" not in metrics  # a training metric: no EO run has it
 
 
 def test_run_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):

@@ -32,9 +32,34 @@ METRICS: tuple[tuple[str, str, str | None], ...] = (
     ("bits_dropped", "bits dropped", "lower"),
     ("delivered_fraction", "downlinked / captured", "higher"),
     ("energy_compute_j", "compute energy (J)", None),
+    # workload-specific (rows that no run has are left out)
+    ("insights_delivered", "insights delivered (EO)", "higher"),
+    ("insight_latency_median_s", "capture to insight median (s)", "lower"),
+    ("bytes_downlinked", "bytes downlinked", None),
+    ("energy_per_insight_j", "energy per insight (J)", "lower"),
+    ("jobs_lost", "jobs lost (storage)", "lower"),
+    ("jobs_on_time", "jobs on time", "higher"),
+    ("jobs_missed_deadline", "jobs missed deadline", "lower"),
+    ("ops_lost", "work lost to faults (FLOP)", "lower"),
+    ("isl_bytes", "laser (ISL) bytes", None),
     ("brownouts", "brownouts", "lower"),
     ("faults_silent", "silent faults", "lower"),
     ("wall_time_s", "wall time (s)", None),
+)
+
+#: Rows of :data:`METRICS` that only some workloads have; left out when no run has them.
+WORKLOAD_METRICS: frozenset[str] = frozenset(
+    (
+        "insights_delivered",
+        "insight_latency_median_s",
+        "bytes_downlinked",
+        "energy_per_insight_j",
+        "jobs_lost",
+        "jobs_on_time",
+        "jobs_missed_deadline",
+        "ops_lost",
+        "isl_bytes",
+    )
 )
 
 
@@ -113,7 +138,9 @@ def compare_results(runs: Sequence[RunResult]) -> Table:
     for j, label in enumerate(labels):
         cols[label] = values[:, j]
     cols["best"] = best
-    return Table(cols)
+    optional = np.array([k in WORKLOAD_METRICS for k, _, _ in METRICS])
+    keep = ~optional | np.isfinite(values).any(axis=1)
+    return Table({k: v[keep] for k, v in cols.items()})
 
 
 def load_runs(dirs: Sequence[str | os.PathLike]) -> list[RunResult]:
