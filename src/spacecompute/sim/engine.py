@@ -80,6 +80,7 @@ from ..scheduling.policies import (
 from ..table import Table
 from .forecast import EOPredictor, chunk_environment, with_previous_instant
 from .queues import FifoQueues, JobStore
+from .rundir import fleet_row
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -618,17 +619,9 @@ class _EORun:
                 jobs["bytes_out"][keep] = bits[fits] / 8.0
                 downlink_q.push(keep, sats[fits], bits[fits])
         # per-step aggregates
-        soc, temp = fs.state_of_charge, fs.temperature_k
         self.step_time_ns[i] = tk
         values = {
-            "utilisation_mean": float(np.mean(ops_done) / (peak * dt)) if peak else 0.0,
-            "compute_power_w": float(power.sum()),
-            "soc_min": float(soc.min()),
-            "soc_mean": float(soc.mean()),
-            "soc_max": float(soc.max()),
-            "temperature_min_k": float(temp.min()),
-            "temperature_mean_k": float(temp.mean()),
-            "temperature_max_k": float(temp.max()),
+            **fleet_row(fs, power, ops_done, peak * dt),
             "bits_captured": bits_captured,
             "bits_processed": bits_processed,
             "bits_downlinked": float(bits_dl.sum()),

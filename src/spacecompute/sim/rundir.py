@@ -272,3 +272,22 @@ def write_run_tables(
         writer.write_table("contacts", contacts)
     writer.write_summary(summary)
     return writer.finish()
+
+
+def fleet_row(
+    fleet_step: Any, compute_power_w: np.ndarray, ops_done: np.ndarray, peak_ops: float
+) -> dict[str, float]:
+    """The ``steps`` columns every engine takes from a fleet step: ``utilisation_mean`` (ops
+    done over ``peak_ops``, the payload's peak ops in the step, mean over satellites),
+    ``compute_power_w`` (summed) and the state-of-charge and temperature envelopes."""
+    soc, temp = fleet_step.state_of_charge, fleet_step.temperature_k
+    return {
+        "utilisation_mean": float(np.mean(ops_done)) / peak_ops if peak_ops > 0 else 0.0,
+        "compute_power_w": float(np.sum(compute_power_w)),
+        "soc_min": float(soc.min()),
+        "soc_mean": float(soc.mean()),
+        "soc_max": float(soc.max()),
+        "temperature_min_k": float(temp.min()),
+        "temperature_mean_k": float(temp.mean()),
+        "temperature_max_k": float(temp.max()),
+    }

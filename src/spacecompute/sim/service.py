@@ -111,6 +111,7 @@ from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_poli
 from ..table import Table
 from .engine import EngineResult
 from .forecast import with_previous_instant
+from .rundir import fleet_row
 
 #: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
 #: 5-20 Mbit/s up (SpaceX, starlink.com/specifications, 2023); measured medians of that order
@@ -1321,17 +1322,10 @@ def run_service(
             acc["energy_waste_j"] += e_waste
             acc["sunlit_steps"] += sunlit
             acc["jobs_served"] += np.bincount(q_sat[done], minlength=n)
-            soc, temp = fs.state_of_charge, fs.temperature_k
             step_times.append(t0)
             r = rows
-            r["utilisation_mean"].append(float(np.mean(ops_done) / (peak * dt)))
-            r["compute_power_w"].append(float(power.sum()))
-            r["soc_min"].append(float(soc.min()))
-            r["soc_mean"].append(float(soc.mean()))
-            r["soc_max"].append(float(soc.max()))
-            r["temperature_min_k"].append(float(temp.min()))
-            r["temperature_mean_k"].append(float(temp.mean()))
-            r["temperature_max_k"].append(float(temp.max()))
+            for key, value in fleet_row(fs, power, ops_done, peak * dt).items():
+                r[key].append(value)
             r["bits_captured"].append(float(in_b.sum() * 8.0))
             r["bits_processed"].append(float(jobs["input_bytes"][d_ids].sum() * 8.0))
             r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))

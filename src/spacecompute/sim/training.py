@@ -127,7 +127,7 @@ from ..table import Table
 from ..workloads.batch import ring_allreduce_time_s, training_jobs
 from .engine import EngineResult
 from .queues import NAT
-from .rundir import SCHEMAS
+from .rundir import SCHEMAS, fleet_row
 
 JOB_KIND = "training"
 #: Global batch of a training step, tokens (4M, as Llama 2: Touvron et al., arXiv:2307.09288).
@@ -1075,21 +1075,13 @@ def _step(
     dropped += int(idle_late.sum())
 
     open_now = st["admitted"] & (status == _WAITING)
-    soc, temp = fs.state_of_charge, fs.temperature_k
     silent_n = float(np.sum(fs.silent_errors))
     detected_n = float(np.sum(fs.detected_errors))
     reboots_n = float(np.sum(fs.reboots))
     brown = float(np.count_nonzero(fs.brownout))
     return {
         "assign": assign.astype(np.int64),
-        "utilisation_mean": float(np.mean(executed)) / (peak * dt),
-        "compute_power_w": float(power.sum()),
-        "soc_min": float(soc.min()),
-        "soc_mean": float(soc.mean()),
-        "soc_max": float(soc.max()),
-        "temperature_min_k": float(temp.min()),
-        "temperature_mean_k": float(temp.mean()),
-        "temperature_max_k": float(temp.max()),
+        **fleet_row(fs, power, executed, peak * dt),
         "bits_captured": 0.0,
         "bits_processed": 0.0,
         "bits_downlinked": 0.0,
