@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..table import atomic_write_text
-from .compare import METRICS, best_mask, format_value, metric_matrix, run_labels
+from .metrics import METRICS
+from .compare import best_mask, format_value, metric_matrix, run_labels
 from .store import RunResult, find_runs
 
 PLOTS: tuple[str, ...] = ("utilisation", "envelopes", "latency_cdf", "funnel", "map")
