@@ -161,8 +161,10 @@ def _ratio(num: str, den: str) -> Callable[[Mapping[str, Any]], float]:
 
 def _checkpoint_bytes(s: Mapping[str, Any]) -> float:
     w, r = _number(s.get("checkpoint_write_bytes")), _number(s.get("checkpoint_read_bytes"))
-    return math.nan if math.isnan(w) and math.isnan(r) else math.fsum(
-        x for x in (w, r) if not math.isnan(x)
+    return (
+        math.nan
+        if math.isnan(w) and math.isnan(r)
+        else math.fsum(x for x in (w, r) if not math.isnan(x))
     )
 
 
