@@ -392,6 +392,8 @@ def test_report_comparison_and_cli(comparison_dir):
     assert "<th>greedy</th>" in page and "<th>energy</th>" in page
     assert "class='best'>12.5 s<" in page  # lower median latency
     assert "class='best'>3<" not in page  # a tie on brownouts has no best
+    static = write_report(comparison_dir, interactive=False).read_text()
+    assert len(_pngs(static)) == 5 and "class='best'>12.5 s<" in static
 
 
 # ---------------------------------------------------------------------------------------------

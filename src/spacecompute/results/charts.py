@@ -35,7 +35,7 @@ MAP_MAX_POINTS = 5_000  # per run; a deterministic subsample keeps the page smal
 PLOTS: tuple[str, ...] = ("utilisation", "envelopes", "latency_cdf", "funnel", "map")
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the fields are arrays
 class Series:
     """One drawn thing: ``kind`` "line", "step" (a staircase), "band" (``y_low`` to ``y``),
     "bar" (``x`` are categories) or "points"; ``color`` indexes :data:`PALETTE`; ``group``

@@ -158,7 +158,8 @@ def _mpl_series(ax: Any, s: Series, offset: float, width: float) -> None:
         y = np.asarray(s.y, float)
         bars = ax.bar(x, np.where(y > 0, y, np.nan), width, color=color, label=label)
         ax.bar_label(bars, _bar_text(s), fontsize=7, rotation=90, padding=2)
-        ax.set_xticks(np.arange(len(s.x)), list(s.x), fontsize=8)
+        ticks = [str(c).replace(" (", "\n(") for c in s.x]
+        ax.set_xticks(np.arange(len(s.x)), ticks, fontsize=8)
     elif s.kind == "band":
         ax.fill_between(s.x, s.y_low, s.y, color=color, alpha=0.2, linewidth=0)
     elif s.kind == "points":
@@ -183,6 +184,8 @@ def _mpl_panel(ax: Any, chart: Chart, k: int, panel: Panel) -> None:
         ax.set_xscale("log")
     if panel.ylog and chart.has_data(k):
         ax.set_yscale("log")
+        if panel.log_span:
+            ax.set_ylim(panel.log_span[0] / 3, panel.log_span[1] * 30)  # room for the labels
     if panel.xrange:
         ax.set_xlim(*panel.xrange)
     if panel.yrange and not panel.ylog:
