@@ -529,6 +529,11 @@ def test_compare_eo_fewer_bytes_downlinked_is_better_and_cloudy_frames_are_not_d
     assert shown.exit_code == 0, shown.output
     assert "18.78 MB" in shown.output and "251.86 GB" in shown.output
     assert "fewest downlinked bytes" in shown.output  # the workload's question
+    # an EO run beside a run of another (here unknown) workload: no shared goal, no best
+    write_run(tmp_path / "other", 4, "greedy")
+    mixed = compare_runs([tmp_path / "eo" / "energy-aware", tmp_path / "other"])
+    assert set(mixed["workload"].tolist()) == {"mixed"}
+    assert not any(mixed["best"].tolist()) and not any(mixed["better"].tolist())
 
 
 def test_metric_table_one_row_per_key_and_workload_and_training_laser_row_reads_allreduce():

@@ -233,7 +233,7 @@ def _summary_value(run: RunResult, key: str) -> float:
 
 def funnel_values(run: RunResult, workload: str = ANY) -> np.ndarray:
     """The workload's funnel stages of one run (see :data:`FUNNELS`; NaN where missing)."""
-    return np.array([_summary_value(run, k) for k, _ in FUNNELS[workload][1]])
+    return np.array([_summary_value(run, k) for k, _ in FUNNELS.get(workload, FUNNELS[ANY])[1]])
 
 
 def traffic_values(run: RunResult) -> np.ndarray:
@@ -250,7 +250,7 @@ def traffic_values(run: RunResult) -> np.ndarray:
 
 def funnel_chart(runs: Sequence[RunResult], labels: Sequence[str], workload: str) -> Chart:
     """Grouped bars on a log scale: the workload's funnel, and the bytes each run moved."""
-    unit, stages = FUNNELS[workload]
+    unit, stages = FUNNELS.get(workload, FUNNELS[ANY])
     what = {EO: "Data funnel", INFERENCE: "Request funnel", TRAINING: "Work funnel"}.get(
         workload, "Data funnel"
     )

@@ -18,6 +18,7 @@ import numpy as np
 from ..table import Table
 from .metrics import (
     ANY,
+    MIXED,
     QUESTIONS,
     Metric,
     common_workload,
@@ -104,7 +105,7 @@ def compare_results(runs: Sequence[RunResult]) -> Table:
     for j, label in enumerate(labels):
         cols[label] = values[:, j]
     cols["best"] = best
-    keep = np.isfinite(values).any(axis=1) | (workload == ANY)
+    keep = np.isfinite(values).any(axis=1) | (workload in (ANY, MIXED))
     return Table({k: v[keep] for k, v in cols.items()})
 
 
@@ -155,7 +156,7 @@ def format_comparison(table: Table, title: str = "spacecompute compare") -> Any:
 
     runs = run_columns(table)
     workload = _workload(table)
-    if workload != ANY:
+    if workload not in (ANY, MIXED):
         title = f"{title}: {workload}"
     out = RichTable(
         title=title, title_justify="left", caption=QUESTIONS[workload], caption_justify="left"

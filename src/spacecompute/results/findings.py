@@ -101,7 +101,7 @@ def verdict(found: Sequence[Finding], labels: Sequence[str]) -> str:
     if len(labels) < 2:
         return "One run: nothing to compare it with; its answers are below."
     if not compared:
-        return "No headline metric has values for two runs: nothing to rank."
+        return "No headline metric can be compared between these runs: nothing to rank."
     wins = np.sum([f.best for f in compared], axis=0)
     n = len(compared)
     top = wins == wins.max()

@@ -10,7 +10,8 @@ not lost work (Denby & Lucia, "Orbital Edge Computing", ASPLOS 2020). For infere
 requests answered within the latency objective, fast, for little energy per answer; for training,
 jobs finished before their deadline with little work lost to faults. Rows with workload ``"*"``
 apply to every workload unless a row of the run's workload has the same key (an override); a
-comparison of runs of different workloads uses the ``"*"`` rows only.
+comparison of runs of different workloads (``"mixed"``) shows the ``"*"`` rows with no direction:
+each workload has its own goal.
 
 Units: ``""`` a count or a plain number, ``"fraction"`` (0..1, shown as %), ``"s"``, ``"B"``
 (bytes), ``"bit"``, ``"J"``, ``"FLOP"``. Values are SI; :func:`format_quantity` scales them.
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 ANY = "*"
+MIXED = "mixed"  # runs of different workloads: no direction is shared
 EO = "earth-observation"
 INFERENCE = "inference"
 TRAINING = "training"
@@ -184,6 +186,8 @@ QUESTIONS: dict[str, str] = {
     TRAINING: "Which policy finishes the most training jobs before their deadline and loses "
     "the least work to faults?",
     ANY: "Which run completes the most jobs, soonest, with the fewest dropped?",
+    MIXED: "Runs of different workloads: side by side, with no best marked (each workload has "
+    "its own goal; compare runs of one workload for a verdict).",
 }
 
 _GENERIC_HEADLINE = ("jobs_completed", "jobs_dropped", "latency_median_s")
@@ -205,14 +209,17 @@ def workload_of(summary: Mapping[str, Any]) -> str:
 
 
 def common_workload(summaries: Sequence[Mapping[str, Any]]) -> str:
-    """The workload every summary shares, else ``"*"`` (a mixed comparison)."""
+    """The workload every summary shares, else ``"mixed"``."""
     kinds = {workload_of(s) for s in summaries}
-    return kinds.pop() if len(kinds) == 1 else ANY
+    return kinds.pop() if len(kinds) == 1 else MIXED
 
 
 def metrics_for(workload: str) -> list[Metric]:
     """The rows for ``workload``: its headline rows first, then the ``"*"`` rows in order (each
-    replaced by the workload's row of the same key, if any), then its other rows."""
+    replaced by the workload's row of the same key, if any), then its other rows. ``"mixed"``:
+    the ``"*"`` rows with no direction."""
+    if workload == MIXED:
+        return [replace(m, better=None) for m in METRICS if m.workload == ANY]
     own = [m for m in METRICS if m.workload == workload] if workload != ANY else []
     by_key = {m.key: m for m in own}
     generic = [by_key.get(m.key, m) for m in METRICS if m.workload == ANY]
@@ -229,7 +236,7 @@ def metrics_for(workload: str) -> list[Metric]:
 def headline_metrics(workload: str) -> list[Metric]:
     """The rows that answer the workload's question (see :data:`QUESTIONS`)."""
     rows = metrics_for(workload)
-    if workload == ANY:
+    if workload in (ANY, MIXED):
         return [m for m in rows if m.key in _GENERIC_HEADLINE]
     return [m for m in rows if m.headline]
 
@@ -276,6 +283,7 @@ __all__ = [
     "EO",
     "INFERENCE",
     "METRICS",
+    "MIXED",
     "QUESTIONS",
     "TRAINING",
     "WORKLOADS",

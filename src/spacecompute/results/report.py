@@ -29,7 +29,7 @@ from .charts import PLOTS, build_charts, funnel_values
 from .compare import best_mask, metric_matrix, metric_rows, run_labels
 from .figures import have_plotly, plotly_js, to_plotly_html, to_png
 from .findings import findings, verdict
-from .metrics import ANY, QUESTIONS, format_quantity, headline_metrics
+from .metrics import ANY, MIXED, QUESTIONS, format_quantity, headline_metrics
 from .store import RunResult, find_runs
 
 STATIC_NOTE = (
@@ -154,7 +154,7 @@ def _metric_table(runs: Sequence[RunResult], labels: Sequence[str]) -> list[str]
     workload, rows = metric_rows(runs)
     values = metric_matrix(runs, rows)
     best = best_mask(values, [m.better for m in rows]) if len(runs) > 1 else None
-    keep = np.isfinite(values).any(axis=1) | (workload == ANY)
+    keep = np.isfinite(values).any(axis=1) | (workload in (ANY, MIXED))
     out = ["<table><tr><th>metric</th>", *[f"<th>{_e(label)}</th>" for label in labels]]
     out.append("<th class='why'>why</th></tr>")
     for i, m in enumerate(rows):
@@ -189,7 +189,7 @@ def render_html(
     parts += [
         "</head><body>",
         f"<h1>{_e(title)}</h1>",
-        f"<p class='small'>workload: {_e(workload if workload != ANY else 'mixed or unknown')}"
+        f"<p class='small'>workload: {_e({ANY: 'unknown', MIXED: 'mixed'}.get(workload, workload))}"
         f"; {len(runs)} run{'s' if len(runs) > 1 else ''}</p>",
         "<pre id='sc-errors' hidden></pre>",
         *_answer(runs, labels, workload),
