@@ -639,3 +639,19 @@ def test_training_funnel_is_work_and_laser_traffic_is_the_allreduce(tmp_path):
     row = dict(zip(*(compare_runs([tmp_path / "t"])[k].tolist() for k in ("metric", "label")),
                    strict=True))  # fmt: skip
     assert row["isl_bytes"] == "laser (ISL) bytes: all-reduce"
+
+
+def test_long_runs_are_binned_keeping_the_envelope_and_the_mean():
+    from spacecompute.results.charts import MAX_STEPS_DRAWN, _bins
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=3 * MAX_STEPS_DRAWN + 17)
+    short = values[:MAX_STEPS_DRAWN]
+    assert _bins(short, "mean") is short  # short runs: as they are
+    lo, hi, mean = _bins(values, "min"), _bins(values, "max"), _bins(values, "mean")
+    assert lo.size == hi.size == mean.size == MAX_STEPS_DRAWN
+    assert lo.min() == values.min() and hi.max() == values.max()
+    assert np.all(lo <= mean) and np.all(mean <= hi)
+    sizes = np.diff(np.append(np.linspace(0, values.size, MAX_STEPS_DRAWN, endpoint=False)
+                              .astype(int), values.size))  # fmt: skip
+    assert np.dot(mean, sizes) == pytest.approx(values.sum())

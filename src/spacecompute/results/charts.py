@@ -31,6 +31,8 @@ PALETTE: tuple[str, ...] = (
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 )  # fmt: skip
 MAP_MAX_POINTS = 5_000  # per run; a deterministic subsample keeps the page small and quick
+MAX_STEPS_DRAWN = 4_000  # time series: longer runs are merged into this many bins
+MAX_CDF_POINTS = 2_000  # latency CDF: points per run and job kind
 
 PLOTS: tuple[str, ...] = ("utilisation", "envelopes", "latency_cdf", "funnel", "map")
 
@@ -90,11 +92,27 @@ class Chart:
 
 
 def _time(run: RunResult) -> np.ndarray:
-    return run.arrow("steps").column("time").to_numpy(zero_copy_only=False)
+    return _bins(run.arrow("steps").column("time").to_numpy(zero_copy_only=False), "first")
 
 
-def _column(run: RunResult, table: str, name: str) -> np.ndarray:
-    return run.arrow(table).column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+def _column(run: RunResult, table: str, name: str, how: str = "mean") -> np.ndarray:
+    values = run.arrow(table).column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+    return _bins(values, how) if table == "steps" else values
+
+
+def _bins(values: np.ndarray, how: str) -> np.ndarray:
+    """Steps merged into at most :data:`MAX_STEPS_DRAWN` bins (the ``first`` time, the ``mean``,
+    ``min`` or ``max`` value of each), so a long run stays a light page; shorter runs as they
+    are."""
+    n = values.shape[0]
+    if n <= MAX_STEPS_DRAWN:
+        return values
+    starts = np.linspace(0, n, MAX_STEPS_DRAWN, endpoint=False).astype(np.int64)
+    if how == "first":
+        return values[starts]
+    ufunc = {"min": np.fmin, "max": np.fmax, "mean": np.add}[how]
+    out = ufunc.reduceat(values, starts)
+    return out / np.diff(np.append(starts, n)) if how == "mean" else out
 
 
 def utilisation_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> Chart:
@@ -128,7 +146,7 @@ def envelopes_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> Chart:
         for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
             t = _time(run)
             lo, mean, hi = (
-                _column(run, "steps", f"{prefix}_{s}{suffix}") for s in ("min", "mean", "max")
+                _column(run, "steps", f"{prefix}_{s}{suffix}", s) for s in ("min", "mean", "max")
             )
             chart.series.append(
                 Series("band", t, hi, f"{label} min-max", i, p, y_low=lo, unit=unit, group=label,
@@ -179,7 +197,11 @@ def latency_chart(runs: Sequence[RunResult], labels: Sequence[str], workload: st
                 kinds.append(k)
             x = np.sort(lat[ok & (kind == k)])
             positive &= bool(x[0] > 0)
-            y = np.arange(1, x.size + 1) / x.size
+            # the CDF at most MAX_CDF_POINTS quantiles (first and last included)
+            rank = np.unique(
+                np.linspace(0, x.size - 1, min(x.size, MAX_CDF_POINTS)).astype(np.int64)
+            )
+            x, y = x[rank], (rank + 1) / x.size
             name = label if np.unique(kind[ok]).size == 1 else f"{label}: {k}"
             chart.series.append(
                 Series("step", x, y, name, i, dash=_DASHES[kinds.index(k) % len(_DASHES)],

@@ -140,7 +140,8 @@ def to_plotly_html(chart: Chart) -> str:
         annotation.font.size = 12
     fig.update_layout(
         height=chart.height_px, template="plotly_white", barmode="group",
-        margin={"l": 60, "r": 20, "t": 40, "b": 50}, hovermode="closest",
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        hovermode="x unified" if all(p.time_x for p in chart.panels) else "closest",
         legend={"orientation": "h", "y": -0.15 if chart.name != "envelopes" else -0.1},
     )  # fmt: skip
     return pio.to_html(
