@@ -71,6 +71,7 @@ class Panel:
     geo: bool = False
     empty: str = ""
     log_span: tuple[float, float] | None = None  # smallest and largest positive value drawn
+    percent: bool = False  # y values are fractions: ticks in %
 
 
 @dataclass
@@ -120,7 +121,15 @@ def utilisation_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> Chart
     chart = Chart(
         "utilisation",
         "Mean compute utilisation of the fleet, step by step.",
-        [Panel(xlabel="time (UTC)", ylabel="utilisation (mean)", time_x=True, empty="no steps")],
+        [
+            Panel(
+                xlabel="time (UTC)",
+                ylabel="utilisation (mean)",
+                time_x=True,
+                percent=True,
+                empty="no steps",
+            )
+        ],
     )
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         y = _column(run, "steps", "utilisation_mean")
@@ -135,7 +144,7 @@ def envelopes_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> Chart:
         "Battery state of charge and temperature across the fleet: the band spans the coolest "
         "(emptiest) to the warmest (fullest) satellite, the line is the fleet mean.",
         [
-            Panel(ylabel="battery state of charge", time_x=True, empty="no steps"),
+            Panel(ylabel="battery state of charge", time_x=True, percent=True, empty="no steps"),
             Panel(xlabel="time (UTC)", ylabel="temperature (K)", time_x=True, empty="no steps"),
         ],
         height_px=560,
@@ -182,7 +191,11 @@ def latency_chart(runs: Sequence[RunResult], labels: Sequence[str], workload: st
         if insight
         else "Latency of completed jobs (arrival to end), cumulative, per job kind."
     )
-    chart = Chart("latency_cdf", caption, [Panel(ylabel="fraction", empty="no completed jobs")])
+    chart = Chart(
+        "latency_cdf",
+        caption,
+        [Panel(ylabel="fraction of jobs", percent=True, empty="no completed jobs")],
+    )
     kinds: list[str] = []
     positive = True
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):

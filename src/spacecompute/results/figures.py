@@ -105,6 +105,8 @@ def _plotly_axes(fig: Any, panel: Panel, row: int, col: int) -> None:
     if panel.ylog and panel.log_span:
         lo, hi = panel.log_span  # headroom above the tallest bar for its label
         y["range"] = [math.log10(lo) - 0.5, math.log10(hi) + 1.5]
+    if panel.percent:
+        y["tickformat"] = ".3~%"
     if panel.geo:
         x |= {"dtick": 60, "zeroline": False}
         y |= {"dtick": 30, "zeroline": False}
@@ -191,6 +193,10 @@ def _mpl_panel(ax: Any, chart: Chart, k: int, panel: Panel) -> None:
         ax.set_xlim(*panel.xrange)
     if panel.yrange and not panel.ylog:
         ax.set_ylim(*panel.yrange)
+    if panel.percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     if panel.geo:
         ax.set_xticks(np.arange(-180, 181, 60))
         ax.set_yticks(np.arange(-90, 91, 30))
