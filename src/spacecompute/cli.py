@@ -750,8 +750,9 @@ def compare(
         bool, typer.Option("--json", help="print the comparison as JSON instead of a table")
     ] = False,
 ) -> None:
-    """Compare runs side by side: summary metrics as rows, runs or policies as columns; the best
-    value of each row (fewer drops, lower latency, more bits delivered, ...) in bold green."""
+    """Compare runs side by side: summary metrics as rows (the workload's question first), runs
+    or policies as columns; the best value of each row in bold green, "best" as the workload
+    defines it (Earth observation: more insights, sooner, for fewer downlinked bytes)."""
     from .results.compare import compare_runs, comparison_json, format_comparison
 
     try:
