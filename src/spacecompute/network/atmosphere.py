@@ -163,12 +163,7 @@ def itur_slant_loss_db(
         np.asarray(alt_m, dtype=np.float64),
     )
     shape = e.shape
-    flat = np.stack([lat.ravel(), lon.ravel(), alt.ravel()], axis=1)
-    if flat.shape[0] and (flat == flat[0]).all():
-        sites, inverse = flat[:1], np.zeros(flat.shape[0], dtype=np.intp)
-    else:
-        sites, inverse = np.unique(flat, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+    sites, inverse = _unique_sites(lat.ravel(), lon.ravel(), alt.ravel())
     table = _tables(sites, float(frequency_hz), p_percent, float(antenna_diameter_m))
     ev = e.ravel()
     # Linear interpolation of A sin(e) on the 1-deg grid, per element's site.
@@ -176,5 +171,25 @@ def itur_slant_loss_db(
     i0 = np.minimum(x.astype(np.intp), ELEVATION_GRID_DEG.size - 2)
     w = x - i0
     g = table[inverse, i0] * (1.0 - w) + table[inverse, i0 + 1] * w
-    out = g * elevation_factor(ev, MIN_TABULATED_ELEVATION_DEG)
+    out = g / np.sin(np.radians(np.maximum(ev, MIN_TABULATED_ELEVATION_DEG)))
+    low = ev < MIN_TABULATED_ELEVATION_DEG
+    if low.any():  # g is A(5) sin(5) there: carry it down the curved layer
+        out[low] = g[low] * elevation_factor(ev[low], MIN_TABULATED_ELEVATION_DEG)
     return out.reshape(shape)
+
+
+def _unique_sites(
+    lat: np.ndarray, lon: np.ndarray, alt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (lat, lon, alt) rows (K, 3) and each element's row: one sort per column and
+    one over integer codes (much faster than ``np.unique(axis=0)`` on many elements)."""
+    if lat.size == 0 or ((lat == lat[0]).all() and (lon == lon[0]).all() and (alt == alt[0]).all()):
+        first = np.array([[lat[0], lon[0], alt[0]]]) if lat.size else np.zeros((1, 3))
+        return first, np.zeros(lat.size, dtype=np.intp)
+    codes = [np.unique(c, return_inverse=True) for c in (lat, lon, alt)]
+    key = codes[0][1].astype(np.int64)
+    for values, inv in codes[1:]:
+        key = key * values.size + inv
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    sites = np.stack([lat[first], lon[first], alt[first]], axis=1)
+    return sites, inverse.ravel()
