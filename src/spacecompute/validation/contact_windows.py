@@ -30,9 +30,7 @@ STATIONS = ("Svalbard", "Wallops", "Singapore", "Awarua")
 
 def _gmst_rad(jd_ut1: np.ndarray) -> np.ndarray:
     t = (jd_ut1 - 2451545.0) / 36525.0
-    sec = (
-        67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * t + 0.093104 * t**2 - 6.2e-6 * t**3
-    )
+    sec = 67310.54841 + (876600.0 * 3600.0 + 8640184.812866) * t + 0.093104 * t**2 - 6.2e-6 * t**3
     return np.radians((sec % 86400.0) / 240.0)
 
 
@@ -73,9 +71,7 @@ def _brute_force(tle_path, stations) -> list[tuple]:
     for k in range(len(stations)):
         p = _station_ecef_m(stations.lat_deg[k], stations.lon_deg[k], stations.alt_m[k])
         lat, lon = math.radians(stations.lat_deg[k]), math.radians(stations.lon_deg[k])
-        up = np.array(
-            [math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]
-        )
+        up = np.array([math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)])
         d = np.stack([x - p[0], y - p[1], z - p[2]], axis=-1)
         el = np.degrees(np.arcsin((d @ up) / np.linalg.norm(d, axis=-1)))  # (N, T)
         for n in range(el.shape[0]):

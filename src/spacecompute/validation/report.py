@@ -20,7 +20,7 @@ def format_number(x: float) -> str:
         return "0"
     a = abs(x)
     if a >= 1e6 or a < 1e-3:
-        return f"{x:.4e}"
+        return f"{x:.4g}"
     return f"{x:,.6g}"
 
 
@@ -31,12 +31,9 @@ def summary(results: Sequence[ModuleResult]) -> tuple[int, int, float]:
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from .. import __version__
 
-        return version("spacecompute")
-    except Exception:  # noqa: BLE001 - not installed: source tree
-        return "unknown"
+    return __version__
 
 
 def _tolerance(c) -> str:
