@@ -100,3 +100,17 @@ def test_fallback_warns_once(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         atmospheric_loss_db(30.0, 26e9)  # no second warning
+
+
+def test_no_network_at_run_time(monkeypatch):
+    # ITU-Rpy's maps ship in its wheel: a new station's table is computed with sockets refused
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise OSError("network refused by the test")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(atmosphere, "_TABLES", {})
+    a = atmospheric_loss_db(25.0, 20e9, 0.995, lat_deg=-33.9, lon_deg=18.4, alt_m=10.0)
+    assert 0.5 < a < 20.0
