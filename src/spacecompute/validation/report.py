@@ -37,7 +37,7 @@ def _version() -> str:
 
 
 def _tolerance(c) -> str:
-    return f"±{format_number(c.tolerance)}"
+    return f"±{c.tolerance:.3g}"
 
 
 def print_report(results: Sequence[ModuleResult], console) -> None:
