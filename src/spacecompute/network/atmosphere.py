@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 
 import numpy as np
 
@@ -82,6 +83,7 @@ def elevation_factor(elevation_deg: np.ndarray, min_elevation_deg: float = 5.0) 
     return np.where(elevation_deg >= min_elevation_deg, 1.0 / s, curved)
 
 
+@lru_cache(maxsize=1)
 def itur_available() -> bool:
     """Whether ITU-Rpy (the optional extra ``spacecompute[itur]``) is installed."""
     try:

@@ -496,7 +496,8 @@ _ATM_RAIN_ZENITH_DB = {
 #: 5 to 90 deg) is replaced by the curved-layer path of ITU-R P.618-13 eq. (2).
 _COSECANT_MIN_ELEVATION_DEG = 5.0
 
-#: Availabilities the fallback table has rain for (ITU-Rpy takes any from 0.5 to 0.99999).
+#: Availabilities ITU-R P.618 covers (exceeded 0.001 % to 50 % of the year); the fallback table
+#: has 0.99 and 0.999 only.
 _ITUR_AVAILABILITY = (0.5, 0.99999)
 _ITUR_FREQ_GHZ = (1.0, 55.0)  # ITU-R P.618-13 section 2.2.1.1, P.676 Annex 2
 _fallback_warned = False
