@@ -790,6 +790,67 @@ def report(
     console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
 
 
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@app.command("validate-models")
+def validate_models(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="also write the report as Markdown (e.g. docs/validation.md)"),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="run only this check module (repeatable)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the checks as JSON")] = False,
+) -> None:
+    """Run every reference comparison the project has (SGP4, sun, eclipses, contacts, links,
+    ITU-R, radiators, power, published figures, RTTs) and print one table: quantity, reference
+    with its citation, ours, difference, tolerance, pass. Exit status 1 if a check fails."""
+    from .table import atomic_write_text
+    from .validation import run_checks
+    from .validation.report import print_report, summary, to_markdown
+
+    try:
+        results = run_checks(only or None)
+    except InputError as exc:
+        _fail(exc)
+        return
+    n, ok, _ = summary(results)
+    if as_json:
+        rows = [
+            {
+                "module": r.module,
+                "quantity": c.quantity,
+                "citation": c.citation,
+                "ours": _finite_or_none(c.ours),
+                "reference": _finite_or_none(c.reference_value),
+                "difference": _finite_or_none(c.difference),
+                "tolerance": _finite_or_none(c.tolerance),
+                "unit": c.unit,
+                "passed": c.passed,
+                "note": c.note,
+            }
+            for r in results
+            for c in r.checks
+        ]
+        sys.stdout.write(json.dumps({"checks": rows, "passed": ok, "total": n}, indent=2) + "\n")
+    else:
+        print_report(results, console)
+    if out is not None:
+        try:
+            atomic_write_text(out, to_markdown(results))
+        except OSError as exc:
+            _fail(InputError(f"cannot write {out}: {exc}", file=str(out), expected="a path"))
+            return
+        if not as_json:
+            console.print(f"[green]wrote[/] {escape(str(out))}", soft_wrap=True)
+    if ok < n:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     from ._runtime import keep_freed_memory

@@ -230,7 +230,8 @@ def link_rates(loaded: LoadedScenario, constellation: Constellation) -> dict:
     evaluates the link budget of the scenario's terminals (:mod:`spacecompute.network.links`):
     the optical budget for ISLs, the radio budget (DVB-S2 MODCOD) for ground links, whose
     elevation follows from the slant range and the constellation's median altitude
-    (law of cosines: sin(el) = ((R + h)^2 - R^2 - d^2) / (2 R d)).
+    (law of cosines: sin(el) = ((R + h)^2 - R^2 - d^2) / (2 R d)); the rate is a function of
+    the distance only, so its ITU-R attenuation is that of the reference site (Paris).
     """
     from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
     from ..astro.walker import altitude_from_mean_motion_m
