@@ -21,6 +21,13 @@ SITES = [(48.85, 2.35, 100.0), (1.35, 103.82, 20.0), (78.23, 15.39, 500.0)]
 ELEVATIONS = np.array([5.0, 7.3, 10.0, 15.5, 20.0, 30.0, 44.7, 60.0, 75.2, 90.0])
 
 
+@pytest.fixture(autouse=True)
+def fresh_tables(tmp_path, monkeypatch):
+    """Every test computes its tables from ITU-Rpy: an empty process cache and cache folder."""
+    monkeypatch.setenv("SPACECOMPUTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(atmosphere, "_TABLES", {})
+
+
 def direct(lat, lon, alt_m, f_ghz, el, p, d_m):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -111,6 +118,33 @@ def test_no_network_at_run_time(monkeypatch):
 
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(atmosphere, "_TABLES", {})
     a = atmospheric_loss_db(25.0, 20e9, 0.995, lat_deg=-33.9, lon_deg=18.4, alt_m=10.0)
     assert 0.5 < a < 20.0
+
+
+def test_tables_are_kept_on_disk_and_reused_without_itur(tmp_path, monkeypatch):
+    args = (np.array([12.0, 47.0]), 26e9, 0.99)
+    site = {"lat_deg": 1.35, "lon_deg": 103.82, "alt_m": 20.0}
+    first = atmospheric_loss_db(*args, **site)
+    files = list((tmp_path / "cache" / "itur").glob("*.npy"))
+    assert len(files) == 1
+
+    # a new process (empty process cache) reads the file and never calls ITU-Rpy
+    monkeypatch.setattr(atmosphere, "_TABLES", {})
+
+    def no_itur(*a, **k):
+        raise AssertionError("ITU-Rpy called although the table is cached")
+
+    monkeypatch.setattr(atmosphere, "_itur_table", no_itur)
+    np.testing.assert_array_equal(atmospheric_loss_db(*args, **site), first)
+
+    # another ITU-Rpy version, or a damaged file, is never read
+    monkeypatch.setattr(atmosphere, "_TABLES", {})
+    monkeypatch.setattr(atmosphere, "itur_version", lambda: "0.0-other")
+    with pytest.raises(AssertionError, match="ITU-Rpy called"):
+        atmospheric_loss_db(*args, **site)
+    monkeypatch.undo()
+    monkeypatch.setenv("SPACECOMPUTE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(atmosphere, "_TABLES", {})
+    files[0].write_bytes(b"damaged")
+    np.testing.assert_allclose(atmospheric_loss_db(*args, **site), first, rtol=1e-12)

@@ -14,9 +14,12 @@ gas and clouds at ``max(p, 1)`` % as P.618-13 eqs. (64)-(65) prescribe. All of i
 ITU-Rpy (the ``itur`` package, del Portillo, https://github.com/inigodelportillo/ITU-Rpy), whose
 wheel ships the ITU-R digital maps: nothing is downloaded at run time.
 
-ITU-Rpy takes about 0.2 s per call, so a link budget does not call it per step: the attenuation
-of each (station, frequency, availability, antenna) is tabulated once per process on a 1-deg
-elevation grid from 5 to 90 deg (one vectorised call for all new stations) and interpolated.
+ITU-Rpy takes about 0.2 s per call (and several seconds to import and load its maps), so a link
+budget does not call it per step: the attenuation of each (station, frequency, availability,
+antenna) is tabulated on a 1-deg elevation grid from 5 to 90 deg (one vectorised call for all new
+stations) and interpolated. Tables are kept for the process and in the user's cache folder
+(:mod:`spacecompute._cache`), under a name that digests the table's inputs, the grid and
+ITU-Rpy's version, so a later run at the same stations does not import ITU-Rpy at all.
 ``A(e) sin(e)`` is interpolated rather than ``A(e)`` because it varies slowly with elevation
 (the path length goes as 1/sin(e)), which keeps the interpolation error below 0.5 % of ``A``.
 Below 5 deg, where P.618's scintillation and P.840's cosecant law are not defined, the 5-deg
@@ -25,11 +28,16 @@ value is carried down along the curved-layer path of P.618-13 eq. (2) (finite at
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import math
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+
+from .._cache import cache_dir, read_array, write_array_atomically
 
 __all__ = [
     "ELEVATION_GRID_DEG",
@@ -85,21 +93,18 @@ def elevation_factor(elevation_deg: np.ndarray, min_elevation_deg: float = 5.0) 
 
 @lru_cache(maxsize=1)
 def itur_available() -> bool:
-    """Whether ITU-Rpy (the optional extra ``spacecompute[itur]``) is installed."""
-    try:
-        import itur  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether ITU-Rpy (the optional extra ``spacecompute[itur]``) is installed (read from the
+    installed distributions: importing ITU-Rpy takes seconds)."""
+    return itur_version() != ""
 
 
+@lru_cache(maxsize=1)
 def itur_version() -> str:
     """ITU-Rpy's version ("" when not installed)."""
     try:
-        import itur
-    except ImportError:
+        return importlib.metadata.version("itur")
+    except importlib.metadata.PackageNotFoundError:
         return ""
-    return str(getattr(itur, "__version__", ""))
 
 
 def _itur_table(sites: np.ndarray, f_ghz: float, p: float | None, d_m: float) -> np.ndarray:
@@ -132,17 +137,45 @@ def _itur_table(sites: np.ndarray, f_ghz: float, p: float | None, d_m: float) ->
     return a * np.sin(np.radians(e))[None, :]
 
 
+_DISK_FORMAT = 1
+
+
+def _disk_path(key: tuple) -> Path:
+    """Where the table of ``key`` is kept: a digest of the key, the grid and ITU-Rpy's version."""
+    text = repr((_DISK_FORMAT, key, ELEVATION_GRID_DEG.tolist(), ANTENNA_EFFICIENCY, itur_version()))
+    return cache_dir() / "itur" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.npy"
+
+
+def _from_disk(key: tuple) -> np.ndarray | None:
+    table = read_array(_disk_path(key))
+    if table is None or table.shape != ELEVATION_GRID_DEG.shape or not np.isfinite(table).all():
+        return None
+    return table
+
+
+def _to_disk(key: tuple, table: np.ndarray) -> None:
+    try:
+        write_array_atomically(_disk_path(key), table)
+    except OSError:
+        pass  # no writable cache folder: the table stays in this process only
+
+
 def _tables(sites: np.ndarray, f_hz: float, p: float | None, d_m: float) -> np.ndarray:
-    """(K, E) tables of ``sites``, computing the missing ones in one call and caching all."""
+    """(K, E) tables of ``sites``: from this process, else from the cache folder, else computed
+    (the missing ones in one ITU-Rpy call) and kept in both."""
     keys = [
         (round(float(a), 4), round(float(b), 4), round(float(c), 1), f_hz, p, round(d_m, 3))
         for a, b, c in sites
     ]
+    for key in keys:
+        if key not in _TABLES and (table := _from_disk(key)) is not None:
+            _TABLES[key] = table
     missing = [i for i, key in enumerate(keys) if key not in _TABLES]
     if missing:
         new = _itur_table(sites[missing], f_hz / 1e9, p, d_m)
         for row, i in enumerate(missing):
             _TABLES[keys[i]] = new[row]
+            _to_disk(keys[i], new[row])
     return np.stack([_TABLES[key] for key in keys])
 
 

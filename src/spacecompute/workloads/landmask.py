@@ -20,14 +20,14 @@ indexing, same clipping at the grid's last rows and columns; tested on random an
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from .._cache import cache_dir, read_array, write_array_atomically
 
 _FORMAT = 1
 _ROWS_PER_BLOCK = 1200  # 1,200 x 43,200 bool = 52 MB per block while building
@@ -57,14 +57,6 @@ def _source_npz() -> Path:
     return Path(spec.origin).parent / "globe_combined_mask_compressed.npz"
 
 
-def cache_dir() -> Path:
-    """The folder where the packed mask is kept (see the module docstring)."""
-    if os.environ.get("SPACECOMPUTE_CACHE_DIR"):
-        return Path(os.environ["SPACECOMPUTE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "spacecompute"
-
-
 def _stream_packed(npz: Path) -> np.ndarray:
     """Pack ``mask.npy`` of the ``.npz`` to bits without holding the whole boolean array."""
     with zipfile.ZipFile(npz) as archive, archive.open("mask.npy") as fh:
@@ -84,31 +76,15 @@ def _stream_packed(npz: Path) -> np.ndarray:
     return packed
 
 
-def _write_atomically(path: Path, packed: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.lib.format.write_array(fh, packed, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _packed_bits(npz: Path) -> np.ndarray:
     digest = hashlib.sha256(npz.read_bytes()).hexdigest()[:16]
     path = cache_dir() / f"landmask-v{_FORMAT}-{digest}.npy"
-    if path.is_file():
-        try:
-            bits = np.load(path, mmap_mode="r")
-            if bits.dtype == np.uint8 and bits.ndim == 2:
-                return bits
-        except (OSError, ValueError):
-            pass  # a damaged cache file is rebuilt below
-    packed = _stream_packed(npz)
+    bits = read_array(path, mmap=True)
+    if bits is not None and bits.dtype == np.uint8 and bits.ndim == 2:
+        return bits
+    packed = _stream_packed(npz)  # missing or damaged: (re)build
     try:
-        _write_atomically(path, packed)
+        write_array_atomically(path, packed)
     except OSError:
         return packed  # no writable cache: keep the packed mask in memory
     return np.load(path, mmap_mode="r")
@@ -151,4 +127,4 @@ def is_land(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return ocean == 0
 
 
-__all__ = ["PackedMask", "cache_dir", "is_land", "packed_mask"]
+__all__ = ["PackedMask", "is_land", "packed_mask"]
