@@ -111,7 +111,7 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
     """Check scenario files: every problem is reported at once, with file, line and key path."""
-    from .sim.overview import check_scenario
+    from .overview import check_scenario
 
     failed = False
     for name in files:
@@ -387,7 +387,7 @@ def overview(
 ) -> None:
     """Orbits, sun and eclipse, and ground access of a scenario (no workload), streamed over
     time chunks: satellites, sunlit fraction, eclipses, contacts per station."""
-    from .sim.overview import print_overview, run_overview
+    from .overview import print_overview, run_overview
 
     try:
         result = run_overview(scenario, out_dir=out, progress=not as_json)
