@@ -149,7 +149,7 @@ def _scenario(tmp_path, policy, module_text=None):
     return str(path)
 
 
-BAD = '''
+BAD = """
 import numpy as np
 class NoOnBoard:
     name = "x"
@@ -177,7 +177,7 @@ class NeedsArgs:
         self.threshold = threshold
     def decide(self, view):
         return np.zeros(view.n)
-'''
+"""
 
 
 @pytest.mark.parametrize(
