@@ -74,7 +74,7 @@ def test_reset_mid_episode_and_energy_reward(env):
 
 
 def test_only_earth_observation_is_offered():
-    with pytest.raises(sc.InputError, match="workload.kind"):
+    with pytest.raises(sc.InputError, match=r"workload\.kind"):
         SpacecomputeEnv("training-cluster", duration_s=600)
     with pytest.raises(sc.InputError, match="reward"):
         SpacecomputeEnv("default", reward="money")
