@@ -62,9 +62,7 @@ try:
     import gymnasium as gym
     from gymnasium import spaces
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "spacecompute.rl needs gymnasium: pip install 'spacecompute[rl]'"
-    ) from exc
+    raise ImportError("spacecompute.rl needs gymnasium: pip install 'spacecompute[rl]'") from exc
 
 from .errors import InputError
 from .scheduling.policies import PolicyView, load_for_backlog
