@@ -157,7 +157,8 @@ def run(
         typer.Option(
             "--policy",
             "-p",
-            help="run these policies instead of the scenario's policy and compare list (repeat)",
+            help="run these policies instead of the scenario's policy and compare list (repeat); "
+            "a built-in name, module:Class or a name installed under spacecompute.policies",
         ),
     ] = None,
     checkpoint_every: Annotated[
