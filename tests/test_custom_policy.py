@@ -235,3 +235,63 @@ def test_decision_checks_shapes_dtypes_ranges():
     tdec.reject = np.zeros(2, bool)
     assign, load, reject = check_training_decision(tdec, 3, 2, p, 7)
     assert assign.tolist() == [-1, 0, 1] and load is None and reject.shape == (2,)
+
+
+def test_user_inference_and_training_policies_equal_the_builtins_they_wrap():
+    """A user object for the other two workloads: the same run as the built-in it delegates to,
+    labelled with its own name; a malformed decision is a clear error."""
+    from spacecompute.scheduling.service import NearestVisible
+    from spacecompute.scheduling.training import AllIn
+
+    class MyInference:
+        name = "my-nearest"
+
+        def __init__(self):
+            self.inner = NearestVisible()
+
+        def decide(self, view):
+            return self.inner.decide(view)
+
+    class MyTraining:
+        name = "my-all-in"
+
+        def decide(self, view):
+            return AllIn().decide(view)
+
+    mine = sc.run("orbital-cloud", policy=MyInference(), duration_s=20)
+    ref = sc.run("orbital-cloud", policy="nearest-visible", duration_s=20)
+    assert mine.summary["policy"] == "my-nearest" and ref.summary["jobs_total"] > 0
+    for key in ("jobs_total", "jobs_completed", "jobs_dropped", "energy_compute_j"):
+        assert mine.summary[key] == ref.summary[key]
+    mine = sc.run("training-cluster", policy=MyTraining(), duration_s=1200)
+    ref = sc.run("training-cluster", policy="all-in", duration_s=1200)
+    assert mine.summary["energy_compute_j"] == ref.summary["energy_compute_j"] > 0
+
+    class Bad:
+        name = "bad"
+
+        def decide(self, view):
+            return None
+
+    with pytest.raises(InputError, match="returned NoneType"):
+        sc.run("training-cluster", policy=Bad(), duration_s=600)
+
+
+def test_sc_run_out_dir_reads_back_the_same_tables_and_shows_html(tmp_path):
+    mem = sc.run("default", policy="on-board", duration_s=1200)
+    disk = sc.run("default", policy="on-board", duration_s=1200, out_dir=tmp_path / "r")
+    assert mem.path is None and disk.path == tmp_path / "r"
+    assert (tmp_path / "r" / "jobs.parquet").is_file()
+    for name in ("jobs", "steps", "satellites"):
+        a, b = getattr(mem, name), getattr(disk, name)
+        assert a.columns == b.columns and len(a) == len(b) > 0
+        assert np.array_equal(
+            a["satellite" if name != "steps" else "jobs_completed"],
+            b["satellite" if name != "steps" else "jobs_completed"],
+        )
+    html = mem._repr_html_()
+    assert html.startswith("<table>") and "insights_delivered" in html and "on-board" in html
+    both = sc.run("default", policy=["on-board", "bent-pipe"], duration_s=1200)
+    assert isinstance(both, sc.RunResults) and list(both) == ["on-board", "bent-pipe"]
+    assert both["on-board"].summary["jobs_total"] == mem.summary["jobs_total"]
+    assert "bent-pipe" in both._repr_html_() and "insights_delivered" in both.compare()["metric"]
