@@ -295,3 +295,18 @@ def test_sc_run_out_dir_reads_back_the_same_tables_and_shows_html(tmp_path):
     assert isinstance(both, sc.RunResults) and list(both) == ["on-board", "bent-pipe"]
     assert both["on-board"].summary["jobs_total"] == mem.summary["jobs_total"]
     assert "bent-pipe" in both._repr_html_() and "insights_delivered" in both.compare()["metric"]
+
+
+def test_cli_policy_option_imports_from_the_current_directory(example, monkeypatch):
+    sub = example / "scenarios"
+    sub.mkdir()
+    (sub / "s.yaml").write_text(
+        "constellation: {preset: threebody}\nduration_s: 600\nstart: 2026-03-20T00:00:00Z\n"
+        "ground: {stations: [Svalbard]}\n"
+    )
+    monkeypatch.chdir(example)  # my_policy.py is here, not beside the scenario
+    result = runner.invoke(
+        app, ["run", "scenarios/s.yaml", "--policy", "my_policy:MyPolicy", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["policies"] == ["soc-hysteresis"]

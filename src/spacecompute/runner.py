@@ -95,8 +95,15 @@ def run_scenario(
     spec = loaded.spec
     given = list(policies) if policies else [spec.policy, *spec.compare]
     field = "--policy" if policies else None
+    # policies named on the command line (or in Python) may also live in the current directory
+    extra = (Path.cwd(),) if policies else ()
     chosen = [
-        scenario_policy(loaded, p, field=field or ("policy" if i == 0 else f"compare[{i - 1}]"))
+        scenario_policy(
+            loaded,
+            p,
+            field=field or ("policy" if i == 0 else f"compare[{i - 1}]"),
+            search_path=extra,
+        )
         for i, p in enumerate(given)
     ]
     names = [_policy_label(p) for p in chosen]

@@ -232,10 +232,17 @@ def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
     return constellation
 
 
-def scenario_policy(loaded: LoadedScenario, policy: Any = None, *, field: str | None = None) -> Any:
+def scenario_policy(
+    loaded: LoadedScenario,
+    policy: Any = None,
+    *,
+    field: str | None = None,
+    search_path: tuple[Path, ...] = (),
+) -> Any:
     """``policy`` (default: the scenario's ``policy``) as an engine takes it: a built-in name
-    as is, a user policy (``module:Class`` from the scenario's folder or the environment, an
-    entry-point name, a class or an object) resolved and checked, errors naming the file."""
+    as is, a user policy (``module:Class`` from the scenario's folder, then ``search_path``,
+    then the environment; an entry-point name, a class or an object) resolved and checked,
+    errors naming the file."""
     from ..scheduling import policy_names
     from ..scheduling.custom import resolve_policy
 
@@ -247,7 +254,7 @@ def scenario_policy(loaded: LoadedScenario, policy: Any = None, *, field: str | 
     return resolve_policy(
         chosen,
         kind,
-        search_path=[loaded.base_dir],
+        search_path=[loaded.base_dir, *search_path],
         file=loaded.file,
         field=field or "policy",
         builtins=policy_names(kind),
