@@ -310,3 +310,11 @@ def test_cli_policy_option_imports_from_the_current_directory(example, monkeypat
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["policies"] == ["soc-hysteresis"]
+
+
+def test_validate_imports_and_checks_user_policies(tmp_path, example):
+    bad = _scenario(tmp_path, "bad_policies:NoOnBoard", BAD)
+    result = runner.invoke(app, ["validate", bad])
+    assert result.exit_code == 2 and "lacks on_board" in " ".join(result.output.split())
+    ok = runner.invoke(app, ["validate", str(example / "my_policy.yaml")])
+    assert ok.exit_code == 0, ok.output

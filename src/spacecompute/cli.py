@@ -112,11 +112,13 @@ def validate(
 ) -> None:
     """Check scenario files: every problem is reported at once, with file, line and key path."""
     from .overview import check_scenario
+    from .runner import resolve_policies
 
     failed = False
     for name in files:
         try:
             loaded, constellation, notes = check_scenario(name)
+            resolve_policies(loaded)  # user policies (module:Class, entry points) import
         except InputError as exc:
             failed = True
             err_console.print(f"[bold red]{name}: {len(exc.problems)} problem(s)[/]")

@@ -85,7 +85,7 @@ def run_scenario(
     with ``out_dir`` write the run directories (and checkpoints, see the module docstring).
     ``keep_results``: also keep each run's tables (``ScenarioRun.results``)."""
     from .results.store import RunResult
-    from .scenario.build import scenario_policy, workload_config
+    from .scenario.build import workload_config
     from .scenario.loader import LoadedScenario, load_scenario
     from .sim.checkpoint import Checkpointer, fingerprint
     from .sim.rundir import _json_value
@@ -94,26 +94,8 @@ def run_scenario(
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     spec = loaded.spec
     given = list(policies) if policies else [spec.policy, *spec.compare]
-    field = "--policy" if policies else None
-    # policies named on the command line (or in Python) may also live in the current directory
-    extra = (Path.cwd(),) if policies else ()
-    chosen = [
-        scenario_policy(
-            loaded,
-            p,
-            field=field or ("policy" if i == 0 else f"compare[{i - 1}]"),
-            search_path=extra,
-        )
-        for i, p in enumerate(given)
-    ]
+    chosen = resolve_policies(loaded, policies)
     names = [_policy_label(p) for p in chosen]
-    if len(set(names)) != len(names):
-        raise InputError(f"policies {names} repeat a name", field=field or "compare")
-    for name in names:
-        if not name or name in (".", "..") or "/" in name or "\\" in name:
-            raise InputError(
-                f"policy name {name!r}", field="policy", expected="a name usable as a folder"
-            )
     every = spec.checkpoint_every_steps if checkpoint_every is None else checkpoint_every
     out = None if out_dir is None else Path(out_dir)
     if resume and out is None:
@@ -166,6 +148,45 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
+
+
+def resolve_policies(loaded: Any, policies: Sequence[Any] | None = None) -> list[Any]:
+    """The policies of a run, each a built-in name or a checked user policy object: ``policies``
+    when given (``--policy``; ``module:Class`` may then also live in the current directory),
+    else the scenario's ``policy`` and ``compare`` list. Labels must be distinct folder names;
+    every problem is raised at once as an :class:`InputError` naming the file and key."""
+    from .errors import Problem
+    from .scenario.build import scenario_policy
+
+    spec = loaded.spec
+    given = list(policies) if policies else [spec.policy, *spec.compare]
+    extra = (Path.cwd(),) if policies else ()
+    chosen: list[Any] = []
+    problems: list[Problem] = []
+    for i, p in enumerate(given):
+        key = "--policy" if policies else ("policy" if i == 0 else f"compare[{i - 1}]")
+        try:
+            chosen.append(scenario_policy(loaded, p, field=key, search_path=extra))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems=problems)
+    names = [_policy_label(p) for p in chosen]
+    if len(set(names)) != len(names):
+        raise InputError(
+            f"policies {names} repeat a name",
+            file=loaded.file,
+            field="--policy" if policies else "compare",
+        )
+    for name in names:
+        if not name or name in (".", "..") or "/" in name or "\\" in name:
+            raise InputError(
+                f"policy name {name!r}",
+                file=loaded.file,
+                field="policy",
+                expected="a name usable as a folder",
+            )
+    return chosen
 
 
 def _result_of(result: Any, label: str, run_dir: Path | None) -> Any:
@@ -333,4 +354,11 @@ class LazyProgress:
             self._bar = None
 
 
-__all__ = ["LazyProgress", "ScenarioRun", "run", "run_scenario", "with_overrides"]
+__all__ = [
+    "LazyProgress",
+    "ScenarioRun",
+    "resolve_policies",
+    "run",
+    "run_scenario",
+    "with_overrides",
+]
