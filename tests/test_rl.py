@@ -67,9 +67,13 @@ def test_reset_mid_episode_and_energy_reward(env):
     assert all(np.array_equal(obs[k], obs2[k]) for k in obs)
     e = SpacecomputeEnv("default", duration_s=600, reward="energy", action="load")
     e.reset(seed=0)
-    _, r_idle, *_ = e.step(np.zeros(e.n, np.float32))
+    _, r_idle, _, _, info = e.step(np.zeros(e.n, np.float32))
     # an idle payload still draws its idle power: minus (sum of idle power x dt) in kWh
-    assert r_idle < 0
+    bent = sc.run("default", policy="bent-pipe", duration_s=600, seed=0)
+    assert r_idle == -info["energy_kwh"] < 0
+    # the bent pipe never computes either: the same idle draw in its first step
+    first_w = bent.steps["compute_power_w"][0]
+    assert info["energy_kwh"] == pytest.approx(first_w * 60.0 / 3.6e6, rel=1e-12)
     e.close()
 
 

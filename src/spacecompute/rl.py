@@ -37,7 +37,8 @@ fast as its queue needs this step (the ``on-board`` policy's load), 0 keeps it i
 - ``"insights-energy"``: insights minus ``energy_weight`` x kWh, minus ``brownout_penalty`` per
   satellite brown-out in the step (the trade-off of the look-ahead optimiser's objective).
 
-An episode is the scenario's run (``duration_s`` etc. may be overridden); it ends truncated at
+``info`` of every step holds the three terms (``insights``, ``energy_kwh``, ``brownouts``) to
+compose other rewards. An episode is the scenario's run (``duration_s`` etc. may be overridden); it ends truncated at
 the run's last step (a time limit), whose observation repeats the last one (the run has no view
 after its end). ``reset(seed=s)`` runs the scenario with ``seed = s`` (clouds and radiation
 faults); ``reset()`` without a seed keeps the scenario's ``seed`` on the first episode and draws
@@ -234,8 +235,8 @@ class SpacecomputeEnv(gym.Env):
         kind, view = self._receive()
         run = self._run
         i = run.steps_done - 1  # the step just run (the engine waits in the next decide)
-        info: dict[str, Any] = {"step": i + 1}
-        reward = self._reward(run.rows, i)
+        info: dict[str, Any] = {"step": i + 1, **self._terms(run.rows, i)}
+        reward = self._reward(info)
         if kind == "done":
             from .sim.engine import _finish
 
@@ -282,15 +283,26 @@ class SpacecomputeEnv(gym.Env):
             return np.where(a.astype(bool), load_for_backlog(view), 0.0)
         return np.clip(np.nan_to_num(a.astype(np.float64), nan=0.0), 0.0, 1.0)
 
-    def _reward(self, rows: dict[str, np.ndarray], i: int) -> float:
-        insights = float(rows["jobs_completed"][i])
-        kwh = float(rows["compute_power_w"][i]) * float(self.config.step_s) / _J_PER_KWH
+    def _terms(self, rows: dict[str, np.ndarray], i: int) -> dict[str, float]:
+        """The reward terms of step ``i`` (also in ``info``, to compose other rewards)."""
+        return {
+            "insights": float(rows["jobs_completed"][i]),
+            "energy_kwh": float(rows["compute_power_w"][i])
+            * float(self.config.step_s)
+            / _J_PER_KWH,
+            "brownouts": float(rows["brownouts"][i]),
+        }
+
+    def _reward(self, terms: dict[str, float]) -> float:
         if self.reward_kind == "insights":
-            return insights
+            return terms["insights"]
         if self.reward_kind == "energy":
-            return -kwh
-        brownouts = float(rows["brownouts"][i])
-        return insights - self.energy_weight * kwh - self.brownout_penalty * brownouts
+            return -terms["energy_kwh"]
+        return (
+            terms["insights"]
+            - self.energy_weight * terms["energy_kwh"]
+            - self.brownout_penalty * terms["brownouts"]
+        )
 
 
 __all__ = ["ACTIONS", "REWARDS", "SpacecomputeEnv"]
