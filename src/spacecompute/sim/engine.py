@@ -136,7 +136,7 @@ class EngineConfig:
     duration_s: float = 6 * 3600.0
     step_s: float = 60.0
     propagator: str = "sgp4"
-    policy: str = "on-board"
+    policy: Any = "on-board"  # a built-in name or a user policy (scheduling.protocols)
     seed: int = 0
     chunk_steps: int = 240
     storage_bytes: float | None = None

@@ -172,7 +172,7 @@ class ServiceConfig:
     duration_s: float = 3600.0
     step_s: float = 10.0
     propagator: str = "j2"
-    policy: str = "isl-offload"
+    policy: Any = "isl-offload"  # a built-in name or a user policy (scheduling.protocols)
     policy_options: tuple[tuple[str, Any], ...] = ()
     seed: int = 0
     chunk_steps: int = 120

@@ -192,7 +192,7 @@ class TrainingConfig:
     duration_s: float = 24 * 3600.0
     step_s: float = 60.0
     propagator: str = "sgp4"
-    policy: str = "optimising"
+    policy: Any = "optimising"  # a built-in name or a user policy (scheduling.protocols)
     policy_options: tuple[tuple[str, Any], ...] = ()
     seed: int = 0
     chunk_steps: int = 240
