@@ -318,3 +318,34 @@ def test_validate_imports_and_checks_user_policies(tmp_path, example):
     assert result.exit_code == 2 and "lacks on_board" in " ".join(result.output.split())
     ok = runner.invoke(app, ["validate", str(example / "my_policy.yaml")])
     assert ok.exit_code == 0, ok.output
+
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,8}"
+
+
+def test_reference_parser_property():
+    """``module.path:attr`` is a reference exactly when both sides are dotted identifiers."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from spacecompute.scheduling.custom import is_reference
+
+    dotted = st.lists(st.from_regex(_IDENT, fullmatch=True), min_size=1, max_size=3).map(".".join)
+
+    @given(dotted, dotted)
+    def good(module, attr):
+        assert is_reference(f"{module}:{attr}")
+
+    @given(st.text(max_size=30))
+    def any_text(text):
+        if is_reference(text):  # then importlib can take both sides
+            module, attr = text.split(":")
+            assert all(x.isidentifier() for x in module.split(".") + attr.split("."))
+        else:
+            assert text.count(":") != 1 or not all(
+                x.isidentifier() for side in text.split(":") for x in side.split(".")
+            )
+
+    good()
+    any_text()
+    assert not is_reference("on-board") and not is_reference("a:b:c") and not is_reference(3)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import re
 import sys
 from collections.abc import Iterable
 from importlib import metadata
@@ -26,12 +25,12 @@ from .protocols import EXPECTED
 #: Entry-point group in which installed packages register policies by name.
 ENTRY_POINT_GROUP = "spacecompute.policies"
 
-_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-
 
 def is_reference(text: object) -> bool:
-    """Whether ``text`` has the form ``module.path:attribute``."""
-    return isinstance(text, str) and bool(_REFERENCE.match(text))
+    """Whether ``text`` has the form ``module.path:attribute`` (dotted Python identifiers)."""
+    if not isinstance(text, str) or text.count(":") != 1:
+        return False
+    return all(part.isidentifier() for side in text.split(":") for part in side.split("."))
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
