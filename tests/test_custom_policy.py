@@ -349,3 +349,36 @@ def test_reference_parser_property():
     good()
     any_text()
     assert not is_reference("on-board") and not is_reference("a:b:c") and not is_reference(3)
+
+
+def test_stateful_user_policy_resumes_from_a_checkpoint_like_an_uninterrupted_run(example):
+    """The example's switch state goes through state_dict/load_state_dict: thresholds high
+    enough to switch satellites off within the run, a kill after a checkpoint, a resume with a
+    fresh object, and the summary equals the uninterrupted run's."""
+    from spacecompute.runner import run_scenario
+
+    sys.path.insert(0, str(example))
+    try:
+        MyPolicy = importlib.import_module("my_policy").MyPolicy
+    finally:
+        sys.path.remove(str(example))
+    scen = str(example / "my_policy.yaml")
+    whole = run_scenario(scen, policies=[MyPolicy(0.97, 0.99)], keep_results=True)
+    steps = whole.results["soc-hysteresis"].steps
+    assert steps["utilisation_mean"].min() == 0.0 < steps["utilisation_mean"].max()
+
+    def kill(policy, done, total):
+        if done == 70:
+            raise KeyboardInterrupt
+
+    out = example / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(
+            scen, policies=[MyPolicy(0.97, 0.99)], out_dir=out, checkpoint_every=30, progress=kill
+        )
+    assert (out / ".checkpoint" / "state.npz").exists()
+    resumed = run_scenario(scen, policies=[MyPolicy(0.97, 0.99)], out_dir=out, resume=True)
+    assert resumed.resumed == ["soc-hysteresis"]
+    a = {k: v for k, v in whole.summaries["soc-hysteresis"].items() if k != "wall_time_s"}
+    b = {k: v for k, v in resumed.summaries["soc-hysteresis"].items() if k != "wall_time_s"}
+    assert a == b
