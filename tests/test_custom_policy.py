@@ -204,6 +204,19 @@ def test_bad_user_policy_is_a_clear_error_exit_2(tmp_path, policy, needle):
         assert "s.yaml" in out  # the file named
 
 
+def test_sc_run_takes_a_policy_class_and_creates_it():
+    class SunOnly:
+        name = "sun-only"
+        on_board = True
+
+        def decide(self, view):
+            return np.where(view.sunlit > 0.5, 1.0, 0.0)
+
+    r = sc.run("default", policy=SunOnly, duration_s=600)
+    assert r.summary["policy"] == "sun-only" and r.summary["steps"] == 10
+    assert len(r.steps) == 10
+
+
 def test_sc_run_rejects_objects_that_are_not_policies():
     with pytest.raises(InputError, match="lacks a decide"):
         sc.run("default", policy=object(), duration_s=600)
