@@ -395,3 +395,12 @@ def test_stateful_user_policy_resumes_from_a_checkpoint_like_an_uninterrupted_ru
     a = {k: v for k, v in whole.summaries["soc-hysteresis"].items() if k != "wall_time_s"}
     b = {k: v for k, v in resumed.summaries["soc-hysteresis"].items() if k != "wall_time_s"}
     assert a == b
+    # other settings of the same class do not resume that checkpoint
+    from spacecompute.runner import _policy_source
+
+    assert _policy_source(MyPolicy(0.97, 0.99), MyPolicy(0.97, 0.99)) == _policy_source(
+        MyPolicy(0.97, 0.99), MyPolicy(0.97, 0.99)
+    )
+    assert _policy_source(MyPolicy(0.5, 0.99), MyPolicy(0.5, 0.99)) != _policy_source(
+        MyPolicy(0.97, 0.99), MyPolicy(0.97, 0.99)
+    )

@@ -64,6 +64,19 @@ def _run_dirs(out_dir: Path | None, policies: Sequence[str]) -> dict[str, Path |
     return {p: out_dir / p for p in policies}
 
 
+def _policy_source(given: Any, policy: Any) -> str:
+    """What identifies a policy in a checkpoint's fingerprint: the text it was given as, else
+    its class and its settings (its own ``repr``, or its attributes before the run), so that a
+    checkpoint of other settings is not resumed."""
+    if isinstance(given, str):
+        return given
+    cls = type(policy)
+    if cls.__repr__ is not object.__repr__:
+        return f"{cls.__module__}.{cls.__qualname__}: {policy!r}"
+    settings = sorted((k, repr(v)) for k, v in getattr(policy, "__dict__", {}).items())
+    return f"{cls.__module__}.{cls.__qualname__}: {settings}"
+
+
 def _policy_label(policy: Any) -> str:
     """The label of a run: a built-in name, else the policy's ``name``."""
     return policy if isinstance(policy, str) else str(policy.name)
@@ -110,7 +123,7 @@ def run_scenario(
         run_dir = dirs[name]
         checkpoint = None
         if run_dir is not None:
-            source = given_as if isinstance(given_as, str) else type(policy).__qualname__
+            source = _policy_source(given_as, policy)
             checkpoint = Checkpointer(run_dir, int(every), fingerprint(f"{digest}\n{source}"))
             if resume and (run_dir / "summary.json").exists() and not checkpoint.path.exists():
                 run.summaries[name] = RunResult.load(run_dir).summary
