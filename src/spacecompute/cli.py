@@ -111,12 +111,14 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
     """Check scenario files: every problem is reported at once, with file, line and key path."""
-    from .sim.overview import check_scenario
+    from .overview import check_scenario
+    from .runner import resolve_policies
 
     failed = False
     for name in files:
         try:
             loaded, constellation, notes = check_scenario(name)
+            resolve_policies(loaded)  # user policies (module:Class, entry points) import
         except InputError as exc:
             failed = True
             err_console.print(f"[bold red]{name}: {len(exc.problems)} problem(s)[/]")
@@ -157,7 +159,8 @@ def run(
         typer.Option(
             "--policy",
             "-p",
-            help="run these policies instead of the scenario's policy and compare list (repeat)",
+            help="run these policies instead of the scenario's policy and compare list (repeat); "
+            "a built-in name, module:Class or a name installed under spacecompute.policies",
         ),
     ] = None,
     checkpoint_every: Annotated[
@@ -387,7 +390,7 @@ def overview(
 ) -> None:
     """Orbits, sun and eclipse, and ground access of a scenario (no workload), streamed over
     time chunks: satellites, sunlit fraction, eclipses, contacts per station."""
-    from .sim.overview import print_overview, run_overview
+    from .overview import print_overview, run_overview
 
     try:
         result = run_overview(scenario, out_dir=out, progress=not as_json)
