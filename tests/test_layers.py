@@ -26,6 +26,8 @@ LAYER_RANK: dict[str, int] = {
     "table": 0,
     "yamlio": 0,
     "_runtime": 0,
+    "_cache": 0,
+    "__version__": 0,  # `from .. import __version__`: the package root's version string
     "astro": 1,
     "network": 2,
     "spacecraft": 2,
@@ -38,6 +40,7 @@ LAYER_RANK: dict[str, int] = {
     "runner": 6,
     "overview": 6,
     "rl": 6,
+    "validation": 6,
     "cli": 7,
     "__main__": 8,
 }
