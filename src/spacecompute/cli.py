@@ -152,6 +152,14 @@ def run(
             "--resume", help="continue a killed run in --out DIR from its last checkpoint"
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="run again and replace results in --out that belong to other inputs (another "
+            "scenario or edited keys), or write into a --out that holds other files",
+        ),
+    ] = False,
     policy: Annotated[
         list[str] | None,
         typer.Option(
@@ -186,6 +194,7 @@ def run(
             policies=policy or None,
             checkpoint_every=checkpoint_every,
             progress=progress,
+            force=force,
         )
         if out is not None:
             from .results.report import write_report
