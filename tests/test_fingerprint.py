@@ -148,7 +148,7 @@ def finished(tmp_path_factory):
 
 
 def test_resume_after_editing_the_scenario_exits_2_naming_what_differs(finished, tmp_path):
-    tmp, out, first = finished
+    _, out, first = finished
     copy = tmp_path / "E"
     shutil.copytree(out, copy)
     scen = _write(

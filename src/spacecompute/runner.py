@@ -214,7 +214,8 @@ def _satellite_count(loaded: Any) -> int:
     spec = loaded.spec.constellation
     if spec.preset is not None:
         return len(preset_constellation(spec.preset))
-    return len(build_constellation(spec, loaded.base_dir)[0])
+    budget = int(loaded.spec.memory_budget_mib * 2**20)
+    return len(build_constellation(spec, loaded.base_dir, memory_budget_bytes=budget)[0])
 
 
 class LazyProgress:

@@ -336,6 +336,8 @@ def _data_path(data: object, loc: tuple) -> tuple:
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             kept.append(part)
             current = current[part]
+        elif isinstance(part, str) and isinstance(current, dict) and part == current.get("kind"):
+            continue  # the tag of a discriminated union (workload kind): not a key
         elif isinstance(part, str) and isinstance(current, dict):
             kept.append(part)  # a missing or unknown key: keep it for the message
             current = None

@@ -15,6 +15,7 @@ from ..astro.formation import cluster_elements
 from ..astro.timeutil import parse_time
 from ..astro.walker import DEFAULT_EPOCH, WalkerShell, walker_elements
 from ..errors import InputError, Problem
+from ..sizeguard import check_size
 from .loader import LoadedScenario, load_constellation_file
 from .schema import ClusterSpec, ConstellationSpec, ElementsSpec, WalkerSpec
 
@@ -115,24 +116,49 @@ def _elements(
     return elements, ShellInfo(index, 0, len(elements), source=str(path)), skipped
 
 
+#: Memory a run needs per satellite, at least: its elements and propagator constants, one
+#: propagated step (positions and velocities, TEME and Earth-fixed), the spacecraft state and
+#: the engine's per-satellite arrays (docs/benchmarks.md: 1.23 GiB peak for a million).
+RUN_BYTES_PER_SATELLITE = 1024
+
+
 def build_constellation(
     spec: ConstellationSpec,
     base_dir: Path,
     *,
     epoch: object | None = None,
     field: str = "constellation",
+    memory_budget_bytes: int | None = None,
 ) -> tuple[Constellation, list[Problem]]:
     """A :class:`Constellation` from its spec; also returns skipped-record notes.
 
     Walker shells and clusters get ``spec.epoch``, else ``epoch`` (the scenario start), else
-    :data:`~spacecompute.astro.walker.DEFAULT_EPOCH`.
+    :data:`~spacecompute.astro.walker.DEFAULT_EPOCH`. Generated satellites (Walker shells,
+    clusters) are counted against ``memory_budget_bytes`` (default 2 GiB) at
+    :data:`RUN_BYTES_PER_SATELLITE` each before any is built (:mod:`spacecompute.sizeguard`).
     """
     if spec.preset is not None:
         preset, _, preset_dir = load_constellation_file(spec.preset)
         const, notes = build_constellation(
-            preset, preset_dir, epoch=spec.epoch or epoch, field=f"{field}.preset({spec.preset})"
+            preset,
+            preset_dir,
+            epoch=spec.epoch or epoch,
+            field=f"{field}.preset({spec.preset})",
+            memory_budget_bytes=memory_budget_bytes,
         )
         return const, notes
+    generated = sum(
+        (e.walker.total if e.walker is not None else 0)
+        + (e.cluster.count if e.cluster is not None else 0)
+        for e in spec.shells or []
+    )
+    check_size(
+        "a run over this constellation",
+        [(generated, "satellites")],
+        RUN_BYTES_PER_SATELLITE,
+        key=f"{field}.shells (fewer satellites) or memory_budget_mib",
+        budget_bytes=memory_budget_bytes,
+    )
     shell_epoch = spec.epoch or epoch or DEFAULT_EPOCH
     parts: list[ElementSet] = []
     infos: list[ShellInfo] = []
@@ -369,7 +395,12 @@ def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
             field="spacecraft.bus",
             expected="a bus preset of the hardware catalog (e.g. threebody, starlink-v1)",
         )
-    constellation, _ = build_constellation(s.constellation, loaded.base_dir, epoch=start)
+    constellation, _ = build_constellation(
+        s.constellation,
+        loaded.base_dir,
+        epoch=start,
+        memory_budget_bytes=int(s.memory_budget_mib * 2**20),
+    )
     return constellation
 
 
@@ -415,8 +446,18 @@ def training_config(loaded: LoadedScenario, policy: str | None = None):
 
     s = loaded.spec
     w = s.workload
+    keys = _run_keys(loaded, policy)
+    source = keys["constellation"]
+    n = len(preset_constellation(source) if isinstance(source, str) else source)
+    if w.max_parallelism > n:
+        raise InputError(
+            f"max_parallelism {w.max_parallelism} is above the cluster's {n} satellites",
+            file=loaded.file,
+            field="workload.max_parallelism",
+            expected=f"at most {n} (a job spans at most every satellite)",
+        )
     return TrainingConfig(
-        **_run_keys(loaded, policy),
+        **keys,
         job_rate_per_s=float(w.jobs_per_day) / 86400.0,
         params_range=(float(w.params_min), float(w.params_max)),
         tokens_per_param=float(w.tokens_per_param),
