@@ -131,6 +131,13 @@ def _build(
 ):
     budget = budget if budget is not None else _Budget(file)
     in_alias = budget.visit(node, in_alias)
+    if len(path) > MAX_DEPTH:  # only through aliases: _check_depth bounds the text's nesting
+        raise InputError(
+            f"aliases nest values more than {MAX_DEPTH} levels deep (an alias inside itself?)",
+            file=file,
+            line=node.start_mark.line + 1,
+            expected=f"at most {MAX_DEPTH} levels of nesting",
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
