@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fingerprint import differences, plain
+from ..fingerprint import fingerprint as shared_fingerprint
 from ..table import atomic_write
 
 CHECKPOINT_DIR = ".checkpoint"
@@ -32,12 +33,11 @@ _META = "__meta__"
 
 
 def fingerprint(config: Any) -> str:
-    """A short stable hash of a configuration (its ``repr``, or JSON of a mapping)."""
+    """A short stable hash of an engine configuration (its ``repr``), or of a mapping (then
+    :func:`spacecompute.fingerprint.fingerprint`, the one used for resolved scenarios)."""
     if isinstance(config, Mapping):
-        text = json.dumps(config, sort_keys=True, default=str)
-    else:
-        text = repr(config)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return shared_fingerprint(config)[:16]
+    return hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 
 
 class Checkpointer:
