@@ -13,10 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..astro.constants import EARTH_RADIUS_WGS72_M, MU_WGS72_M3_S2
-
-#: Largest model a training job may have (parameters): 500x the largest published dense models
-#: (about 2e12), and within float64's exact integers and int64 FLOP counts after scaling.
-MAX_MODEL_PARAMS = 1.0e15
+from ..workloads.batch import MAX_MODEL_PARAMS
 
 # Tolerance between a stated altitude and the one its mean motion implies (see check in WalkerSpec)
 MEAN_MOTION_ALTITUDE_TOLERANCE_KM = 100.0

@@ -81,6 +81,10 @@ def data_parallel_step_time_s(
     return ops / (np.asarray(p).astype(float) * rate) + comm
 
 
+#: Largest model a training job may have (parameters): 500x the largest published dense models
+#: (about 2e12); beyond it the FLOP counts and widths of a job overflow their integer columns.
+MAX_MODEL_PARAMS = 1.0e15
+
 #: Memory of one job: the generator's columns and the engine's per-job state, with headroom.
 JOB_BYTES = 512
 
