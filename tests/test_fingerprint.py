@@ -10,6 +10,8 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from spacecompute.cli import app
@@ -224,3 +226,39 @@ def test_a_checkpoint_of_other_inputs_names_the_differences(tmp_path):
     new = {"duration_s": 7200.0, "seed": 0}
     with pytest.raises(InputError, match="duration_s: 3600 -> 7200"):
         Checkpointer(tmp_path, 5, fingerprint(new), new).load()
+
+
+# ------------------------------------------------------------------ property: any change is seen
+
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(max_size=8),
+)
+_docs = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=st.dictionaries(st.text(max_size=6), _docs, max_size=5), b=st.dictionaries(
+    st.text(max_size=6), _docs, max_size=5))
+def test_the_fingerprint_changes_exactly_when_differences_name_a_key(a, b):
+    """For any two documents, the fingerprints are equal exactly when differences() finds
+    nothing (numbers compared by value: 1 and 1.0 hash alike only if written alike, so such
+    pairs are left out)."""
+    from spacecompute.fingerprint import canonical_json
+
+    diffs = differences(a, b)
+    same_text = canonical_json(a) == canonical_json(b)
+    assert (fingerprint(a) == fingerprint(b)) == same_text
+    if same_text:
+        assert diffs == []
+    elif not diffs:  # only int/float spelling differs (3 vs 3.0): values equal
+        assert json.loads(canonical_json(a)) == json.loads(canonical_json(b))

@@ -150,7 +150,9 @@ def _build(
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(
                     Problem(
-                        f"key {key!r} is not a plain name",
+                        f"key {key!r} is not a plain name"
+                        if isinstance(key_node, yaml.ScalarNode)
+                        else "a list or mapping used as a key",
                         file=file,
                         line=key_node.start_mark.line + 1,
                         field=format_path(path),
