@@ -262,3 +262,9 @@ def test_the_fingerprint_changes_exactly_when_differences_name_a_key(a, b):
         assert diffs == []
     elif not diffs:  # only int/float spelling differs (3 vs 3.0): values equal
         assert json.loads(canonical_json(a)) == json.loads(canonical_json(b))
+
+
+def test_one_instant_written_two_ways_is_the_same_input(tmp_path):
+    a = _doc(_write(tmp_path / "a.yaml", BASE))
+    b = _doc(_write(tmp_path / "b.yaml", {**BASE, "start": "2026-03-20 00:00:00"}))
+    assert a["start"] == b["start"] and fingerprint(a) == fingerprint(b)

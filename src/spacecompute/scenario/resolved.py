@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..astro.timeutil import parse_time
 from ..errors import InputError
 from ..fingerprint import file_digest, fingerprint
 from .loader import LoadedScenario, constellation_presets, load_constellation_file
@@ -53,12 +54,22 @@ def _user_files(constellation: dict[str, Any], base_dir: Path, at: str) -> dict[
     return files
 
 
+def _instant(value: object) -> str:
+    """An ISO-8601 UTC instant in one spelling (ns precision), whatever the file wrote."""
+    import numpy as np
+
+    return str(np.datetime64(parse_time(value, field="start"), "ns")) + "Z"
+
+
 def resolved_document(loaded: LoadedScenario, policy: str | None = None) -> dict[str, Any]:
     """The resolved scenario of one run (``policy``: the run's policy, default the scenario's)."""
     doc = loaded.spec.model_dump(mode="json")
     for key in RESULT_NEUTRAL_KEYS:
         doc.pop(key, None)
     doc["name"] = scenario_name(loaded)
+    doc["start"] = _instant(loaded.spec.start)  # one spelling per instant
+    if loaded.spec.constellation.epoch is not None:
+        doc["constellation"]["epoch"] = _instant(loaded.spec.constellation.epoch)
     if policy is not None:
         doc["policy"] = policy
     files = _user_files(doc["constellation"], loaded.base_dir, "constellation")
