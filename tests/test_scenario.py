@@ -206,11 +206,16 @@ def test_network_terminals_set_link_rates(tmp_path):
         tmp_path,
         "constellation: {preset: threebody}\nnetwork: {isl_terminal: hiside-ka, gsl_radio: nope}\n",
     )
+    with pytest.raises(InputError) as info:  # the ISL terminal is checked by the schema
+        load_scenario(str(bad))
+    assert {p.field for p in info.value.problems} == {"network.isl_terminal"}
+    assert "tesat-scot80" in str(info.value)  # the known optical terminals are listed
+    bad = write(tmp_path, "constellation: {preset: threebody}\nnetwork: {gsl_radio: nope}\n")
     loaded = load_scenario(str(bad))
     with pytest.raises(InputError) as info:
         link_rates(loaded, const)
     fields = {p.field for p in info.value.problems}
-    assert fields == {"network.isl_terminal", "network.gsl_radio"}
+    assert fields == {"network.gsl_radio"}
 
 
 def test_every_builtin_scenario_maps_to_an_engine_configuration():

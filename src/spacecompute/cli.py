@@ -154,6 +154,14 @@ def run(
             "--resume", help="continue a killed run in --out DIR from its last checkpoint"
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="run again and replace results in --out that belong to other inputs (another "
+            "scenario or edited keys), or write into a --out that holds other files",
+        ),
+    ] = False,
     policy: Annotated[
         list[str] | None,
         typer.Option(
@@ -189,6 +197,7 @@ def run(
             policies=policy or None,
             checkpoint_every=checkpoint_every,
             progress=progress,
+            force=force,
         )
         if out is not None:
             from .results.report import write_report
@@ -420,10 +429,16 @@ def _scenario_constellation(scenario: str):
     loaded = load_scenario(scenario)
     settings = run_settings(loaded)
     constellation, _ = build_constellation(
-        loaded.spec.constellation, loaded.base_dir, epoch=settings.start
+        loaded.spec.constellation,
+        loaded.base_dir,
+        epoch=settings.start,
+        memory_budget_bytes=settings.memory_budget_bytes,
     )
     return loaded, settings, constellation
 
+
+#: Farthest instant from a scenario's start that --at may name (100 years, in seconds).
+MAX_OFFSET_S = 100 * 365.25 * 86400.0
 
 IslOption = Annotated[
     str,
@@ -601,8 +616,12 @@ def topology(
     try:
         loaded, settings, constellation = _scenario_constellation(scenario)
         ground = build_ground(loaded)
-        if not np.isfinite(at):
-            raise InputError(f"--at {at}", field="--at", expected="a finite number of seconds")
+        if not np.isfinite(at) or abs(at) > MAX_OFFSET_S:
+            raise InputError(
+                f"--at {at:g}",
+                field="--at",
+                expected=f"seconds within {MAX_OFFSET_S:,.0f} (100 years) of the scenario start",
+            )
         t = settings.start + np.timedelta64(round(at * 1e9), "ns")
         eph = constellation.propagate(
             t,

@@ -13,11 +13,15 @@ Checkpoints: every ``checkpoint_every_steps`` steps each policy's state is saved
 ``<run dir>/.checkpoint/state.npz`` (removed when its run completes). ``resume=True`` skips
 policies whose run is complete and continues the others from their checkpoint; the results are
 the same as those of an uninterrupted run. Without ``resume`` any old checkpoint is discarded.
+
+Nothing on disk is reused unless it provably belongs to the same inputs: every directory written
+carries the fingerprint of its resolved scenario (``inputs.json``, :mod:`spacecompute.reuse`),
+checked before any run starts; results of other inputs, or unrelated files in ``--out``, are an
+:class:`InputError` naming what differs, unless ``force=True`` (then they are replaced).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -91,16 +95,22 @@ def run_scenario(
     checkpoint_every: int | None = None,
     progress: ProgressFn | None = None,
     keep_results: bool = False,
+    force: bool = False,
 ) -> ScenarioRun:
     """Run ``scenario`` (file, preset or :class:`~spacecompute.scenario.loader.LoadedScenario`)
     for its ``policy`` and ``compare`` policies (or for ``policies`` when given: built-in names,
     ``module:Class``, entry-point names, classes or policy objects) and return the summaries;
     with ``out_dir`` write the run directories (and checkpoints, see the module docstring).
-    ``keep_results``: also keep each run's tables (``ScenarioRun.results``)."""
+    ``keep_results``: also keep each run's tables (``ScenarioRun.results``). ``force``: replace
+    results in ``out_dir`` that belong to other inputs, and write into a directory holding other
+    files."""
+    from .fingerprint import fingerprint
     from .results.store import RunResult
+    from .reuse import write_manifest
     from .scenario.build import workload_config
     from .scenario.loader import LoadedScenario, load_scenario
-    from .sim.checkpoint import Checkpointer, fingerprint
+    from .scenario.resolved import resolved_document, scenario_name
+    from .sim.checkpoint import Checkpointer
     from .sim.rundir import _json_value
     from .table import atomic_write_text
 
@@ -113,18 +123,23 @@ def run_scenario(
     out = None if out_dir is None else Path(out_dir)
     if resume and out is None:
         raise InputError("--resume needs --out DIR", field="--resume", expected="--out DIR")
-    text = Path(loaded.file).read_text(encoding="utf-8")
-    digest = hashlib.sha256((text + spec.model_dump_json()).encode()).hexdigest()
     dirs = _run_dirs(out, names)
+    # a policy is identified by the text it was given as, else by its class and settings
+    docs = {
+        name: resolved_document(loaded, _policy_source(given_as, policy))
+        for given_as, policy, name in zip(given, chosen, names, strict=True)
+    }
+    prints = {name: fingerprint(d) for name, d in docs.items()}
+    if out is not None:
+        _check_out(out, dirs, docs, prints, loaded, resume=resume, force=force)
     n_satellites = _satellite_count(loaded)
-    run = ScenarioRun(spec.name or Path(loaded.file).stem, spec.workload.kind, names, {}, out)
-    for policy, name, given_as in zip(chosen, names, given, strict=True):
+    run = ScenarioRun(scenario_name(loaded), spec.workload.kind, names, {}, out)
+    for policy, name in zip(chosen, names, strict=True):
         config, run_fn = workload_config(loaded, policy)
         run_dir = dirs[name]
         checkpoint = None
         if run_dir is not None:
-            source = _policy_source(given_as, policy)
-            checkpoint = Checkpointer(run_dir, int(every), fingerprint(f"{digest}\n{source}"))
+            checkpoint = Checkpointer(run_dir, int(every), prints[name], docs[name])
             if resume and (run_dir / "summary.json").exists() and not checkpoint.path.exists():
                 run.summaries[name] = RunResult.load(run_dir).summary
                 if keep_results:
@@ -136,6 +151,8 @@ def run_scenario(
                     run.resumed.append(name)
                 else:
                     checkpoint.clear()
+            if name not in run.resumed:
+                write_manifest(run_dir, prints[name], docs[name])
 
         def step_progress(done: int, total: int, policy: str = name) -> None:
             if progress is not None:
@@ -317,6 +334,53 @@ def run(
     if not many:
         return done.results[done.policies[0]]
     return RunResults({p: done.results[p] for p in done.policies}, done.path)
+def _top_document(loaded: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The resolved document of a comparison run's top directory: the scenario and its
+    policies."""
+    from .scenario.resolved import resolved_document
+
+    doc = resolved_document(loaded)
+    doc.pop("policy", None)
+    doc["policies"] = list(names)
+    return doc
+
+
+def _check_out(
+    out: Path,
+    dirs: dict[str, Path | None],
+    docs: dict[str, dict[str, Any]],
+    prints: dict[str, str],
+    loaded: Any,
+    *,
+    resume: bool,
+    force: bool,
+) -> None:
+    """Refuse (or with ``force`` clear) whatever in ``out`` belongs to other inputs, before
+    any run starts (see :mod:`spacecompute.reuse`)."""
+    from .fingerprint import fingerprint
+    from .reuse import clear_run_files, conflict, refuse, stored, unrelated_entries, write_manifest
+
+    if out.exists() and not out.is_dir():
+        raise InputError("is a file", file=str(out), field="--out", expected="a directory")
+    targets: list[tuple[Path, str, dict[str, Any]]] = []
+    if len(dirs) > 1:
+        top = _top_document(loaded, list(dirs))
+        targets.append((out, fingerprint(top), top))
+    targets += [(d, prints[p], docs[p]) for p, d in dirs.items() if d is not None]
+    clashes = [(d, r) for d, f, doc in targets if (r := conflict(d, f, doc, stored(d)))]
+    reasons = [r for _, r in clashes]
+    others = unrelated_entries(out, {d for d, _, _ in targets})
+    unrelated = None
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        unrelated = f"{out} is not empty and not a spacecompute run: it holds {shown}"
+    if (reasons or unrelated) and not force:
+        raise refuse(reasons, resume=resume, unrelated=unrelated)
+    for d, _ in clashes:  # force: replace the results of other inputs (only run files)
+        clear_run_files(d)
+    if len(dirs) > 1:
+        d, f, doc = targets[0]
+        write_manifest(d, f, doc)
 
 
 def _satellite_count(loaded: Any) -> int:
@@ -326,7 +390,8 @@ def _satellite_count(loaded: Any) -> int:
     spec = loaded.spec.constellation
     if spec.preset is not None:
         return len(preset_constellation(spec.preset))
-    return len(build_constellation(spec, loaded.base_dir)[0])
+    budget = int(loaded.spec.memory_budget_mib * 2**20)
+    return len(build_constellation(spec, loaded.base_dir, memory_budget_bytes=budget)[0])
 
 
 class LazyProgress:

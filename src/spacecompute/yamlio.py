@@ -4,6 +4,13 @@ validation problems from pydantic errors. A base module: it imports nothing of o
 Scenario files are YAML 1.1 read with PyYAML's safe loader; every mapping key and sequence item
 is recorded with its line so that validation problems point to ``file:line``. Duplicate keys are
 errors (PyYAML would silently keep the last one).
+
+This is the one YAML reader of the package (scenarios, planner designs, the data catalogs), and
+it bounds what a file can cost: nesting deeper than :data:`MAX_DEPTH` levels (PyYAML's composer
+would overflow the stack) and documents that expand, through aliases, to more than
+:data:`MAX_NODES` values, or use more than :data:`MAX_ALIAS_NODES` values through aliases (a
+"billion laughs" file of 1 KB grows past gigabytes) are refused before they are built.
+Unquoted timestamps that name no real time (``2026-02-30``, ``T25:00``) are located problems.
 """
 
 from __future__ import annotations
@@ -21,6 +28,14 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem
 
 Path_ = tuple[str | int, ...]
+
+#: Deepest nesting of lists and mappings a YAML file may have.
+MAX_DEPTH = 64
+#: Most values (keys, items, scalars) a document may expand to, aliases included.
+MAX_NODES = 2_000_000
+#: Most values a document may reach through aliases (each use of an alias counts its values).
+MAX_ALIAS_NODES = 100_000
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 def format_path(path: Path_) -> str:
@@ -52,18 +67,92 @@ class LocatedYaml:
         return self.lines.get((), None)
 
 
+class _Budget:
+    """Counts the values built, and those reached through aliases (nodes seen before)."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.nodes = 0
+        self.alias_nodes = 0
+        self.seen: set[int] = set()
+
+    def visit(self, node: yaml.Node, in_alias: bool) -> bool:
+        """Count ``node``; returns whether it (or an ancestor) was reached through an alias."""
+        self.nodes += 1
+        again = in_alias or id(node) in self.seen
+        self.seen.add(id(node))
+        if again:
+            self.alias_nodes += 1
+        if self.nodes > MAX_NODES or self.alias_nodes > MAX_ALIAS_NODES:
+            what = (
+                f"more than {MAX_ALIAS_NODES:,} values through aliases"
+                if self.alias_nodes > MAX_ALIAS_NODES
+                else f"more than {MAX_NODES:,} values"
+            )
+            raise InputError(
+                f"the document expands to {what} (nested YAML aliases?)",
+                file=self.file,
+                line=node.start_mark.line + 1,
+                expected="a scenario-sized file; write repeated values out instead of aliasing "
+                "aliases",
+            )
+        return again
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, problems: list, file: str):
+    """A scalar's value; an impossible timestamp is a located problem (None in its place)."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        if node.tag != _TIMESTAMP_TAG:
+            raise
+        problems.append(
+            Problem(
+                f"{node.value!r} is not a real date and time ({exc})",
+                file=file,
+                line=node.start_mark.line + 1,
+                field=format_path(path) or None,
+                expected="a calendar date and a time of day in UTC, e.g. 2026-03-20T00:00:00Z "
+                "(hours 00-23, a day that exists in its month)",
+            )
+        )
+        return None
+
+
 def _build(
-    loader: yaml.SafeLoader, node: yaml.Node, path: Path_, lines: dict, problems: list, file: str
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    path: Path_,
+    lines: dict,
+    problems: list,
+    file: str,
+    budget: _Budget | None = None,
+    in_alias: bool = False,
 ):
+    budget = budget if budget is not None else _Budget(file)
+    in_alias = budget.visit(node, in_alias)
+    if len(path) > MAX_DEPTH:  # only through aliases: _check_depth bounds the text's nesting
+        raise InputError(
+            f"aliases nest values more than {MAX_DEPTH} levels deep (an alias inside itself?)",
+            file=file,
+            line=node.start_mark.line + 1,
+            expected=f"at most {MAX_DEPTH} levels of nesting",
+        )
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = (
+                _scalar(loader, key_node, path, problems, file)
+                if isinstance(key_node, yaml.ScalarNode)
+                else None
+            )
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(
                     Problem(
-                        f"key {key!r} is not a plain name",
+                        f"key {key!r} is not a plain name"
+                        if isinstance(key_node, yaml.ScalarNode)
+                        else "a list or mapping used as a key",
                         file=file,
                         line=key_node.start_mark.line + 1,
                         field=format_path(path),
@@ -85,14 +174,39 @@ def _build(
                 )
                 continue
             lines[child] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, child, lines, problems, file)
+            out[key] = _build(loader, value_node, child, lines, problems, file, budget, in_alias)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(loader, item, (*path, i), lines, problems, file)
+            _build(loader, item, (*path, i), lines, problems, file, budget, in_alias)
             for i, item in enumerate(node.value)
         ]
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, path, problems, file)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` before composing (PyYAML's composer and our
+    builder recurse; its parser does not). Syntax errors are left to the composer."""
+    loader = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(
+                        f"lists and mappings nested more than {MAX_DEPTH} levels deep",
+                        file=file,
+                        line=event.start_mark.line + 1,
+                        expected=f"at most {MAX_DEPTH} levels of nesting",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 def load_yaml_text(text: str, file: str = "<text>") -> LocatedYaml:
@@ -104,6 +218,7 @@ def load_yaml_text(text: str, file: str = "<text>") -> LocatedYaml:
             f"not readable as YAML: {exc}", file=file, expected="printable UTF-8 text"
         ) from None
     try:
+        _check_depth(text, file)
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
@@ -230,6 +345,8 @@ def _data_path(data: object, loc: tuple) -> tuple:
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             kept.append(part)
             current = current[part]
+        elif isinstance(part, str) and isinstance(current, dict) and part == current.get("kind"):
+            continue  # the tag of a discriminated union (workload kind): not a key
         elif isinstance(part, str) and isinstance(current, dict):
             kept.append(part)  # a missing or unknown key: keep it for the message
             current = None

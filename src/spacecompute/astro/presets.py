@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, Problem
+from ..sizeguard import check_size
 from ..yamlio import Preset, data_presets, load_yaml_file, validate_located
 from .constants import EARTH_RADIUS_WGS72_M, TWO_PI
 from .constellation import Constellation, ShellInfo
@@ -160,24 +161,49 @@ def _elements(
     return elements, ShellInfo(index, 0, len(elements), source=str(path)), skipped
 
 
+#: Memory a run needs per satellite, at least: its elements and propagator constants, one
+#: propagated step (positions and velocities, TEME and Earth-fixed), the spacecraft state and
+#: the engine's per-satellite arrays (docs/benchmarks.md: 1.23 GiB peak for a million).
+RUN_BYTES_PER_SATELLITE = 1024
+
+
 def build_constellation(
     spec: ConstellationSpec,
     base_dir: Path,
     *,
     epoch: object | None = None,
     field: str = "constellation",
+    memory_budget_bytes: int | None = None,
 ) -> tuple[Constellation, list[Problem]]:
     """A :class:`Constellation` from its spec; also returns skipped-record notes.
 
     Walker shells and clusters get ``spec.epoch``, else ``epoch`` (the scenario start), else
-    :data:`~spacecompute.astro.walker.DEFAULT_EPOCH`.
+    :data:`~spacecompute.astro.walker.DEFAULT_EPOCH`. Generated satellites (Walker shells,
+    clusters) are counted against ``memory_budget_bytes`` (default 2 GiB) at
+    :data:`RUN_BYTES_PER_SATELLITE` each before any is built (:mod:`spacecompute.sizeguard`).
     """
     if spec.preset is not None:
         preset, _, preset_dir = load_constellation_file(spec.preset)
         const, notes = build_constellation(
-            preset, preset_dir, epoch=spec.epoch or epoch, field=f"{field}.preset({spec.preset})"
+            preset,
+            preset_dir,
+            epoch=spec.epoch or epoch,
+            field=f"{field}.preset({spec.preset})",
+            memory_budget_bytes=memory_budget_bytes,
         )
         return const, notes
+    generated = sum(
+        (e.walker.total if e.walker is not None else 0)
+        + (e.cluster.count if e.cluster is not None else 0)
+        for e in spec.shells or []
+    )
+    check_size(
+        "a run over this constellation",
+        [(generated, "satellites")],
+        RUN_BYTES_PER_SATELLITE,
+        key=f"{field}.shells (fewer satellites) or memory_budget_mib",
+        budget_bytes=memory_budget_bytes,
+    )
     shell_epoch = spec.epoch or epoch or DEFAULT_EPOCH
     parts: list[ElementSet] = []
     infos: list[ShellInfo] = []
@@ -207,6 +233,7 @@ def preset_constellation(name: str, *, epoch: object | None = None) -> Constella
 
 
 __all__ = [
+    "RUN_BYTES_PER_SATELLITE",
     "build_constellation",
     "constellation_presets",
     "load_constellation_file",

@@ -12,6 +12,7 @@ import datetime as _dt
 import numpy as np
 
 from ..errors import InputError
+from ..sizeguard import check_size
 from .constants import JD_UNIX_EPOCH, SECONDS_PER_DAY, TWO_PI
 
 _NS_PER_DAY = 86_400_000_000_000
@@ -62,7 +63,9 @@ def time_grid(start: object, duration_s: float, step_s: float) -> np.ndarray:
         )
     if not np.isfinite(step_s) or step_s <= 0:
         raise InputError(f"step_s = {step_s}", field="step_s", expected="a finite number > 0")
-    n = int(np.floor(duration_s / step_s + 1e-9)) + 1
+    steps = np.floor(duration_s / step_s + 1e-9) + 1
+    check_size("the time grid", [(steps, "steps")], 16, key="duration_s or step_s")
+    n = int(steps)
     offsets_ns = np.round(np.arange(n) * step_s * 1e9).astype("int64")
     return t0 + offsets_ns.astype("timedelta64[ns]")
 

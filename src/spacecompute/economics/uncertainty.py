@@ -219,6 +219,21 @@ def _percentiles(a: np.ndarray) -> tuple[float, float, float]:
     return (float(p[0]), float(p[1]), float(p[2]))
 
 
+#: Memory of one Monte Carlo sample: every input and output of the cost model, intermediates
+#: and percentiles included (about 60 arrays of float64, with headroom).
+SAMPLE_BYTES = 4096
+
+
+def _check_draws(samples: int, seed: int) -> None:
+    """A seed numpy accepts, and samples that fit the memory budget (before drawing)."""
+    from ..errors import InputError
+    from ..sizeguard import check_size
+
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"seed = {seed}", field="--seed", expected="a whole number >= 0")
+    check_size("the Monte Carlo", [(samples, "samples")], SAMPLE_BYTES, key="--samples")
+
+
 def monte_carlo(design, physics, samples: int = 2000, seed: int = 0) -> MonteCarlo:
     """Evaluate ``design`` on ``samples`` joint draws of its uncertain inputs (vectorized)."""
     from .cost import evaluate
@@ -227,6 +242,7 @@ def monte_carlo(design, physics, samples: int = 2000, seed: int = 0) -> MonteCar
         from ..errors import InputError
 
         raise InputError(f"samples = {samples}", field="--samples", expected="an integer >= 1")
+    _check_draws(samples, seed)
     inputs = sample_values(design, samples, seed)
     outputs = evaluate(design, inputs, physics)
     n = max(v.shape[0] for v in outputs.values())
@@ -401,6 +417,8 @@ def plan(design, *, samples: int = 2000, seed: int = 0, physics=None) -> PlanRes
     from .cost import check_claims, evaluate, scalars
     from .sizing import prepare
 
+    if samples > 0:
+        _check_draws(samples, seed)  # before the (slow) physics, not after
     physics = physics if physics is not None else prepare(design)
     nominal = scalars(evaluate(design, design.nominal_values(), physics))
     mc = monte_carlo(design, physics, samples, seed) if samples > 0 else None

@@ -47,11 +47,11 @@ from importlib import resources
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
-import yaml
 
 from spacecompute.astro.constants import EARTH_EQUATORIAL_RADIUS_M, SPEED_OF_LIGHT_M_S
 from spacecompute.errors import InputError, Problem
 from spacecompute.network import atmosphere
+from spacecompute.yamlio import load_yaml_text
 
 __all__ = [
     "BOLTZMANN_DBW_PER_K_HZ",
@@ -1052,8 +1052,8 @@ def _catalog() -> dict[str, Terminal]:
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
     file = f"spacecompute/data/{_CATALOG_FILE}"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file).data
+    except InputError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     entries = doc.get("terminals") if isinstance(doc, dict) else None
     if not isinstance(entries, list):

@@ -385,6 +385,10 @@ def rtt_lower_bound_ms(a_ecef_m: np.ndarray, b_ecef_m: np.ndarray, r_sat_min_m):
 # ---------------------------------------------------------------------------------------------
 
 
+#: Memory of one step of :func:`rtt_series` (its row of Python objects, path text included).
+RTT_BYTES_PER_STEP = 400
+
+
 def rtt_series(
     constellation,
     ground_a,
@@ -416,8 +420,18 @@ def rtt_series(
     ``bound_ms`` (the lower bound of :func:`rtt_lower_bound_ms` with the step's lowest
     satellite).
     """
+    from ..sizeguard import check_size
     from ..table import Table
 
+    if np.isfinite(duration_s) and np.isfinite(step_s) and duration_s >= 0 and step_s > 0:
+        # one row per step (Python objects: time, rtt, hops, satellites, path text): ~400 B
+        check_size(
+            "the RTT time series",
+            [(np.floor(duration_s / step_s) + 1, "steps")],
+            RTT_BYTES_PER_STEP,
+            key="--duration or --step",
+            budget_bytes=memory_budget_bytes,
+        )
     a = ground_point(ground_a, min_elevation_deg=min_elevation_deg, field="from")
     b = ground_point(ground_b, min_elevation_deg=min_elevation_deg, field="to")
     ground = a.concat(b) if stations is None else a.concat(b, stations)

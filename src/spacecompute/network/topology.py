@@ -945,6 +945,10 @@ class TopologyBuilder:
             )
         if gsl not in ("all", "best"):
             raise InputError(f"gsl = {gsl!r}", field="gsl", expected="'all' or 'best'")
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise InputError(
+                f"k = {k!r}", field="k", expected="a whole number >= 1 (laser terminals per satellite)"
+            )
         if handover not in ("sticky", "greedy"):
             raise InputError(
                 f"handover = {handover!r}", field="handover", expected="'sticky' or 'greedy'"

@@ -229,7 +229,12 @@ def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
             field="spacecraft.bus",
             expected="a bus preset of the hardware catalog (e.g. threebody, starlink-v1)",
         )
-    constellation, _ = build_constellation(s.constellation, loaded.base_dir, epoch=start)
+    constellation, _ = build_constellation(
+        s.constellation,
+        loaded.base_dir,
+        epoch=start,
+        memory_budget_bytes=int(s.memory_budget_mib * 2**20),
+    )
     return constellation
 
 
@@ -304,8 +309,18 @@ def training_config(loaded: LoadedScenario, policy: Any = None):
 
     s = loaded.spec
     w = s.workload
+    keys = _run_keys(loaded, policy)
+    source = keys["constellation"]
+    n = len(preset_constellation(source) if isinstance(source, str) else source)
+    if w.max_parallelism > n:
+        raise InputError(
+            f"max_parallelism {w.max_parallelism} is above the cluster's {n} satellites",
+            file=loaded.file,
+            field="workload.max_parallelism",
+            expected=f"at most {n} (a job spans at most every satellite)",
+        )
     return TrainingConfig(
-        **_run_keys(loaded, policy),
+        **keys,
         job_rate_per_s=float(w.jobs_per_day) / 86400.0,
         params_range=(float(w.params_min), float(w.params_max)),
         tokens_per_param=float(w.tokens_per_param),

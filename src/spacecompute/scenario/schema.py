@@ -21,6 +21,7 @@ from ..astro.constellation_spec import (  # noqa: F401  (re-exported: the scenar
     WalkerSpec,
     _Strict,
 )
+from ..workloads.batch import MAX_MODEL_PARAMS
 
 
 class StationSpec(_Strict):
@@ -47,6 +48,24 @@ class NetworkSpec(_Strict):
         default="tesat-scot80", description="optical terminal of every satellite"
     )
     gsl_radio: str = Field(default="hiside-ka", description="satellite radio for ground links")
+
+    @field_validator("isl_terminal")
+    @classmethod
+    def _optical_terminal(cls, value: str) -> str:
+        from ..errors import InputError
+        from ..network.links import terminal, terminals
+
+        optical = list(terminals("optical"))
+        try:
+            known = terminal(value).kind == "optical"
+        except InputError:
+            known = False
+        if not known:
+            raise ValueError(
+                f"unknown optical terminal {value!r} (expected one of {optical}; "
+                "see spacecompute terminals)"
+            )
+        return value
     ground_terminal: str = Field(default="ka-ground-7m3", description="ground-station terminal")
     isl_rate_bps: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = Field(
         default=None, description="fixed ISL rate instead of the optical link budget"
@@ -149,8 +168,24 @@ class TrainingSpec(_Strict):
 
     kind: Literal["training"]
     jobs_per_day: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 200.0
-    params_min: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e9
-    params_max: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e10
+    params_min: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=MAX_MODEL_PARAMS,
+            allow_inf_nan=False,
+            description="parameters of the smallest model (at most 1e15)",
+        ),
+    ] = 1e9
+    params_max: Annotated[
+        float,
+        Field(
+            gt=0.0,
+            le=MAX_MODEL_PARAMS,
+            allow_inf_nan=False,
+            description="parameters of the largest model (at most 1e15)",
+        ),
+    ] = 1e10
     tokens_per_param: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 20.0
     max_parallelism: Annotated[int, Field(ge=1)] = 64
     deadline_slack: Annotated[float, Field(ge=1.0, allow_inf_nan=False)] = 2.0

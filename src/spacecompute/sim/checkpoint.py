@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..fingerprint import differences, plain
+from ..fingerprint import fingerprint as shared_fingerprint
 from ..table import atomic_write
 
 CHECKPOINT_DIR = ".checkpoint"
@@ -31,22 +33,29 @@ _META = "__meta__"
 
 
 def fingerprint(config: Any) -> str:
-    """A short stable hash of a configuration (its ``repr``, or JSON of a mapping)."""
+    """A short stable hash of an engine configuration (its ``repr``), or of a mapping (then
+    :func:`spacecompute.fingerprint.fingerprint`, the one used for resolved scenarios)."""
     if isinstance(config, Mapping):
-        text = json.dumps(config, sort_keys=True, default=str)
-    else:
-        text = repr(config)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return shared_fingerprint(config)[:16]
+    return hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 
 
 class Checkpointer:
     """Saves and loads the state of one run in ``run_dir/.checkpoint/state.npz``.
 
     ``every_steps``: save after every this many steps (0 disables saving). ``fingerprint``:
-    identifies the configuration (see :func:`fingerprint`).
+    identifies the configuration (see :func:`fingerprint`, or
+    :func:`spacecompute.fingerprint.fingerprint` of a resolved scenario). ``document``: the
+    resolved inputs, saved with the state so that a refused resume names the keys that differ.
     """
 
-    def __init__(self, run_dir: str | os.PathLike, every_steps: int, fingerprint: str) -> None:
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        every_steps: int,
+        fingerprint: str,
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
         if isinstance(every_steps, bool) or not isinstance(every_steps, int) or every_steps < 0:
             raise InputError(
                 f"checkpoint_every = {every_steps!r}",
@@ -56,6 +65,7 @@ class Checkpointer:
         self.path = Path(run_dir) / CHECKPOINT_DIR / CHECKPOINT_FILE
         self.every_steps = int(every_steps)
         self.fingerprint = str(fingerprint)
+        self.document = None if document is None else dict(document)
 
     def due(self, steps_done: int) -> bool:
         """Whether to save after ``steps_done`` steps."""
@@ -68,6 +78,8 @@ class Checkpointer:
             if a.dtype == object:
                 raise TypeError(f"checkpoint entry {k!r} is an object array")
         meta = {"fingerprint": self.fingerprint, "steps_done": int(steps_done)}
+        if self.document is not None:
+            meta["document"] = plain(self.document)
         arrays[_META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez(buf, **arrays)
@@ -102,8 +114,15 @@ class Checkpointer:
         except (KeyError, ValueError):
             raise InputError(f"{self.path}: checkpoint has no metadata", field="--resume") from None
         if meta.get("fingerprint") != self.fingerprint:
+            old = meta.get("document")
+            diffs = (
+                differences(old, self.document)
+                if isinstance(old, dict) and self.document is not None
+                else []
+            )
             raise InputError(
-                f"{self.path}: the checkpoint is of a different scenario or configuration",
+                f"{self.path}: the checkpoint is of a different scenario or configuration"
+                + (f" ({'; '.join(diffs)})" if diffs else ""),
                 field="--resume",
                 expected="the same scenario and options as the interrupted run "
                 "(or a new --out directory)",

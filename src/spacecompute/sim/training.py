@@ -125,7 +125,7 @@ from ..spacecraft.hardware import bus as bus_preset
 from ..spacecraft.hardware import bus_for_constellation
 from ..spacecraft.power import ATTITUDE_MODES, incidence_cosine, solar_power_w
 from ..table import Table
-from ..workloads.batch import ring_allreduce_time_s, training_jobs
+from ..workloads.batch import MAX_MODEL_PARAMS, ring_allreduce_time_s, training_jobs
 from .engine import EngineResult
 from .queues import NAT
 from .rundir import SCHEMAS, fleet_row
@@ -247,10 +247,10 @@ class TrainingConfig:
         if (
             not isinstance(pr, tuple | list)
             or len(pr) != 2
-            or not all(_is_num(v) and math.isfinite(v) and v > 0 for v in pr)
+            or not all(_is_num(v) and math.isfinite(v) and 0 < v <= MAX_MODEL_PARAMS for v in pr)
             or pr[1] < pr[0]
         ):
-            raise bad("params_range", "(low, high) parameter counts, 0 < low <= high")
+            raise bad("params_range", "(low, high) parameter counts, 0 < low <= high <= 1e15")
         for name in ("memory_headroom",):
             v = getattr(self, name)
             if not _is_num(v) or not 0 < v <= 1:

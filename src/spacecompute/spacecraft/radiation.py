@@ -179,10 +179,10 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import yaml
 from numba import njit, prange
 
 from ..errors import InputError, Problem
+from ..yamlio import load_yaml_text
 
 __all__ = [
     "DEFAULT_SHIELDING_MM_AL",
@@ -758,8 +758,8 @@ def _catalog() -> tuple[dict[str, Susceptibility], dict[str, str]]:
     file = f"spacecompute/data/{_CATALOG_FILE}"
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file).data
+    except InputError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     entries = doc.get("devices") if isinstance(doc, dict) else None
     if not isinstance(entries, list):

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..astro.timeutil import parse_time
 from ..errors import InputError
+from ..sizeguard import check_size
 from ..table import Table
 from .inference import _positive
 
@@ -80,12 +81,25 @@ def data_parallel_step_time_s(
     return ops / (np.asarray(p).astype(float) * rate) + comm
 
 
+#: Largest model a training job may have (parameters): 500x the largest published dense models
+#: (about 2e12); beyond it the FLOP counts and widths of a job overflow their integer columns.
+MAX_MODEL_PARAMS = 1.0e15
+
+#: Memory of one job: the generator's columns and the engine's per-job state, with headroom.
+JOB_BYTES = 512
+
+
 def _arrivals(
-    rng: np.random.Generator, start: object, duration_s: float, rate_per_s: float
+    rng: np.random.Generator,
+    start: object,
+    duration_s: float,
+    rate_per_s: float,
+    key: str = "rate_per_s or duration_s",
 ) -> np.ndarray:
     t0 = parse_time(start, field="start")
     duration = _positive(duration_s, "duration_s", allow_zero=True)
     rate = _positive(rate_per_s, "rate_per_s", allow_zero=True)
+    check_size("the job arrivals", [(rate * duration, "jobs")], JOB_BYTES, key=key)
     n = int(rng.poisson(rate * duration))
     offsets = np.sort(rng.uniform(0.0, duration, n))
     return t0 + np.floor(offsets * 1e9).astype(np.int64).astype("timedelta64[ns]")
@@ -142,7 +156,9 @@ def training_jobs(
     checkpoint_bytes, gradient_bytes, parallelism (satellites, int64), deadline.
     """
     rng = np.random.default_rng(seed)
-    arrival = _arrivals(rng, start, duration_s, rate_per_s)
+    arrival = _arrivals(
+        rng, start, duration_s, rate_per_s, key="workload.jobs_per_day or duration_s"
+    )
     n = len(arrival)
     tpp = _positive(tokens_per_param, "tokens_per_param")
     rate = _positive(ops_per_s_per_sat, "ops_per_s_per_sat")

@@ -21,12 +21,12 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-import yaml
 
 from ..astro.ground import cities
 from ..astro.timeutil import parse_time, utc_seconds_of_day
 from ..errors import InputError
 from ..table import Table
+from ..yamlio import load_yaml_text
 
 _CATALOG_FILE = "models.yaml"
 
@@ -67,7 +67,7 @@ def _num(value: object, field: str) -> float:
 def model_catalog() -> dict[str, ModelSpec]:
     """All models of ``data/models.yaml`` by name."""
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml_text(path.read_text(encoding="utf-8"), file=_CATALOG_FILE).data
     out: dict[str, ModelSpec] = {}
     for i, entry in enumerate(raw["models"]):
         where = f"models[{i}]"
