@@ -110,29 +110,40 @@ def terminals() -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
-    """Check scenario files: every problem is reported at once, with file, line and key path."""
-    from .sim.overview import check_scenario
+    """Check scenario files: every problem is reported at once, with file, line and key path.
+
+    Builds everything `spacecompute run` builds (constellation, fleet, hardware, terminals,
+    workload inputs, engine configuration) without stepping: a file that passes runs."""
+    from .preflight import prepare_scenario
 
     failed = False
     for name in files:
         try:
-            loaded, constellation, notes = check_scenario(name)
-        except InputError as exc:
+            prepared = prepare_scenario(name)
+        except (InputError, MemoryBudgetError) as exc:
             failed = True
-            err_console.print(f"[bold red]{name}: {len(exc.problems)} problem(s)[/]")
-            for p in exc.problems:
+            problems = exc.problems if isinstance(exc, InputError) else [exc]
+            err_console.print(f"[bold red]{name}: {len(problems)} problem(s)[/]")
+            for p in problems:
                 err_console.print(f"  [red]-[/] {escape(str(p))}", highlight=False, soft_wrap=True)
             continue
-        for p in notes:
-            err_console.print(
-                f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True
-            )
+        _print_warnings(prepared.warnings)
+        s = prepared.settings
         console.print(
-            f"[green]ok[/] {name}: {len(constellation):,} satellites, "
-            f"{loaded.spec.duration_s:g} s at {loaded.spec.step_s:g} s steps, propagator {loaded.spec.propagator}"
+            f"[green]ok[/] {name}: {len(prepared.constellation):,} satellites, "
+            f"{s.duration_s:,g} s at {s.step_s:,g} s steps, propagator {s.propagator}, "
+            f"{prepared.loaded.spec.workload.kind} under {', '.join(prepared.policies)}"
         )
     if failed:
         raise typer.Exit(2)
+
+
+def _print_warnings(problems) -> None:
+    """Warnings about a scenario (old elements, skipped records), as `validate` prints them."""
+    for p in problems:
+        err_console.print(
+            f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True
+        )
 
 
 @app.command()
@@ -186,6 +197,7 @@ def run(
             policies=policy or None,
             checkpoint_every=checkpoint_every,
             progress=progress,
+            warn=_print_warnings,
         )
         if out is not None:
             from .results.report import write_report

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ._runtime import numba_threads_for
-from .errors import InputError
+from .errors import InputError, Problem
 
 #: ``progress(policy, steps_done, total_steps)``
 ProgressFn = Callable[[str, int, int], None]
@@ -33,7 +33,8 @@ ProgressFn = Callable[[str, int, int], None]
 
 @dataclass
 class ScenarioRun:
-    """Summaries of a scenario's runs, by policy, in run order; ``path``: the output directory."""
+    """Summaries of a scenario's runs, by policy, in run order; ``path``: the output directory;
+    ``warnings``: what ``spacecompute validate`` warns about the scenario (old elements, ...)."""
 
     scenario: str
     workload: str
@@ -42,6 +43,7 @@ class ScenarioRun:
     path: Path | None = None
     resumed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``run --json`` document: scenario, workload, policies, runs (policy -> summary),
@@ -71,31 +73,23 @@ def run_scenario(
     policies: Sequence[str] | None = None,
     checkpoint_every: int | None = None,
     progress: ProgressFn | None = None,
+    warn: Callable[[list[Problem]], None] | None = None,
 ) -> ScenarioRun:
     """Run ``scenario`` (file or preset) for its ``policy`` and ``compare`` policies (or for
     ``policies`` when given) and return the summaries; with ``out_dir`` write the run
-    directories (and checkpoints, see the module docstring)."""
+    directories (and checkpoints, see the module docstring). Everything is built first, as
+    ``spacecompute validate`` builds it (:func:`~spacecompute.preflight.prepare_scenario`);
+    ``warn(problems)`` then receives its warnings, before the first step."""
+    from .preflight import located_in, prepare_scenario
     from .results.store import RunResult
-    from .scenario.build import workload_config
-    from .scenario.loader import load_scenario
-    from .scheduling import policy_names
     from .sim.checkpoint import Checkpointer, fingerprint
     from .sim.rundir import _json_value
     from .table import atomic_write_text
 
-    loaded = load_scenario(scenario)
-    spec = loaded.spec
-    names = list(policies) if policies else [spec.policy, *spec.compare]
-    known = policy_names(spec.workload.kind)
-    for p in names:
-        if p not in known:
-            raise InputError(
-                f"unknown policy {p!r} for the {spec.workload.kind} workload",
-                field="--policy",
-                expected=f"one of {sorted(known)}",
-            )
-    if len(set(names)) != len(names):
-        raise InputError(f"policies {names} repeat a name", field="--policy")
+    prepared = prepare_scenario(scenario, policies)
+    loaded, spec, names = prepared.loaded, prepared.loaded.spec, prepared.policies
+    if warn is not None and prepared.warnings:
+        warn(prepared.warnings)
     every = spec.checkpoint_every_steps if checkpoint_every is None else checkpoint_every
     out = None if out_dir is None else Path(out_dir)
     if resume and out is None:
@@ -103,10 +97,11 @@ def run_scenario(
     text = Path(loaded.file).read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()
     dirs = _run_dirs(out, names)
-    n_satellites = _satellite_count(loaded)
+    n_satellites = len(prepared.constellation)
     run = ScenarioRun(spec.name or Path(loaded.file).stem, spec.workload.kind, names, {}, out)
+    run.warnings = list(prepared.warnings)
     for policy in names:
-        config, run_fn = workload_config(loaded, policy)
+        config, run_fn = prepared.configs[policy], prepared.run_fn
         run_dir = dirs[policy]
         checkpoint = None
         if run_dir is not None:
@@ -125,7 +120,7 @@ def run_scenario(
             if progress is not None:
                 progress(policy, done, total)
 
-        with numba_threads_for(n_satellites):
+        with numba_threads_for(n_satellites), located_in(loaded):
             result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
         if checkpoint is not None:
             checkpoint.clear()
@@ -143,16 +138,6 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
-
-
-def _satellite_count(loaded: Any) -> int:
-    """How many satellites the scenario has (to choose numba's thread count)."""
-    from .scenario.build import build_constellation, preset_constellation
-
-    spec = loaded.spec.constellation
-    if spec.preset is not None:
-        return len(preset_constellation(spec.preset))
-    return len(build_constellation(spec, loaded.base_dir)[0])
 
 
 class LazyProgress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def _elements(
 
     path = Path(spec.file)
     if not path.is_absolute():
-        path = base_dir / path
+        path = Path(os.path.normpath(base_dir / path))  # printed in messages: no "a/../b"
     try:
         elements, skipped = read_elements(
             str(path),
