@@ -57,15 +57,15 @@ def _fail(exc: SpacecomputeError) -> None:
 def _key_value_table(title: str) -> RichTable:
     """A two-column (what, value) summary table with the title on the left."""
     table = RichTable(title=title, show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("what", style="bold", overflow="fold")
+    table.add_column("value", overflow="fold")
     return table
 
 
 def _print_presets(title: str, presets: dict) -> None:
     table = RichTable(title=title)
     table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("description")
+    table.add_column("description", overflow="fold")
     for preset in presets.values():
         table.add_row(preset.name, preset.description)
     console.print(table)
@@ -94,7 +94,7 @@ def terminals() -> None:
 
     table = RichTable(title="Built-in terminals")
     for col in ("name", "kind", "max rate", "source"):
-        table.add_column(col, style="bold cyan" if col == "name" else None)
+        table.add_column(col, style="bold cyan" if col == "name" else None, overflow="fold")
     for t in catalog().values():
         rate = getattr(t, "max_rate_bps", None)
         table.add_row(
@@ -373,7 +373,9 @@ def _print_run(result) -> None:
         ]
     for label, fn in rows:
         table.add_row(label, *[fn(s) for s in runs])
-    console.print(table)
+    from .richtable import print_table
+
+    print_table(console, table)
     if result.resumed:
         console.print(f"resumed from checkpoints: {', '.join(result.resumed)}")
     if result.skipped:
@@ -774,7 +776,9 @@ def compare(
     if as_json:
         sys.stdout.write(json.dumps(comparison_json(table), indent=2, allow_nan=False) + "\n")
         return
-    console.print(format_comparison(table))
+    from .richtable import print_table
+
+    print_table(console, format_comparison(table))
 
 
 @app.command()

@@ -258,10 +258,10 @@ def print_overview(result: OverviewResult, console) -> None:
 
     s = result.summary
     head = RichTable(
-        title=f"spacecompute run: {s['scenario']}", show_header=False, title_justify="left"
+        title=f"spacecompute overview: {s['scenario']}", show_header=False, title_justify="left"
     )
-    head.add_column("what", style="bold")
-    head.add_column("value")
+    head.add_column("what", style="bold", overflow="fold")
+    head.add_column("value", overflow="fold")
     rows = [
         ("span", f"{s['start']} .. {s['end']} ({s['steps']:,} steps of {s['step_s']:g} s)"),
         (
