@@ -30,12 +30,59 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+#: How help names a value's kind: a word, not Python's type (``<str>``, ``<list[str]>``).
+_HELP_KINDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH"}
+
+
+def _help_kind(original):
+    """Wrap typer's ``display_type_rich``: nothing for flags, ``TEXT`` for a repeatable text
+    option (its help says "repeat"), ``INTEGER``, ``NUMBER``, ``PATH``."""
+
+    def display(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        text = original(self, ctx)
+        if text is None or getattr(self, "metavar", None) is not None:
+            return text
+        kind = text.strip("<>").removesuffix("...")
+        if kind.startswith("list[") and kind.endswith("]"):
+            kind = kind[5:-1]
+        kind = kind.replace(" range", "")
+        return _HELP_KINDS.get(kind, kind.upper())
+
+    return display
+
+
+for _param in (typer.core.TyperOption, typer.core.TyperArgument):
+    _param.display_type_rich = _help_kind(_param.display_type_rich)
+
 ScenarioArg = Annotated[
     str,
     typer.Argument(
         help="scenario YAML file or built-in preset name (see `spacecompute scenarios`)"
     ),
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        console.print(f"spacecompute {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Computing in orbit: how much compute a constellation delivers, to whom, at what latency,
+    energy and cost."""
 
 
 def _fail(exc: SpacecomputeError) -> None:
