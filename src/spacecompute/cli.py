@@ -255,6 +255,10 @@ def run(
             progress.stop()
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+        _interrupted(scenario, out, policy)
     finally:
         if progress is not None:
             progress.stop()
@@ -264,6 +268,29 @@ def run(
         sys.stdout.write(json.dumps(_json_value(result.to_json()), indent=2) + "\n")
         return
     _print_run(result)
+
+
+def _interrupted(scenario: str, out: Path | None, policies: list[str] | None) -> None:
+    """Ctrl-C during `run`: say how to go on (the last checkpoint in --out is kept), exit 130."""
+    import shlex
+
+    if out is None:
+        err_console.print(
+            "[bold yellow]interrupted[/]: nothing was kept (give --out DIR to keep checkpoints "
+            "that a later run can resume)",
+            highlight=False,
+        )
+    else:
+        words = ["spacecompute", "run", scenario, "--out", _shown(out), "--resume"]
+        for p in policies or []:
+            words += ["--policy", p]
+        err_console.print(
+            f"[bold yellow]interrupted[/]: the last checkpoint in {escape(_shown(out))} is kept; "
+            f"resume with:\n  {escape(shlex.join(words))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(130)
 
 
 def _print_run(result) -> None:
@@ -461,6 +488,16 @@ def overview(
         print_overview(result, console)
 
 
+def _shown(path: Path | str) -> str:
+    """A path as printed: resolved (no ``..``, links followed), relative to the working
+    directory when it lies below it, else absolute."""
+    full = Path(path).resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
+
+
 def _slug(text: str) -> str:
     """A file-name-safe lower-case form of a location ("Paris, FR" -> "paris-fr")."""
     import re
@@ -493,6 +530,54 @@ IslOption = Annotated[
 SeamOption = Annotated[
     str, typer.Option("--seam", help="+Grid seam: auto (connect delta, cut star), connect, cut")
 ]
+
+
+class _StepProgress:
+    """Progress of a long step-by-step command on stderr: a bar (only on a terminal, after 2 s,
+    as `run`'s) and, when the run will take over half a minute, one line with the estimate
+    (also when piped)."""
+
+    def __init__(self, label: str, announce_after_s: float = 2.0) -> None:
+        import time
+
+        from .runner import LazyProgress
+
+        self.label = label
+        self.clock = time.perf_counter
+        self.after_s = announce_after_s
+        self.bar = LazyProgress(err_console) if err_console.is_terminal else None
+        self.announced = False
+        self.first: tuple[int, float] | None = None  # (steps, time) at the first step
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar(self.label, done, total)
+        if self.first is None:  # the rate is measured from here: setup and compilation excluded
+            self.first = (done, self.clock())
+            return
+        elapsed = self.clock() - self.first[1]
+        if self.announced or done <= self.first[0] or elapsed < self.after_s:
+            return
+        self.announced = True
+        left = elapsed / (done - self.first[0]) * (total - done)
+        if left > 30.0:
+            err_console.print(
+                f"{self.label}: {total:,} steps, about {_duration_words(left)} to go "
+                "(Ctrl-C stops)",
+                highlight=False,
+            )
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 90:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"
 
 
 @app.command()
@@ -558,6 +643,7 @@ def rtt(
         t0 = settings.start if start is None else parse_time(start, field="--start")
         span = settings.duration_s if duration is None else duration
         dt = settings.step_s if step is None else step
+        progress = _StepProgress("rtt")
         table = rtt_series(
             constellation,
             a,
@@ -572,8 +658,10 @@ def rtt(
             memory_budget_bytes=settings.memory_budget_bytes,
             isl=isl,
             seam=seam,
+            progress=progress,
             **link_rates(loaded, constellation),
         )
+        progress.stop()
     except (InputError, MemoryBudgetError) as exc:
         _fail(exc)
         return
@@ -598,7 +686,7 @@ def rtt(
             plot_rtt(table, out_dir / "rtt.png", title=title)
             files.append(out_dir / "rtt.png")
         files.append(out_dir / "summary.json")
-        summary["files"] = [str(f) for f in files]
+        summary["files"] = [_shown(f) for f in files]
         atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     except InputError as exc:  # unwritable output directory
         _fail(exc)
@@ -611,19 +699,29 @@ def rtt(
     )
 
     def ms(x):
-        return "-" if x is None else f"{x:.2f} ms"
+        return "no path" if x is None else f"{x:,.2f} ms"
+
+    reached = summary["hops_min"] is not None
 
     rows = [
         ("scenario", f"{settings.name}: {len(constellation):,} satellites"),
-        ("span", f"{summary['start']}, {span:g} s at {dt:g} s ({summary['steps']} steps)"),
+        ("span", f"{summary['start']}, {span:,g} s at {dt:,g} s ({summary['steps']:,} steps)"),
         (
             "RTT min / median / max",
             f"{ms(summary['rtt_min_ms'])} / {ms(summary['rtt_median_ms'])} / {ms(summary['rtt_max_ms'])}",
         ),
-        ("hops", f"{summary['hops_min']} .. {summary['hops_max']} (links, up and down included)"),
-        ("path changes", f"{summary['path_changes']} ({summary['distinct_paths']} distinct paths)"),
-        ("unreachable steps", f"{summary['unreachable_steps']}"),
-        ("lower bound", f"{summary['rtt_lower_bound_ms']:.2f} ms (great circle + up/down legs)"),
+        (
+            "hops",
+            f"{summary['hops_min']:,} .. {summary['hops_max']:,} (links, up and down included)"
+            if reached
+            else "no path at any step",
+        ),
+        (
+            "path changes",
+            f"{summary['path_changes']:,} ({summary['distinct_paths']:,} distinct paths)",
+        ),
+        ("unreachable steps", f"{summary['unreachable_steps']:,} of {summary['steps']:,}"),
+        ("lower bound", f"{summary['rtt_lower_bound_ms']:,.2f} ms (great circle + up/down legs)"),
         ("files", ", ".join(summary["files"])),
     ]
     for k, v in rows:
@@ -798,7 +896,7 @@ def size(
         sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
         return
     print_plan(result, console)
-    console.print(f"[green]wrote[/] {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
+    console.print(f"[green]wrote[/] {escape(', '.join(_shown(f) for f in files))}", soft_wrap=True)
 
 
 @app.command()
@@ -849,7 +947,7 @@ def report(
             )
         )
         return
-    console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
+    console.print(f"[green]wrote[/] {escape(_shown(path))}", soft_wrap=True)
 
 
 def main() -> None:
