@@ -311,6 +311,11 @@ def print_plan(r: PlanResult, console) -> None:
         for k, v in rows:
             table.add_row("  " + escape(k), escape(v))
     console.print(table)
+    if r.nominal_note:
+        console.print(
+            f"[bold]Nominal outside the P10-P90 band:[/] {escape(r.nominal_note)}",
+            soft_wrap=False,
+        )
     if r.claims:
         claims = RichTable(title="Published claims checked", title_justify="left")
         claims.add_column("claim")
