@@ -801,7 +801,7 @@ def topology(
 
     approx = "" if stats["diameter_exact"] else " (lower bound, double sweep)"
     rows = [
-        ("nodes", f"{stats['satellites']:,} satellites, {stats['ground_nodes']} ground stations"),
+        ("nodes", f"{stats['satellites']:,} satellites, {stats['ground_nodes']:,} ground stations"),
         ("links", f"{stats['isl_links']:,} ISLs, {stats['gsl_links']:,} GSLs"),
         (
             "ISL degree min / median / max",
@@ -811,7 +811,7 @@ def topology(
         (
             "GSLs per station",
             q(stats["gsl_per_station"], fmt=".0f")
-            + f" ({stats['stations_without_gsl']} stations without any)",
+            + f" ({stats['stations_without_gsl']:,} stations without any)",
         ),
         ("ISL components", f"{stats['isl_components']:,} (largest {stats['largest_component']:,})"),
         (
