@@ -106,8 +106,8 @@ def locate(problems: Sequence[Problem], loaded: Any) -> list[Problem]:
     closest parent's, for a key the file leaves at its default)."""
     out = []
     for p in problems:
-        if p.file is not None and p.file != loaded.file:
-            out.append(p)
+        if (p.file is not None and p.file != loaded.file) or (p.field or "").startswith("--"):
+            out.append(p)  # another file's problem, or a command-line option's
             continue
         key = _scenario_key(p.field)
         field_name = key or p.field
