@@ -83,6 +83,22 @@ def test_validate_refuses_what_run_refuses_with_the_same_located_message(case, t
     assert "Traceback" not in ran.output and "numpy" not in ran.output
 
 
+def test_independent_problems_are_all_reported_at_once(tmp_path):
+    """An unknown radio (link budgets) and a missing AOI file (the workload): both, once each."""
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        SHORT + "constellation: {preset: threebody}\nnetwork: {gsl_radio: acme-radio}\n"
+        "workload: {kind: earth-observation, aoi: missing.geojson}\n"
+    )
+    for command in ("validate", "run"):
+        result = runner.invoke(app, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        problems = _problem_lines(result.output)
+        assert len(problems) == 2, problems
+        assert problems[0].startswith(f"{path}:4: network.gsl_radio: ")
+        assert problems[1].startswith(f"{path}:5: workload.aoi: ")
+
+
 def _tle_line(text: str) -> str:
     """A TLE line with its modulo-10 checksum (digits, and 1 for each minus sign)."""
     total = sum(int(c) if c.isdigit() else (1 if c == "-" else 0) for c in text)

@@ -153,9 +153,24 @@ def prepare_scenario(name: str, policies: Sequence[str] | None = None) -> Prepar
     loaded = load_scenario(name)
     with located_in(loaded):
         names = _policies(loaded, policies)
-        settings, constellation, warnings = _constellation(loaded)
-        _ground_and_links(loaded, constellation)
-        configs, run_fn = _engine_configs(loaded, names)
+    problems: list[Problem] = []
+
+    def stage(build: Callable[[], Any]) -> Any:
+        """Run one build step; collect its problems, so that independent steps all report."""
+        try:
+            return build()
+        except InputError as exc:
+            problems.extend(p for p in locate(exc.problems, loaded) if p not in problems)
+            return None
+
+    built = stage(lambda: _constellation(loaded))
+    constellation = built[1] if built is not None else None
+    stage(lambda: _ground_and_links(loaded, constellation))
+    engine = stage(lambda: _engine_configs(loaded, names)) if built is not None else None
+    if problems or built is None or engine is None:
+        raise InputError(problems=problems)
+    settings, constellation, warnings = built
+    configs, run_fn = engine
     return PreparedScenario(loaded, settings, constellation, configs, run_fn, warnings)
 
 
@@ -252,10 +267,13 @@ def _propagation_problems(constellation: Any, settings: Any, end: np.datetime64)
 
 
 def _ground_and_links(loaded: Any, constellation: Any) -> None:
+    """The ground stations and the link terminals (their budgets need the constellation's
+    altitude: without a constellation only the stations are built)."""
     from .scenario.build import build_ground, link_rates
 
     build_ground(loaded)
-    link_rates(loaded, constellation)
+    if constellation is not None:
+        link_rates(loaded, constellation)
 
 
 def _engine_configs(loaded: Any, names: list[str]) -> tuple[dict[str, Any], Callable[..., Any]]:
