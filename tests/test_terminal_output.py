@@ -204,3 +204,28 @@ def test_size_says_why_the_nominal_lies_outside_the_band(design, outside):
     at_means = float(re.search(r"at its mean the result is \$([\d.]+)k", note).group(1)) * 1e3
     assert abs(at_means - p50) < abs(nominal - p50) / 2  # the skew explains most of the gap
     assert result.to_json()["nominal_outside_band"] == note
+
+
+def test_long_step_runs_announce_their_time(monkeypatch):
+    """`rtt` over a day at 1 s: after the first steps, one line with the time to go (measured
+    from the first step, so that setup and compilation do not count); short runs say nothing."""
+    import spacecompute.cli as cli
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(cli, "err_console", Console(file=buffer, width=120))
+    now = [0.0]
+    progress = cli._StepProgress("rtt")
+    progress.clock = lambda: now[0]
+    progress(1, 86_401)  # first step at t = 0 (after setup)
+    now[0] = 1.0
+    progress(101, 86_401)  # 100 steps a second: not yet 2 s measured
+    assert buffer.getvalue() == ""
+    now[0] = 3.0
+    progress(301, 86_401)  # 86,100 steps to go at 100 per second: 861 s
+    assert "rtt: 86,401 steps, about 14 min to go" in buffer.getvalue()
+    short = cli._StepProgress("rtt")
+    short.clock = lambda: now[0]
+    short(1, 400)
+    now[0] = 6.0
+    short(301, 400)  # 99 steps left at 100 per second: 1 s
+    assert buffer.getvalue().count("to go") == 1
