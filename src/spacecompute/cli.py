@@ -456,7 +456,7 @@ def _print_run(result) -> None:
         console.print(f"already complete (read back): {', '.join(result.skipped)}")
     if result.path is not None:
         console.print(
-            f"[green]wrote[/] {escape(str(result.path))} (report.html inside)", soft_wrap=True
+            f"[green]wrote[/] {escape(_shown(result.path))} (report.html inside)", soft_wrap=True
         )
 
 
