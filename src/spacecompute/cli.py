@@ -30,12 +30,59 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
+#: How help names a value's kind: a word, not Python's type (``<str>``, ``<list[str]>``).
+_HELP_KINDS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH", "Path": "PATH"}
+
+
+def _help_kind(original):
+    """Wrap typer's ``display_type_rich``: nothing for flags, ``TEXT`` for a repeatable text
+    option (its help says "repeat"), ``INTEGER``, ``NUMBER``, ``PATH``."""
+
+    def display(self, ctx):
+        if getattr(self, "is_flag", False):
+            return None
+        text = original(self, ctx)
+        if text is None or getattr(self, "metavar", None) is not None:
+            return text
+        kind = text.strip("<>").removesuffix("...")
+        if kind.startswith("list[") and kind.endswith("]"):
+            kind = kind[5:-1]
+        kind = kind.replace(" range", "")
+        return _HELP_KINDS.get(kind, kind.upper())
+
+    return display
+
+
+for _param in (typer.core.TyperOption, typer.core.TyperArgument):
+    _param.display_type_rich = _help_kind(_param.display_type_rich)
+
 ScenarioArg = Annotated[
     str,
     typer.Argument(
         help="scenario YAML file or built-in preset name (see `spacecompute scenarios`)"
     ),
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        console.print(f"spacecompute {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Computing in orbit: how much compute a constellation delivers, to whom, at what latency,
+    energy and cost."""
 
 
 def _fail(exc: SpacecomputeError) -> None:
@@ -57,15 +104,15 @@ def _fail(exc: SpacecomputeError) -> None:
 def _key_value_table(title: str) -> RichTable:
     """A two-column (what, value) summary table with the title on the left."""
     table = RichTable(title=title, show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("what", style="bold", overflow="fold")
+    table.add_column("value", overflow="fold")
     return table
 
 
 def _print_presets(title: str, presets: dict) -> None:
     table = RichTable(title=title)
     table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("description")
+    table.add_column("description", overflow="fold")
     for preset in presets.values():
         table.add_row(preset.name, preset.description)
     console.print(table)
@@ -94,7 +141,7 @@ def terminals() -> None:
 
     table = RichTable(title="Built-in terminals")
     for col in ("name", "kind", "max rate", "source"):
-        table.add_column(col, style="bold cyan" if col == "name" else None)
+        table.add_column(col, style="bold cyan" if col == "name" else None, overflow="fold")
     for t in catalog().values():
         rate = getattr(t, "max_rate_bps", None)
         table.add_row(
@@ -110,31 +157,40 @@ def terminals() -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
-    """Check scenario files: every problem is reported at once, with file, line and key path."""
-    from .overview import check_scenario
-    from .runner import resolve_policies
+    """Check scenario files: every problem is reported at once, with file, line and key path.
+
+    Builds everything `spacecompute run` builds (constellation, fleet, hardware, terminals,
+    workload inputs, engine configuration) without stepping: a file that passes runs."""
+    from .preflight import prepare_scenario
 
     failed = False
     for name in files:
         try:
-            loaded, constellation, notes = check_scenario(name)
-            resolve_policies(loaded)  # user policies (module:Class, entry points) import
-        except InputError as exc:
+            prepared = prepare_scenario(name)
+        except (InputError, MemoryBudgetError) as exc:
             failed = True
-            err_console.print(f"[bold red]{name}: {len(exc.problems)} problem(s)[/]")
-            for p in exc.problems:
+            problems = exc.problems if isinstance(exc, InputError) else [exc]
+            err_console.print(f"[bold red]{name}: {len(problems)} problem(s)[/]")
+            for p in problems:
                 err_console.print(f"  [red]-[/] {escape(str(p))}", highlight=False, soft_wrap=True)
             continue
-        for p in notes:
-            err_console.print(
-                f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True
-            )
+        _print_warnings(prepared.warnings)
+        s = prepared.settings
         console.print(
-            f"[green]ok[/] {name}: {len(constellation):,} satellites, "
-            f"{loaded.spec.duration_s:g} s at {loaded.spec.step_s:g} s steps, propagator {loaded.spec.propagator}"
+            f"[green]ok[/] {name}: {len(prepared.constellation):,} satellites, "
+            f"{s.duration_s:,g} s at {s.step_s:,g} s steps, propagator {s.propagator}, "
+            f"{prepared.loaded.spec.workload.kind} under {', '.join(prepared.policies)}"
         )
     if failed:
         raise typer.Exit(2)
+
+
+def _print_warnings(problems) -> None:
+    """Warnings about a scenario (old elements, skipped records), as `validate` prints them."""
+    for p in problems:
+        err_console.print(
+            f"  [yellow]warning:[/] {escape(str(p))}", highlight=False, soft_wrap=True
+        )
 
 
 @app.command()
@@ -198,6 +254,7 @@ def run(
             checkpoint_every=checkpoint_every,
             progress=progress,
             force=force,
+            warn=_print_warnings,
         )
         if out is not None:
             from .results.report import write_report
@@ -208,6 +265,10 @@ def run(
             progress.stop()
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+        _interrupted(scenario, out, policy)
     finally:
         if progress is not None:
             progress.stop()
@@ -217,6 +278,29 @@ def run(
         sys.stdout.write(json.dumps(_json_value(result.to_json()), indent=2) + "\n")
         return
     _print_run(result)
+
+
+def _interrupted(scenario: str, out: Path | None, policies: list[str] | None) -> None:
+    """Ctrl-C during `run`: say how to go on (the last checkpoint in --out is kept), exit 130."""
+    import shlex
+
+    if out is None:
+        err_console.print(
+            "[bold yellow]interrupted[/]: nothing was kept (give --out DIR to keep checkpoints "
+            "that a later run can resume)",
+            highlight=False,
+        )
+    else:
+        words = ["spacecompute", "run", scenario, "--out", _shown(out), "--resume"]
+        for p in policies or []:
+            words += ["--policy", p]
+        err_console.print(
+            f"[bold yellow]interrupted[/]: the last checkpoint in {escape(_shown(out))} is kept; "
+            f"resume with:\n  {escape(shlex.join(words))}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    raise typer.Exit(130)
 
 
 def _print_run(result) -> None:
@@ -373,14 +457,16 @@ def _print_run(result) -> None:
         ]
     for label, fn in rows:
         table.add_row(label, *[fn(s) for s in runs])
-    console.print(table)
+    from .richtable import print_table
+
+    print_table(console, table)
     if result.resumed:
         console.print(f"resumed from checkpoints: {', '.join(result.resumed)}")
     if result.skipped:
         console.print(f"already complete (read back): {', '.join(result.skipped)}")
     if result.path is not None:
         console.print(
-            f"[green]wrote[/] {escape(str(result.path))} (report.html inside)", soft_wrap=True
+            f"[green]wrote[/] {escape(_shown(result.path))} (report.html inside)", soft_wrap=True
         )
 
 
@@ -410,6 +496,16 @@ def overview(
         sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
     else:
         print_overview(result, console)
+
+
+def _shown(path: Path | str) -> str:
+    """A path as printed: resolved (no ``..``, links followed), relative to the working
+    directory when it lies below it, else absolute."""
+    full = Path(path).resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
 
 
 def _slug(text: str) -> str:
@@ -450,6 +546,54 @@ IslOption = Annotated[
 SeamOption = Annotated[
     str, typer.Option("--seam", help="+Grid seam: auto (connect delta, cut star), connect, cut")
 ]
+
+
+class _StepProgress:
+    """Progress of a long step-by-step command on stderr: a bar (only on a terminal, after 2 s,
+    as `run`'s) and, when the run will take over half a minute, one line with the estimate
+    (also when piped)."""
+
+    def __init__(self, label: str, announce_after_s: float = 2.0) -> None:
+        import time
+
+        from .runner import LazyProgress
+
+        self.label = label
+        self.clock = time.perf_counter
+        self.after_s = announce_after_s
+        self.bar = LazyProgress(err_console) if err_console.is_terminal else None
+        self.announced = False
+        self.first: tuple[int, float] | None = None  # (steps, time) at the first step
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar(self.label, done, total)
+        if self.first is None:  # the rate is measured from here: setup and compilation excluded
+            self.first = (done, self.clock())
+            return
+        elapsed = self.clock() - self.first[1]
+        if self.announced or done <= self.first[0] or elapsed < self.after_s:
+            return
+        self.announced = True
+        left = elapsed / (done - self.first[0]) * (total - done)
+        if left > 30.0:
+            err_console.print(
+                f"{self.label}: {total:,} steps, about {_duration_words(left)} to go "
+                "(Ctrl-C stops)",
+                highlight=False,
+            )
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 90:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"
 
 
 @app.command()
@@ -515,6 +659,7 @@ def rtt(
         t0 = settings.start if start is None else parse_time(start, field="--start")
         span = settings.duration_s if duration is None else duration
         dt = settings.step_s if step is None else step
+        progress = _StepProgress("rtt")
         table = rtt_series(
             constellation,
             a,
@@ -529,8 +674,10 @@ def rtt(
             memory_budget_bytes=settings.memory_budget_bytes,
             isl=isl,
             seam=seam,
+            progress=progress,
             **link_rates(loaded, constellation),
         )
+        progress.stop()
     except (InputError, MemoryBudgetError) as exc:
         _fail(exc)
         return
@@ -555,7 +702,7 @@ def rtt(
             plot_rtt(table, out_dir / "rtt.png", title=title)
             files.append(out_dir / "rtt.png")
         files.append(out_dir / "summary.json")
-        summary["files"] = [str(f) for f in files]
+        summary["files"] = [_shown(f) for f in files]
         atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     except InputError as exc:  # unwritable output directory
         _fail(exc)
@@ -568,19 +715,29 @@ def rtt(
     )
 
     def ms(x):
-        return "-" if x is None else f"{x:.2f} ms"
+        return "no path" if x is None else f"{x:,.2f} ms"
+
+    reached = summary["hops_min"] is not None
 
     rows = [
         ("scenario", f"{settings.name}: {len(constellation):,} satellites"),
-        ("span", f"{summary['start']}, {span:g} s at {dt:g} s ({summary['steps']} steps)"),
+        ("span", f"{summary['start']}, {span:,g} s at {dt:,g} s ({summary['steps']:,} steps)"),
         (
             "RTT min / median / max",
             f"{ms(summary['rtt_min_ms'])} / {ms(summary['rtt_median_ms'])} / {ms(summary['rtt_max_ms'])}",
         ),
-        ("hops", f"{summary['hops_min']} .. {summary['hops_max']} (links, up and down included)"),
-        ("path changes", f"{summary['path_changes']} ({summary['distinct_paths']} distinct paths)"),
-        ("unreachable steps", f"{summary['unreachable_steps']}"),
-        ("lower bound", f"{summary['rtt_lower_bound_ms']:.2f} ms (great circle + up/down legs)"),
+        (
+            "hops",
+            f"{summary['hops_min']:,} .. {summary['hops_max']:,} (links, up and down included)"
+            if reached
+            else "no path at any step",
+        ),
+        (
+            "path changes",
+            f"{summary['path_changes']:,} ({summary['distinct_paths']:,} distinct paths)",
+        ),
+        ("unreachable steps", f"{summary['unreachable_steps']:,} of {summary['steps']:,}"),
+        ("lower bound", f"{summary['rtt_lower_bound_ms']:,.2f} ms (great circle + up/down legs)"),
         ("files", ", ".join(summary["files"])),
     ]
     for k, v in rows:
@@ -664,7 +821,7 @@ def topology(
 
     approx = "" if stats["diameter_exact"] else " (lower bound, double sweep)"
     rows = [
-        ("nodes", f"{stats['satellites']:,} satellites, {stats['ground_nodes']} ground stations"),
+        ("nodes", f"{stats['satellites']:,} satellites, {stats['ground_nodes']:,} ground stations"),
         ("links", f"{stats['isl_links']:,} ISLs, {stats['gsl_links']:,} GSLs"),
         (
             "ISL degree min / median / max",
@@ -674,7 +831,7 @@ def topology(
         (
             "GSLs per station",
             q(stats["gsl_per_station"], fmt=".0f")
-            + f" ({stats['stations_without_gsl']} stations without any)",
+            + f" ({stats['stations_without_gsl']:,} stations without any)",
         ),
         ("ISL components", f"{stats['isl_components']:,} (largest {stats['largest_component']:,})"),
         (
@@ -759,7 +916,7 @@ def size(
         sys.stdout.write(json.dumps(data, indent=2, allow_nan=False) + "\n")
         return
     print_plan(result, console)
-    console.print(f"[green]wrote[/] {escape(', '.join(str(f) for f in files))}", soft_wrap=True)
+    console.print(f"[green]wrote[/] {escape(', '.join(_shown(f) for f in files))}", soft_wrap=True)
 
 
 @app.command()
@@ -785,7 +942,9 @@ def compare(
     if as_json:
         sys.stdout.write(json.dumps(comparison_json(table), indent=2, allow_nan=False) + "\n")
         return
-    console.print(format_comparison(table))
+    from .richtable import print_table
+
+    print_table(console, format_comparison(table))
 
 
 @app.command()
@@ -809,7 +968,7 @@ def report(
             )
         )
         return
-    console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
+    console.print(f"[green]wrote[/] {escape(_shown(path))}", soft_wrap=True)
 
 
 def _finite_or_none(x: float) -> float | None:

@@ -258,12 +258,12 @@ def print_overview(result: OverviewResult, console) -> None:
 
     s = result.summary
     head = RichTable(
-        title=f"spacecompute run: {s['scenario']}", show_header=False, title_justify="left"
+        title=f"spacecompute overview: {s['scenario']}", show_header=False, title_justify="left"
     )
-    head.add_column("what", style="bold")
-    head.add_column("value")
+    head.add_column("what", style="bold", overflow="fold")
+    head.add_column("value", overflow="fold")
     rows = [
-        ("span", f"{s['start']} .. {s['end']} ({s['steps']:,} steps of {s['step_s']:g} s)"),
+        ("span", f"{s['start']} .. {s['end']} ({s['steps']:,} steps of {s['step_s']:,g} s)"),
         (
             "satellites",
             f"{s['satellites']:,} in {s['shells']} shell(s), propagator {s['propagator']}",
@@ -277,8 +277,8 @@ def print_overview(result: OverviewResult, console) -> None:
             "eclipses",
             f"{s['eclipses']:,}, full ones last {s['eclipse_duration_mean_s'] / 60:.1f} min on average, {s['eclipse_duration_max_s'] / 60:.1f} min at most",
         ),
-        ("ground stations", f"{s['ground_stations']}"),
-        ("contacts", f"{s['contacts']:,}, {s['contact_time_total_h']:.1f} h in total"),
+        ("ground stations", f"{s['ground_stations']:,}"),
+        ("contacts", f"{s['contacts']:,}, {s['contact_time_total_h']:,.1f} h in total"),
         ("wall time", f"{s['wall_time_s']:.2f} s"),
     ]
     if s["propagation_failures"]:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ._runtime import numba_threads_for
-from .errors import InputError
+from .errors import InputError, Problem
 
 #: ``progress(policy, steps_done, total_steps)``
 ProgressFn = Callable[[str, int, int], None]
@@ -37,7 +37,8 @@ ProgressFn = Callable[[str, int, int], None]
 
 @dataclass
 class ScenarioRun:
-    """Summaries of a scenario's runs, by policy, in run order; ``path``: the output directory."""
+    """Summaries of a scenario's runs, by policy, in run order; ``path``: the output directory;
+    ``warnings``: what ``spacecompute validate`` warns about the scenario (old elements, ...)."""
 
     scenario: str
     workload: str
@@ -47,6 +48,7 @@ class ScenarioRun:
     resumed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     results: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``run --json`` document: scenario, workload, policies, runs (policy -> summary),
@@ -96,29 +98,31 @@ def run_scenario(
     progress: ProgressFn | None = None,
     keep_results: bool = False,
     force: bool = False,
+    warn: Callable[[list[Problem]], None] | None = None,
 ) -> ScenarioRun:
     """Run ``scenario`` (file, preset or :class:`~spacecompute.scenario.loader.LoadedScenario`)
     for its ``policy`` and ``compare`` policies (or for ``policies`` when given: built-in names,
     ``module:Class``, entry-point names, classes or policy objects) and return the summaries;
     with ``out_dir`` write the run directories (and checkpoints, see the module docstring).
-    ``keep_results``: also keep each run's tables (``ScenarioRun.results``). ``force``: replace
-    results in ``out_dir`` that belong to other inputs, and write into a directory holding other
-    files."""
+    Everything is built first, as ``spacecompute validate`` builds it
+    (:func:`~spacecompute.preflight.prepare_scenario`); ``warn(problems)`` then receives its
+    warnings, before the first step. ``keep_results``: also keep each run's tables
+    (``ScenarioRun.results``). ``force``: replace results in ``out_dir`` that belong to other
+    inputs, and write into a directory holding other files."""
     from .fingerprint import fingerprint
+    from .preflight import located_in, prepare_scenario
     from .results.store import RunResult
     from .reuse import write_manifest
-    from .scenario.build import workload_config
-    from .scenario.loader import LoadedScenario, load_scenario
     from .scenario.resolved import resolved_document, scenario_name
     from .sim.checkpoint import Checkpointer
     from .sim.rundir import _json_value
     from .table import atomic_write_text
 
-    loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
-    spec = loaded.spec
+    prepared = prepare_scenario(scenario, policies)
+    loaded, spec, names = prepared.loaded, prepared.loaded.spec, prepared.policies
     given = list(policies) if policies else [spec.policy, *spec.compare]
-    chosen = resolve_policies(loaded, policies)
-    names = [_policy_label(p) for p in chosen]
+    if warn is not None and prepared.warnings:
+        warn(prepared.warnings)
     every = spec.checkpoint_every_steps if checkpoint_every is None else checkpoint_every
     out = None if out_dir is None else Path(out_dir)
     if resume and out is None:
@@ -126,16 +130,17 @@ def run_scenario(
     dirs = _run_dirs(out, names)
     # a policy is identified by the text it was given as, else by its class and settings
     docs = {
-        name: resolved_document(loaded, _policy_source(given_as, policy))
-        for given_as, policy, name in zip(given, chosen, names, strict=True)
+        name: resolved_document(loaded, _policy_source(given_as, prepared.configs[name].policy))
+        for given_as, name in zip(given, names, strict=True)
     }
     prints = {name: fingerprint(d) for name, d in docs.items()}
     if out is not None:
         _check_out(out, dirs, docs, prints, loaded, resume=resume, force=force)
-    n_satellites = _satellite_count(loaded)
+    n_satellites = len(prepared.constellation)
     run = ScenarioRun(scenario_name(loaded), spec.workload.kind, names, {}, out)
-    for policy, name in zip(chosen, names, strict=True):
-        config, run_fn = workload_config(loaded, policy)
+    run.warnings = list(prepared.warnings)
+    for name in names:
+        config, run_fn = prepared.configs[name], prepared.run_fn
         run_dir = dirs[name]
         checkpoint = None
         if run_dir is not None:
@@ -158,7 +163,7 @@ def run_scenario(
             if progress is not None:
                 progress(policy, done, total)
 
-        with numba_threads_for(n_satellites):
+        with numba_threads_for(n_satellites), located_in(loaded):
             result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
         if checkpoint is not None:
             checkpoint.clear()
@@ -178,45 +183,6 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
-
-
-def resolve_policies(loaded: Any, policies: Sequence[Any] | None = None) -> list[Any]:
-    """The policies of a run, each a built-in name or a checked user policy object: ``policies``
-    when given (``--policy``; ``module:Class`` may then also live in the current directory),
-    else the scenario's ``policy`` and ``compare`` list. Labels must be distinct folder names;
-    every problem is raised at once as an :class:`InputError` naming the file and key."""
-    from .errors import Problem
-    from .scenario.build import scenario_policy
-
-    spec = loaded.spec
-    given = list(policies) if policies else [spec.policy, *spec.compare]
-    extra = (Path.cwd(),) if policies else ()
-    chosen: list[Any] = []
-    problems: list[Problem] = []
-    for i, p in enumerate(given):
-        key = "--policy" if policies else ("policy" if i == 0 else f"compare[{i - 1}]")
-        try:
-            chosen.append(scenario_policy(loaded, p, field=key, search_path=extra))
-        except InputError as exc:
-            problems += exc.problems
-    if problems:
-        raise InputError(problems=problems)
-    names = [_policy_label(p) for p in chosen]
-    if len(set(names)) != len(names):
-        raise InputError(
-            f"policies {names} repeat a name",
-            file=loaded.file,
-            field="--policy" if policies else "compare",
-        )
-    for name in names:
-        if not name or name in (".", "..") or "/" in name or "\\" in name:
-            raise InputError(
-                f"policy name {name!r}",
-                file=loaded.file,
-                field="policy",
-                expected="a name usable as a folder",
-            )
-    return chosen
 
 
 def _result_of(result: Any, label: str, run_dir: Path | None) -> Any:
@@ -334,6 +300,8 @@ def run(
     if not many:
         return done.results[done.policies[0]]
     return RunResults({p: done.results[p] for p in done.policies}, done.path)
+
+
 def _top_document(loaded: Any, names: Sequence[str]) -> dict[str, Any]:
     """The resolved document of a comparison run's top directory: the scenario and its
     policies."""
@@ -383,17 +351,6 @@ def _check_out(
         write_manifest(d, f, doc)
 
 
-def _satellite_count(loaded: Any) -> int:
-    """How many satellites the scenario has (to choose numba's thread count)."""
-    from .scenario.build import build_constellation, preset_constellation
-
-    spec = loaded.spec.constellation
-    if spec.preset is not None:
-        return len(preset_constellation(spec.preset))
-    budget = int(loaded.spec.memory_budget_mib * 2**20)
-    return len(build_constellation(spec, loaded.base_dir, memory_budget_bytes=budget)[0])
-
-
 class LazyProgress:
     """A rich progress bar that appears only once a run has taken more than ``after_s`` seconds
     (short runs print nothing). Use as ``progress`` of :func:`run_scenario`; close with
@@ -435,7 +392,6 @@ class LazyProgress:
 __all__ = [
     "LazyProgress",
     "ScenarioRun",
-    "resolve_policies",
     "run",
     "run_scenario",
     "with_overrides",

@@ -596,7 +596,7 @@ class ContactTracker:
             raise InputError(
                 f"stations is a {type(stations).__name__}",
                 field="stations",
-                expected="a GroundStations (see spacecompute.astro.ground)",
+                expected="a GroundStations object",
             )
         if len(stations) == 0:
             raise InputError("no stations", field="stations", expected="at least one station")

@@ -70,8 +70,8 @@ class _Reporter:
         cat = int(el.catalog_number[k])
         text = f"{name} (catalog {cat})" if cat >= 0 and str(cat) not in name else name
         line = int(el.source_line[k])
-        if where and line > 0:
-            text += f" at {self.file}:{line}" if self.file else f" at line {line}"
+        if where and line > 0:  # the problem names the file: its line is enough here
+            text += f" at line {line}"
         return text
 
     def report(

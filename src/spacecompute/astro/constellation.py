@@ -153,8 +153,9 @@ class Constellation:
         if need > budget:
             raise MemoryBudgetError(
                 f"{grid.shape[0]:,} steps x {len(self):,} satellites need about {need / 2**30:.1f} GiB, "
-                f"over the memory budget of {budget / 2**30:.1f} GiB: use propagate_chunks() to stream "
-                "over time, or raise memory_budget_bytes"
+                f"over the memory budget of {budget / 2**30:.1f} GiB: shorten the span, stream it in time "
+                "chunks (propagate_chunks), or raise the memory budget (a scenario's "
+                "memory_budget_mib)"
             )
         chunk = self.propagator(method).propagate(grid, velocities=velocities)
         return self._ephemeris(chunk)

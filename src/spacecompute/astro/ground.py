@@ -279,7 +279,9 @@ def ground_stations(names: Sequence[str] | None = None) -> GroundStations:
             Problem(
                 f"unknown ground station {name!r} (closest: {hint})",
                 field=f"stations[{k}]",
-                expected="a name from spacecompute.astro.ground.ground_stations().names",
+                expected=f"one of the {len(gs):,} built-in ground stations (e.g. "
+                + ", ".join(str(x) for x in gs.names[:5])
+                + "), or a custom station under ground.custom",
             )
         )
     if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,7 @@ def _elements(
 
     path = Path(spec.file)
     if not path.is_absolute():
-        path = base_dir / path
+        path = Path(os.path.normpath(base_dir / path))  # printed in messages: no "a/../b"
     try:
         elements, skipped = read_elements(
             str(path),

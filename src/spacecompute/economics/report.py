@@ -308,6 +308,14 @@ def _has_power_claims(r: PlanResult) -> bool:
     return any(c.check == "launched_power_price" for c in r.claims)
 
 
+def _grouped(x: float) -> str:
+    """4 significant digits with thousands separators, never an exponent below 1e15
+    (14,700 rather than 1.47e+04)."""
+    if abs(x) >= 1e4 and abs(x) < 1e15:
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
+
+
 def print_plan(r: PlanResult, console) -> None:
     """Print the planner's summary, the published claims and the inconsistencies (rich)."""
     from rich.markup import escape
@@ -320,13 +328,18 @@ def print_plan(r: PlanResult, console) -> None:
         show_header=False,
         title_justify="left",
     )
-    table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("what", style="bold", overflow="fold")
+    table.add_column("value", overflow="fold")
     for title, rows in summary_rows(r):
         table.add_row(f"[cyan]{escape(title)}[/]", "")
         for k, v in rows:
             table.add_row("  " + escape(k), escape(v))
     console.print(table)
+    if r.nominal_note:
+        console.print(
+            f"[bold]Nominal outside the P10-P90 band:[/] {escape(r.nominal_note)}",
+            soft_wrap=False,
+        )
     if r.claims:
         claims = RichTable(
             title="Published claims checked",
@@ -340,11 +353,13 @@ def print_plan(r: PlanResult, console) -> None:
         for c in r.claims:
             claims.add_row(
                 escape(c.label),
-                f"{c.stated:,.4g} {c.unit}",
-                f"{c.computed:,.4g} {c.unit}",
+                f"{_grouped(c.stated)} {c.unit}",
+                f"{_grouped(c.computed)} {c.unit}",
                 "[green]ok[/]" if c.consistent else "[bold red]inconsistent[/]",
             )
-        console.print(claims)
+        from ..richtable import print_table
+
+        print_table(console, claims)
     if r.inconsistencies:
         console.print("[bold red]Inconsistencies in the published design:[/]")
         for c in r.inconsistencies:

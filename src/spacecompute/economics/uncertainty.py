@@ -329,6 +329,7 @@ class PlanResult:
     tornado: list[TornadoBar]
     claims: list[Any]
     launch_sweep: list[tuple[float, float, float]] = field(default_factory=list)
+    nominal_note: str | None = None
 
     @property
     def inconsistencies(self) -> list[Any]:
@@ -362,6 +363,7 @@ class PlanResult:
                 "launch_pricing": d.launch_pricing,
                 "results": _clean(dict(self.nominal)),
                 "monte_carlo": self.monte_carlo.to_json() if self.monte_carlo is not None else None,
+                "nominal_outside_band": self.nominal_note,
                 "tornado": {
                     "output": self.tornado_output,
                     "nominal": self.tornado_nominal,
@@ -440,7 +442,87 @@ def plan(design, *, samples: int = 2000, seed: int = 0, physics=None) -> PlanRes
         for i, p in enumerate(sweep_prices)
     ]
     claims = check_claims(design.claims, nominal)
-    return PlanResult(design, physics, nominal, mc, TORNADO_OUTPUT, t_nominal, bars, claims, sweep)
+    note = explain_nominal(design, physics, mc, TORNADO_OUTPUT) if mc is not None else None
+    return PlanResult(
+        design, physics, nominal, mc, TORNADO_OUTPUT, t_nominal, bars, claims, sweep, note
+    )
+
+
+def _money(x: float) -> str:
+    for unit, f in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= f:
+            return f"${x / f:,.3g}{unit}"
+    return f"${x:,.3g}"
+
+
+def explain_nominal(design, physics, mc: MonteCarlo, output: str = TORNADO_OUTPUT) -> str | None:
+    """Why the nominal ``output`` lies outside the Monte Carlo's P10-P90 band (None when it
+    lies inside).
+
+    The nominal answer takes each input at its nominal value: the mode of a triangular range,
+    which is not its mean when the range is skewed (mean = (low + mode + high) / 3). This
+    evaluates the model once more with every uncertain input at its Monte Carlo mean, and once
+    per input with only that input at its mean, to split the gap into the skew of the inputs
+    (naming the inputs that move the output most) and the curvature of the model: the cost
+    divides by efficiencies, degradation and specific power, and the mean of 1/x exceeds 1/mean
+    of x (Jensen's inequality), so the output's median moves further still.
+    """
+    from .cost import evaluate
+
+    nominal_values = design.nominal_values()
+    values = np.asarray(mc.outputs[output], dtype=np.float64)
+    p10, p50, p90 = mc.percentiles[output]
+    nominal = float(np.broadcast_to(evaluate(design, nominal_values, physics)[output], (1,))[0])
+    if not (math.isfinite(nominal) and math.isfinite(p10) and math.isfinite(p90)):
+        return None
+    if p10 <= nominal <= p90:
+        return None
+    names = [k for k in sorted(design.params) if not design.params[k].dist.is_fixed]
+    means = {k: float(np.mean(mc.inputs[k])) for k in names}
+    m = 2 + len(names)  # row 0 nominal, row 1 all inputs at their means, then one input each
+    rows = {k: np.repeat(v, m) for k, v in nominal_values.items()}
+    for i, k in enumerate(names):
+        rows[k][1] = means[k]
+        rows[k][2 + i] = means[k]
+    res = np.broadcast_to(evaluate(design, rows, physics)[output], (m,))
+    at_means = float(res[1])
+    shifts = sorted(
+        ((float(res[2 + i]) - nominal, k) for i, k in enumerate(names)),
+        key=lambda t: abs(t[0]),
+        reverse=True,
+    )
+    rank = 100.0 * float(np.mean(values[np.isfinite(values)] < nominal))
+    side = "below its P10" if nominal < p10 else "above its P90"
+    edge = p10 if nominal < p10 else p90
+    top = [
+        f"{k} (nominal {float(np.asarray(nominal_values[k]).reshape(-1)[0]):,.4g}, mean "
+        f"{means[k]:,.4g}: {'+' if d >= 0 else '-'}{_money(abs(d))})"
+        for d, k in shifts[:3]
+        if abs(d) > 1e-6 * max(1.0, abs(nominal))
+    ]
+    skew = ", ".join(top) if top else "none of them alone"
+    gap, explained = p50 - nominal, at_means - nominal
+    if gap != 0 and 0.8 <= explained / gap <= 1.2:
+        rest = (
+            f"With every input at its mean the result is {_money(at_means)}, close to the "
+            f"median ({_money(p50)}): the skew of the inputs explains the gap."
+        )
+    else:
+        rest = (
+            f"With every input at its mean the result is {_money(at_means)}; the rest of the "
+            f"way to the median ({_money(p50)}) is the model's curvature: it divides by "
+            "efficiencies, degradation and specific power, and the mean of 1/x is not 1/(mean "
+            "of x) (Jensen's inequality)."
+        )
+    unit = "/kW/yr" if output == "space_usd_per_kw_year" else ""
+    return (
+        f"The nominal {_money(nominal)}{unit} lies {side} ({_money(edge)}{unit}), at the "
+        f"{rank:.0f}th "
+        "percentile of the Monte Carlo, because the nominal takes each input's most likely "
+        "value (the mode of its range) and most ranges are skewed: their means lie on the "
+        f"{'costly' if at_means > nominal else 'cheap'} side. Largest shifts, one input at its "
+        f"mean: {skew}. {rest}"
+    )
 
 
 __all__ = [
@@ -452,6 +534,7 @@ __all__ = [
     "MonteCarlo",
     "PlanResult",
     "TornadoBar",
+    "explain_nominal",
     "monte_carlo",
     "plan",
     "sample_values",

@@ -1144,5 +1144,5 @@ def terminal(name: str) -> Terminal:
     raise InputError(
         f"unknown terminal {name!r} (closest: {hint})",
         field="terminal",
-        expected="a name from spacecompute.network.links.terminals()",
+        expected="a terminal listed by `spacecompute terminals`",
     )

@@ -403,6 +403,7 @@ def rtt_series(
     relay_ground: bool = False,
     chunk_steps: int | None = None,
     memory_budget_bytes: int | None = None,
+    progress=None,
     **topology_options,
 ):
     """Round-trip time between two ground points over time, as a :class:`~spacecompute.table.Table`.
@@ -418,7 +419,7 @@ def rtt_series(
     ``path`` (``"A>#sat>...>B"``), ``path_id`` (0, 1, ... in order of first use),
     ``path_changed`` (the path differs from the previous step's; False at the first step),
     ``bound_ms`` (the lower bound of :func:`rtt_lower_bound_ms` with the step's lowest
-    satellite).
+    satellite). ``progress(steps_done, total_steps)`` is called after every step.
     """
     from ..sizeguard import check_size
     from ..table import Table
@@ -442,6 +443,7 @@ def rtt_series(
     src, dst = n, n + 1
     n_transit = n + len(ground) if relay_ground else n
     times_out, rtt, hops, up, down, paths, bounds = [], [], [], [], [], [], []
+    total_steps = 0  # known once the first chunk has checked the span
     for eph in constellation.propagate_chunks(
         start,
         duration_s,
@@ -476,6 +478,9 @@ def rtt_series(
                 up.append(-1)
                 down.append(-1)
                 paths.append("")
+            if progress is not None:
+                total_steps = total_steps or math.floor(duration_s / step_s + 1e-9) + 1
+                progress(len(times_out), total_steps)
     times = np.array(times_out, dtype="datetime64[ns]")
     ids: dict[str, int] = {}
     path_id = np.array([ids.setdefault(p, len(ids)) for p in paths], dtype=np.int64)

@@ -44,8 +44,8 @@ with ``handover="greedy"`` it takes the highest-elevation ones at every step.
 
 Capacities are a constant per link kind or a callable of the distance (m) that returns bit/s
 (e.g. from the link budgets of :mod:`spacecompute.network.links`). The defaults are placeholders:
-100 Gbit/s per ISL (the optical ISLs of the Three-Body constellation, see REFERENCES.md) and
-10 Gbit/s per GSL.
+100 Gbit/s per ISL (the laser ISLs of the Three-Body Computing Constellation: ADA Space and
+Zhejiang Lab launch announcement, 2025-05-14) and 10 Gbit/s per GSL.
 
 Speed: the per-step geometry (ISL lengths and line of sight, GSL visibility, CSR assembly) runs
 in numba kernels over edges or stations; no Python loop runs over satellites or edges.

@@ -136,11 +136,14 @@ def _table_best(table: Table, runs: Sequence[str]) -> np.ndarray:
 
 
 def format_value(x: float | None) -> str:
-    """A metric for display: "-" if missing, integers with thousands separators, else 4 digits."""
+    """A metric for display: "-" if missing, integers and numbers from 10,000 up with thousands
+    separators, else 4 significant digits."""
     if x is None or not math.isfinite(x):
         return "-"
     if float(x).is_integer() and abs(x) < 1e15:
         return f"{int(x):,}"
+    if 1e4 <= abs(x) < 1e15:  # thousands separators, not an exponent
+        return f"{x:,.0f}"
     return f"{x:.4g}"
 
 

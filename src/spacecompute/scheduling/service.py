@@ -398,6 +398,14 @@ def _fifo(view: ServiceView) -> np.ndarray:
 # heuristics
 
 
+def _satellite_of_entry(view: ServiceView, entry: np.ndarray) -> np.ndarray:
+    """The satellite of each candidate entry (-1 for -1; every request -1 when no city sees a
+    satellite this step and there are no candidate entries at all)."""
+    if view.cand_sat.size == 0:
+        return np.full(np.shape(entry), -1, np.int64)
+    return np.where(entry >= 0, view.cand_sat[np.maximum(entry, 0)], -1)
+
+
 @dataclass(frozen=True)
 class NearestVisible:
     """The highest-elevation visible satellite, FIFO (see the module docstring)."""
@@ -408,7 +416,7 @@ class NearestVisible:
     def decide(self, view: ServiceView) -> ServiceDecision:
         best = view.visible_best()
         entry = best[view.city] if view.m else np.zeros(0, np.int64)
-        sat = np.where(entry >= 0, view.cand_sat[np.maximum(entry, 0)], -1)
+        sat = _satellite_of_entry(view, entry)
         return ServiceDecision(sat.astype(np.int64), _fifo(view))
 
 
@@ -437,7 +445,7 @@ class EnergyAware:
         best = view.visible_best(score)
         entry = best[view.city] if view.m else np.zeros(0, np.int64)
         ok = entry >= 0
-        sat = np.where(ok, view.cand_sat[np.maximum(entry, 0)], -1)
+        sat = _satellite_of_entry(view, entry)
         dark = ok & (headroom[np.maximum(sat, 0)] < self.min_headroom)
         ok &= ~dark
         return ServiceDecision(np.where(ok, sat, -1).astype(np.int64), _fifo(view), dark)

@@ -669,6 +669,18 @@ def _constellation(config: EngineConfig, start: np.datetime64) -> Any:
     return preset_constellation(config.constellation, epoch=start)
 
 
+def check_engine_config(config: EngineConfig) -> None:
+    """Build what a run of ``config`` is made of (constellation, fleet, terminals, the area of
+    interest), without stepping; raises :class:`InputError` for a configuration the run would
+    refuse (``spacecompute validate`` calls it)."""
+    from ..workloads.eo import _aoi_mask_fn
+
+    if not isinstance(config, EngineConfig):
+        raise InputError(f"config is a {type(config).__name__}", expected="an EngineConfig")
+    _EORun(config, trace=False)
+    _aoi_mask_fn(config.aoi)
+
+
 def run_engine(
     config: EngineConfig,
     out_dir: Any = None,
@@ -865,6 +877,7 @@ __all__ = [
     "OnBoard",
     "Policy",
     "PolicyView",
+    "check_engine_config",
     "get_policy",
     "match_stations",
     "run_engine",

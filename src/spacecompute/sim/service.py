@@ -916,34 +916,24 @@ def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([int(seed), 0x5E7, int(step)]).generate_state(1)[0])
 
 
-def run_service(
-    config: ServiceConfig,
-    out_dir: Any = None,
-    *,
-    checkpoint: Any = None,
-    progress: Any = None,
-) -> EngineResult:
-    """Run the inference service ``config`` (see the module docstring).
+def _pick(column: np.ndarray, entry: np.ndarray, chosen: np.ndarray, fill: Any) -> np.ndarray:
+    """``column[entry]`` where ``chosen``, else ``fill`` (also when no city sees a satellite this
+    step and the candidate table is empty)."""
+    if column.size == 0:
+        return np.full(np.shape(entry), fill, dtype=np.result_type(column, np.asarray(fill)))
+    return np.where(chosen, column[np.maximum(entry, 0)], fill)
 
-    With ``out_dir`` also write a run directory (RunWriter). ``checkpoint``: a
-    :class:`~spacecompute.sim.checkpoint.Checkpointer`; a saved state is restored and the run
-    continues after it, with exactly the results of an uninterrupted run. ``progress(steps_done,
-    total_steps)`` is called after every step. Returns an :class:`~spacecompute.sim.engine.
-    EngineResult` (summary with every ``SUMMARY_KEYS`` key and the service's own keys; jobs,
-    steps and satellites tables; ``trace`` with the ISL pairs and the bytes on each).
-    """
+
+def check_service_config(config: ServiceConfig) -> tuple:
+    """Build what a run of ``config`` is made of, without stepping: ``(policy, model spec,
+    start, constellation, its name, fleet, peak ops/s)``; raises :class:`InputError` for a
+    configuration the run would refuse (``spacecompute validate`` calls it)."""
     from ..astro.constellation import Constellation
-    from ..astro.eclipse import sunlit_fraction_from_positions
-    from ..astro.ground import cities
-    from ..astro.sun import sun_position_eci_m
-    from ..network.topology import pair_geometry
-    from ..spacecraft.fleet import Fleet, StepGeometry
-    from ..workloads.inference import inference_requests, model_spec
-    from .rundir import SCHEMAS  # the run-directory contract
+    from ..spacecraft.fleet import Fleet
+    from ..workloads.inference import model_spec
 
     if not isinstance(config, ServiceConfig):
         raise InputError(f"config is a {type(config).__name__}", expected="a ServiceConfig")
-    wall0 = _time.perf_counter()
     policy = config.make_policy()
     spec = model_spec(config.model)
     start = parse_time(config.start, field="start")
@@ -972,6 +962,36 @@ def run_service(
             field="precision",
             expected="a precision the payload supports",
         )
+    return policy, spec, start, const, const_name, fleet, peak
+
+
+def run_service(
+    config: ServiceConfig,
+    out_dir: Any = None,
+    *,
+    checkpoint: Any = None,
+    progress: Any = None,
+) -> EngineResult:
+    """Run the inference service ``config`` (see the module docstring).
+
+    With ``out_dir`` also write a run directory (RunWriter). ``checkpoint``: a
+    :class:`~spacecompute.sim.checkpoint.Checkpointer`; a saved state is restored and the run
+    continues after it, with exactly the results of an uninterrupted run. ``progress(steps_done,
+    total_steps)`` is called after every step. Returns an :class:`~spacecompute.sim.engine.
+    EngineResult` (summary with every ``SUMMARY_KEYS`` key and the service's own keys; jobs,
+    steps and satellites tables; ``trace`` with the ISL pairs and the bytes on each).
+    """
+    from ..astro.eclipse import sunlit_fraction_from_positions
+    from ..astro.ground import cities
+    from ..astro.sun import sun_position_eci_m
+    from ..network.topology import pair_geometry
+    from ..spacecraft.fleet import StepGeometry
+    from ..workloads.inference import inference_requests
+    from .rundir import SCHEMAS  # the run-directory contract
+
+    wall0 = _time.perf_counter()
+    policy, spec, start, const, const_name, fleet, peak = check_service_config(config)
+    n, bus = len(const), fleet.bus
     idle_w = float(bus.compute_power_idle_w)
     city_table = config.city_table if config.city_table is not None else cities(config.top_cities)
     for col in ("name", "lat_deg", "lon_deg", "population"):
@@ -1175,8 +1195,8 @@ def run_service(
                     )
                 entry[chosen] = pos
             # new jobs
-            light = np.where(chosen, cand.delay_s[np.maximum(entry, 0)], 0.0)
-            hops = np.where(chosen, cand.hops[np.maximum(entry, 0)], 0)
+            light = _pick(cand.delay_s, entry, chosen, 0.0)
+            hops = _pick(cand.hops, entry, chosen, 0)
             delay_in = light + in_b * 8.0 / up_bps + hops * in_b * 8.0 / isl_bps
             delay_out = light + out_b * 8.0 / down_bps + hops * out_b * 8.0 / isl_bps
             ready = arrival + np.round(delay_in * 1e9).astype(np.int64)
@@ -1196,7 +1216,7 @@ def run_service(
                 lat_deg=users.lat[city],
                 lon_deg=users.lon[city],
                 remaining_ops=ops,
-                isl_path_m=np.where(chosen, cand.path_m[np.maximum(entry, 0)], 0.0),
+                isl_path_m=_pick(cand.path_m, entry, chosen, 0.0),
                 delay_out_s=delay_out,
                 priority=prio,
                 arrival=arrival,
@@ -1204,7 +1224,7 @@ def run_service(
                 deadline=deadline,
                 expiry=expiry,
                 satellite=np.where(chosen, sat, -1),
-                access=np.where(chosen, cand.access[np.maximum(entry, 0)], -1),
+                access=_pick(cand.access, entry, chosen, -1),
                 hops=hops,
                 city=city,
                 status=np.where(chosen, _PENDING, _DROPPED),
@@ -1542,5 +1562,6 @@ __all__ = [
     "ServiceForecast",
     "ServicePredictor",
     "capacity_estimate",
+    "check_service_config",
     "run_service",
 ]

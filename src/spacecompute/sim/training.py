@@ -161,7 +161,8 @@ def _is_num(v: Any) -> bool:
 class TrainingConfig:
     """What to run. Times UTC (ISO text or datetime64); durations in seconds; SI units.
 
-    Cluster: ``constellation`` preset, optional ``bus`` (default: the preset's), ``satellites``
+    Cluster: ``constellation`` preset (or a
+    :class:`~spacecompute.astro.constellation.Constellation`, then ``bus`` is required), optional ``bus`` (default: the preset's), ``satellites``
     (use only the first this many of the preset; None: all), ``isl_terminal`` (default: the
     bus's laser terminal), ``allreduce_rings`` (parallel rings over distinct terminal pairs, at
     most half the terminals), ``collective_latency_s`` (per ring hop, plus light time),
@@ -582,7 +583,16 @@ def _setup(config: TrainingConfig, jobs: Table | None) -> _Setup:
     from ..astro.presets import preset_constellation
 
     start = parse_time(config.start, field="start")
-    const = preset_constellation(config.constellation, epoch=start)
+    if isinstance(config.constellation, Constellation):  # a scenario's shells (needs a bus)
+        if config.bus is None:
+            raise InputError(
+                "a constellation given as elements needs a bus",
+                field="bus",
+                expected="a bus preset of the hardware catalog",
+            )
+        const = config.constellation
+    else:
+        const = preset_constellation(config.constellation, epoch=start)
     if config.satellites is not None:
         if config.satellites > len(const):
             raise InputError(
@@ -670,6 +680,15 @@ def _efficiency(
         j["gradient_bytes"], w, bw * config.allreduce_rings, config.collective_latency_s
     )
     return t_c / (t_c + t_ar)
+
+
+def check_training_config(config: TrainingConfig) -> None:
+    """Build what a run of ``config`` is made of (constellation, fleet, terminal, the jobs),
+    without stepping; raises :class:`InputError` for a configuration the run would refuse
+    (``spacecompute validate`` calls it)."""
+    if not isinstance(config, TrainingConfig):
+        raise InputError(f"config is a {type(config).__name__}", expected="a TrainingConfig")
+    _setup(config, None)
 
 
 def run_training(
@@ -1310,7 +1329,9 @@ def _finish(
         "reboots": totals["reboots"],
         "utilisation_mean": float(sat["ops_done"].sum() / (full * s.n)) if full > 0 else 0.0,
         "seed": int(config.seed),
-        "constellation": config.constellation,
+        "constellation": config.constellation
+        if isinstance(config.constellation, str)
+        else (config.constellation.name or "custom"),
         "silent_errors_policy": config.silent_errors,
     }
     result = EngineResult(summary, job_table, steps, satellites)
@@ -1328,6 +1349,7 @@ __all__ = [
     "TrainingConfig",
     "TrainingForecast",
     "TrainingPredictor",
+    "check_training_config",
     "policy_decide",
     "run_training",
 ]

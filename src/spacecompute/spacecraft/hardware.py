@@ -716,7 +716,7 @@ def _lookup(table: Mapping[str, Any], name: str, what: str, listing: str) -> Any
     raise InputError(
         f"unknown {what} {name!r}{hint}",
         field=what.replace(" ", "_"),
-        expected=f"a name from {listing}: {', '.join(table)}",
+        expected=f"one of {', '.join(table)}",
     )
 
 

@@ -361,7 +361,7 @@ def thermal_params(n: int, **values: Any) -> ThermalParams:
     """:class:`ThermalParams` for ``n`` satellites, each value a scalar or an ``(n,)`` array.
 
     Required: ``radiator_area_m2``, ``heat_capacity_j_per_k``. Defaults: ``sides=2``,
-    ``emissivity=0.92`` (the REFERENCES radiator), ``absorptivity=0.20`` (a white
+    ``emissivity=0.92`` (white paint Z-93; Gilmore 2002, app. A), ``absorptivity=0.20`` (a white
     thermal-control paint at beginning of life; Gilmore 2002, app. A, lists white paints between
     about 0.15 and 0.25), ``orientation="edge_on"`` (a name of :data:`ORIENTATIONS` or a code),
     ``max_temperature_k=358.15`` (85 C), ``throttle_band_k=10``, ``min_temperature_k=0`` (no
