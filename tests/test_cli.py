@@ -66,7 +66,7 @@ def test_console_script_exits_2_without_traceback(tmp_path):
 def test_overview_default_json_summary():
     result = runner.invoke(app, ["overview", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["satellites"] == 12
     assert summary["steps"] == 1441
     # a ~500 km sun-synchronous orbit is sunlit for 60-100 % of the time
@@ -168,7 +168,7 @@ def test_run_default_json_is_energy_aware_against_bent_pipe():
     raw frame (the ratio is the model's result size over the frame size, here < 1e-3)."""
     result = runner.invoke(app, ["run", "--json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert set(doc) == RUN_JSON_KEYS
     assert doc["policies"] == ["energy-aware", "bent-pipe"]
     ea, bp = doc["runs"]["energy-aware"], doc["runs"]["bent-pipe"]
@@ -220,7 +220,7 @@ def test_run_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):
     assert not (out / "summary.json").exists()
     result = runner.invoke(app, ["run", scen, "--out", str(out), "--resume", "--json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     for p in whole.policies:
         a = {k: v for k, v in whole.summaries[p].items() if k != "wall_time_s"}
         b = {k: v for k, v in doc["runs"][p].items() if k != "wall_time_s"}
@@ -254,7 +254,7 @@ def test_training_preset_runs_from_the_cli(tmp_path):
         app, ["run", str(path), "--json", "--policy", "deadline-aware", "--policy", "all-in"]
     )
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["workload"] == "training"
     for s in doc["runs"].values():
         assert s["satellites"] == 81 and s["steps"] == 180
@@ -278,7 +278,7 @@ def test_orbital_cloud_preset_runs_from_the_cli(tmp_path):
         app, ["run", str(path), "--json", "--policy", "isl-offload", "--policy", "nearest-visible"]
     )
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["workload"] == "inference"
     runs = doc["runs"]
     for s in runs.values():

@@ -90,7 +90,7 @@ def test_example_scenario_via_cli_equals_python_object_and_resumes(example):
     scen = str(example / "my_policy.yaml")
     result = runner.invoke(app, ["run", scen, "--json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["policies"] == ["soc-hysteresis", "energy-aware", "on-board"]
     cli = doc["runs"]["soc-hysteresis"]
     assert cli["policy"] == "soc-hysteresis"
@@ -131,7 +131,7 @@ def test_policy_from_an_entry_point(example, monkeypatch):
     )
     result = runner.invoke(app, ["run", str(scen), "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["policies"] == ["soc-hysteresis"]
+    assert json.loads(result.stdout)["policies"] == ["soc-hysteresis"]
     r = sc.run(str(scen), policy="soc-hysteresis-ep", duration_s=600)
     assert r.summary["policy"] == "soc-hysteresis" and r.summary["steps"] == 10
 
@@ -322,7 +322,7 @@ def test_cli_policy_option_imports_from_the_current_directory(example, monkeypat
         app, ["run", "scenarios/s.yaml", "--policy", "my_policy:MyPolicy", "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["policies"] == ["soc-hysteresis"]
+    assert json.loads(result.stdout)["policies"] == ["soc-hysteresis"]
 
 
 def test_validate_imports_and_checks_user_policies(tmp_path, example):

@@ -146,7 +146,7 @@ def finished(tmp_path_factory):
     out = tmp / "E"
     result = runner.invoke(app, ["run", scen, "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    return tmp, out, json.loads(result.output)
+    return tmp, out, json.loads(result.stdout)
 
 
 def test_resume_after_editing_the_scenario_exits_2_naming_what_differs(finished, tmp_path):
@@ -189,7 +189,7 @@ def test_resuming_an_unchanged_finished_run_reads_it_back(finished):
         app, ["run", str(tmp / "edit.yaml"), "--out", str(out), "--resume", "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["runs"] == first["runs"]  # read back, not re-run
+    assert json.loads(result.stdout)["runs"] == first["runs"]  # read back, not re-run
 
 
 def test_results_without_a_manifest_are_not_reused(finished, tmp_path):

@@ -90,9 +90,13 @@ def test_run_and_compare_at_80_columns_in_a_pipe(tmp_path):
     assert compared.returncode == 0, compared.stderr
     assert "…" not in compared.stdout
     assert _wide_table_lines(compared.stdout) == []
+    from spacecompute.results.metrics import format_quantity
+
     for summary in runs.values():
-        assert f"{int(summary['bits_captured']):,}" in compared.stdout
-        assert "e+" not in compared.stdout  # thousands separators, not exponents
+        whole = format_quantity(float(summary["bits_captured"]), "bit")  # e.g. 105.50 Gbit
+        assert whole in compared.stdout
+        assert f"{summary['jobs_total']:,}" in compared.stdout
+        assert "e+" not in compared.stdout  # units and separators, not exponents
 
 
 def test_help_shows_no_python_types():

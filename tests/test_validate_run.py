@@ -52,7 +52,9 @@ CASES = {
         "duration_s",
     ),
     "training-without-bf16": (
-        SHORT + "constellation: {preset: threebody}\nworkload:\n  kind: training\n",
+        SHORT
+        + "constellation: {preset: threebody}\nworkload:\n  kind: training\n"
+        + "  max_parallelism: 12\n",
         4,
         "workload.precision",
     ),
