@@ -1,6 +1,6 @@
 """Radiator thermal model: environment loads, lumped-capacitance transient, throttling, sizing.
 
-One thermal node per satellite (struct of arrays over ``N`` satellites, SI units: W, J, K, m2).
+One thermal node per satellite, plus an optional payload node (see "Payload node" below) (struct of arrays over ``N`` satellites, SI units: W, J, K, m2).
 The node is the radiator panel and everything that is thermally tied to it (the compute
 payload, the heat-transport loop): a lumped heat capacity ``C`` (J/K) at one temperature ``T``.
 
@@ -104,6 +104,32 @@ makes it on/off). With a quasi-static node (step longer than the time constant) 
 free of limit cycles when ``band > P / (4 k T^3)`` (``P`` the full compute heat): the
 proportional gain ``P / band`` must not exceed the radiator's conductance ``4 k T^3``.
 
+Payload node (optional, ``payload_heat_capacity_j_per_k > 0``): a second node per satellite,
+the compute die and board with their own heat capacity ``C_p`` and conductance ``G`` to the bus
+node (the cold plate or mounting path; the payload's heat reaches space through the bus node's
+radiator, so "to the bus and to the radiator" is one path)::
+
+    C_p dT_p/dt = P_payload - G (T_p - T_b)
+    C_b dT_b/dt = Q_bus + Q_env + G (T_p - T_b) - k T_b^4
+
+A small ``C_p / G`` (minutes) against the bus node's hours is what lets a chip throttle minutes
+after a load starts while the bus stays cool. Each step is split in two exactly solved parts
+(Lie splitting, first order in ``dt`` only through the coupling of the two parts, and exact in
+both limits ``k -> 0`` and ``G -> 0``):
+
+1. the linear two-node RC without radiation, in closed form: the difference
+   ``D = T_p - T_b`` relaxes as ``D1 = D_inf + (D0 - D_inf) exp(-G (1/C_p + 1/C_b) dt)``
+   with ``D_inf = P / (C_p G (1/C_p + 1/C_b))`` while ``C_p T_p + C_b T_b`` grows by ``P dt``;
+   the payload node ends at ``T_p0 + (P dt + C_b (D1 - D0)) / (C_p + C_b)`` and the bus node is
+   credited with the rest, ``P dt - C_p (T_p1 - T_p0)`` (its mean power over the step);
+2. the bus node's radiative step above with that power added to its own loads.
+
+Both parts are exponentials or the exact radiative solution: stable and free of overshoot at
+any step, and energy is conserved to rounding (in = ``C_p dT_p + C_b dT_b`` + radiated). The
+throttle then acts on the payload node's temperature. The default parameters (none: one node)
+keep the single-node model; :mod:`spacecompute.spacecraft.fleet` takes them per device from the
+hardware catalog, calibrated on the Tiansuan constellation's in-orbit telemetry (``docs/spacecraft.md``).
+
 Sizing helpers (closed forms): :func:`radiator_flux_w_m2`, :func:`radiator_area_m2`,
 :func:`equilibrium_temperature_k`. A two-sided panel of emissivity 0.92 at 20 C emits about
 770 W/m2 of planform, the figure of Starcloud's white paper "Why we should train AI in space"
@@ -202,6 +228,11 @@ class ThermalParams:
     view_factor_front, view_factor_back:
         Forced view factors to the Earth of each face, in [0, 1]; NaN (the default) takes them
         from the orientation and the altitude.
+    payload_heat_capacity_j_per_k, payload_conductance_w_per_k:
+        The payload node (the compute die and board, module docstring "Payload node"): its heat
+        capacity, J/K, and its conductance to the bus node (and through it to the radiator),
+        W/K. Both 0 (the default): no payload node, the payload's heat goes straight into the
+        bus node and the throttle acts on the bus node; both > 0 otherwise.
     radiative_coeff_w_per_k4:
         Derived: ``sides * emissivity * sigma * radiator_area_m2``, W/K^4.
 
@@ -221,6 +252,8 @@ class ThermalParams:
     min_temperature_k: np.ndarray
     view_factor_front: np.ndarray
     view_factor_back: np.ndarray
+    payload_heat_capacity_j_per_k: np.ndarray
+    payload_conductance_w_per_k: np.ndarray
     radiative_coeff_w_per_k4: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -312,6 +345,20 @@ class ThermalParams:
             check(
                 name, np.isnan(v) | ((v >= 0) & (v <= 1)), "NaN (from the orientation) or in [0, 1]"
             )
+        cp = self.payload_heat_capacity_j_per_k
+        gp = self.payload_conductance_w_per_k
+        for name, v in (("payload_heat_capacity_j_per_k", cp), ("payload_conductance_w_per_k", gp)):
+            check(name, np.isfinite(v) & (v >= 0), ">= 0 (0: no payload node)")
+        check(
+            "payload_conductance_w_per_k",
+            (cp > 0) == (gp > 0),
+            "> 0 where payload_heat_capacity_j_per_k > 0, and 0 where it is 0",
+        )
+
+    @property
+    def has_payload_node(self) -> bool:
+        """Whether any satellite has a payload node."""
+        return bool(np.any(self.payload_heat_capacity_j_per_k > 0))
 
     @property
     def n(self) -> int:
@@ -329,6 +376,8 @@ _DEFAULTS: dict[str, Any] = {
     "min_temperature_k": 0.0,
     "view_factor_front": math.nan,
     "view_factor_back": math.nan,
+    "payload_heat_capacity_j_per_k": 0.0,
+    "payload_conductance_w_per_k": 0.0,
 }
 _REQUIRED = ("radiator_area_m2", "heat_capacity_j_per_k")
 
@@ -365,7 +414,8 @@ def thermal_params(n: int, **values: Any) -> ThermalParams:
     thermal-control paint at beginning of life; Gilmore 2002, app. A, lists white paints between
     about 0.15 and 0.25), ``orientation="edge_on"`` (a name of :data:`ORIENTATIONS` or a code),
     ``max_temperature_k=358.15`` (85 C), ``throttle_band_k=10``, ``min_temperature_k=0`` (no
-    heater), view factors NaN (from the orientation).
+    heater), view factors NaN (from the orientation), no payload node
+    (``payload_heat_capacity_j_per_k=0``, ``payload_conductance_w_per_k=0``).
     """
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
         raise InputError(f"n = {n!r}", field="thermal.n", expected="an int >= 0")
@@ -421,6 +471,8 @@ class ThermalState:
         Cumulative heater energy, J.
     throttled_steps:
         Number of steps that ended with a throttle below 1, int64.
+    payload_temperature_k:
+        Temperature of the payload node, K (equal to ``temperature_k`` where there is none).
     """
 
     temperature_k: np.ndarray
@@ -428,6 +480,7 @@ class ThermalState:
     heat_absorbed_j: np.ndarray
     heater_j: np.ndarray
     throttled_steps: np.ndarray
+    payload_temperature_k: np.ndarray
 
     @property
     def n(self) -> int:
@@ -435,9 +488,14 @@ class ThermalState:
         return int(self.temperature_k.shape[0])
 
 
-def thermal_state(n: int, temperature_k: float | np.ndarray = 293.15) -> ThermalState:
+def thermal_state(
+    n: int,
+    temperature_k: float | np.ndarray = 293.15,
+    payload_temperature_k: float | np.ndarray | None = None,
+) -> ThermalState:
     """Initial :class:`ThermalState` for ``n`` satellites at ``temperature_k`` (scalar or
-    ``(n,)``), counters at zero."""
+    ``(n,)``), the payload node at ``payload_temperature_k`` (default: the bus node's), counters
+    at zero."""
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 0:
         raise InputError(f"n = {n!r}", field="thermal_state.n", expected="an int >= 0")
     try:
@@ -454,8 +512,12 @@ def thermal_state(n: int, temperature_k: float | np.ndarray = 293.15) -> Thermal
             field="thermal_state.temperature_k",
             expected="> 0 K",
         )
+    if payload_temperature_k is None:
+        tp = t.copy()
+    else:
+        tp = thermal_state(n, payload_temperature_k).temperature_k
     z = np.zeros(int(n))
-    return ThermalState(t, z.copy(), z.copy(), z.copy(), np.zeros(int(n), dtype=np.int64))
+    return ThermalState(t, z.copy(), z.copy(), z.copy(), np.zeros(int(n), dtype=np.int64), tp)
 
 
 @dataclass
@@ -472,12 +534,16 @@ class StepThermal:
         Mean radiated power over the step, W.
     heater_w:
         Mean heater power over the step, W (0 without a heater).
+    payload_temperature_k:
+        End-of-step temperature of the payload node, K (the state's own array; equal to
+        ``temperature_k`` where there is no payload node).
     """
 
     temperature_k: np.ndarray
     throttle: np.ndarray
     radiated_w: np.ndarray
     heater_w: np.ndarray
+    payload_temperature_k: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -873,6 +939,39 @@ _CHUNK = 2048
 
 
 @njit(parallel=True, cache=True)
+def _payload_kernel(
+    bus_temp, bus_cap, payload_cap, payload_g, payload_heat, dt, payload_temp, to_bus_w
+):  # pragma: no cover - compiled
+    """First half of the two-node step (module docstring, "Payload node"): the payload node and
+    its exchange with the bus node, solved exactly as a linear two-node RC without radiation.
+    Updates ``payload_temp`` and writes the mean power the bus node receives from the payload
+    (all of ``payload_heat`` where there is no payload node)."""
+    for i in prange(bus_temp.shape[0]):
+        cp = payload_cap[i]
+        p = payload_heat[i]
+        if cp > 0.0:
+            cb = bus_cap[i]
+            g = payload_g[i]
+            rate = g * (1.0 / cp + 1.0 / cb)
+            d0 = payload_temp[i] - bus_temp[i]
+            d_inf = p / (cp * rate)
+            d1 = d_inf + (d0 - d_inf) * math.exp(-rate * dt)
+            dtp = (p * dt + cb * (d1 - d0)) / (cp + cb)
+            payload_temp[i] += dtp
+            to_bus_w[i] = (p * dt - cp * dtp) / dt
+        else:
+            to_bus_w[i] = p
+
+
+@njit(parallel=True, cache=True)
+def _bus_input_kernel(internal, to_bus_w, env, out):  # pragma: no cover - compiled
+    """Bus-node internal heat: its own loads plus what the payload passed, floored so that the
+    bus node's total input (with the environment) is never negative."""
+    for i in prange(internal.shape[0]):
+        out[i] = max(internal[i] + to_bus_w[i], -env[i])
+
+
+@njit(parallel=True, cache=True)
 def _step_kernel(
     temp,
     kcoef,
@@ -890,10 +989,13 @@ def _step_kernel(
     absorbed_j,
     heater_j,
     throttled_steps,
+    payload_cap,
+    payload_temp,
 ):  # pragma: no cover - compiled
     # Per chunk: (1) the Simpson route for every satellite, branch-free so that the compiler
     # vectorizes it; (2) the exact route where the step is stiff; (3) heater, energy and
-    # throttle bookkeeping, branch-free.
+    # throttle bookkeeping, branch-free. The throttle follows the payload node where there is
+    # one (payload_cap > 0); elsewhere the payload node follows the bus node.
     n = temp.shape[0]
     inv_dt = 1.0 / dt
     n_chunks = (n + _CHUNK - 1) // _CHUNK
@@ -950,10 +1052,13 @@ def _step_kernel(
             rejected_j[i] += e_rad
             absorbed_j[i] += env[i] * dt
             heater_j[i] += e_heat
+            has_node = payload_cap[i] > 0.0
+            tt = payload_temp[i] if has_node else t1
+            payload_temp[i] = tt
             bw = band[i]
             hot = tmax[i]
-            s_lin = min(max((hot - t1) / max(bw, 1e-300), 0.0), 1.0)
-            s_step = 1.0 if t1 < hot else 0.0
+            s_lin = min(max((hot - tt) / max(bw, 1e-300), 0.0), 1.0)
+            s_step = 1.0 if tt < hot else 0.0
             s = s_lin if bw > 0.0 else s_step
             throttle[i] = s
             throttled_steps[i] += 1 if s < 1.0 else 0
@@ -988,8 +1093,9 @@ def thermal_step(
     *,
     out: StepThermal | None = None,
     validate: bool = True,
+    payload_heat_w: np.ndarray | None = None,
 ) -> StepThermal:
-    """Advance every satellite's thermal node by ``dt_s`` seconds, in place.
+    """Advance every satellite's thermal nodes by ``dt_s`` seconds, in place.
 
     ``C dT/dt = internal + environment (+ heater) - k T^4`` with both inputs held constant over
     the step, solved exactly for stiff steps and by an exponential Simpson rule for gentle ones
@@ -1004,6 +1110,10 @@ def thermal_step(
         load and the rest of the bus.
     environment_w:
         Absorbed environmental heat, W (>= 0), e.g. from :func:`environment_heat_w`.
+    payload_heat_w:
+        Heat dissipated in the payload node, W (>= 0; ``None``: 0). Where a satellite has no
+        payload node it goes into the bus node with ``internal_heat_w``. With a payload node the
+        throttle follows the payload node's temperature (module docstring, "Payload node").
     out:
         Optional :class:`StepThermal` whose ``throttle``, ``radiated_w`` and ``heater_w``
         arrays are reused (no allocation in a loop).
@@ -1032,9 +1142,16 @@ def thermal_step(
             "heat_rejected_j": state.heat_rejected_j,
             "heat_absorbed_j": state.heat_absorbed_j,
             "heater_j": state.heater_j,
+            "payload_temperature_k": state.payload_temperature_k,
         },
         {"throttled_steps": state.throttled_steps},
     )
+    if payload_heat_w is None:
+        q_pay = np.zeros(n)
+    else:
+        q_pay = _as_n_array(
+            payload_heat_w, n, "payload_heat_w", 0.0, np.inf, "finite >= 0 W", validate
+        )
     if validate:
         q_int = _as_n_array(internal_heat_w, n, "internal_heat_w", 0.0, np.inf, "finite >= 0 W")
         q_env = _as_n_array(environment_w, n, "environment_w", 0.0, np.inf, "finite >= 0 W")
@@ -1050,6 +1167,19 @@ def thermal_step(
         for name, arr in (("internal_heat_w", q_int), ("environment_w", q_env)):
             if arr.shape != (n,):
                 raise InputError(f"{name} has shape {arr.shape}", field=name, expected=f"({n},)")
+    p = params
+    bus_in = np.empty(n)
+    _payload_kernel(
+        state.temperature_k,
+        p.heat_capacity_j_per_k,
+        p.payload_heat_capacity_j_per_k,
+        p.payload_conductance_w_per_k,
+        q_pay,
+        float(dt_s),
+        state.payload_temperature_k,
+        bus_in,
+    )
+    _bus_input_kernel(q_int, bus_in, q_env, bus_in)
     if out is None:
         out = StepThermal(state.temperature_k, np.empty(n), np.empty(n), np.empty(n))
     else:
@@ -1060,7 +1190,7 @@ def thermal_step(
             {},
         )
         out.temperature_k = state.temperature_k
-    p = params
+    out.payload_temperature_k = state.payload_temperature_k
     _step_kernel(
         state.temperature_k,
         p.radiative_coeff_w_per_k4,
@@ -1068,7 +1198,7 @@ def thermal_step(
         p.max_temperature_k,
         p.throttle_band_k,
         p.min_temperature_k,
-        q_int,
+        bus_in,
         q_env,
         float(dt_s),
         out.throttle,
@@ -1078,6 +1208,8 @@ def thermal_step(
         state.heat_absorbed_j,
         state.heater_j,
         state.throttled_steps,
+        p.payload_heat_capacity_j_per_k,
+        state.payload_temperature_k,
     )
     return out
 
