@@ -37,9 +37,10 @@ def run(fleet, eph, sun, lit, load=1.0):
 
 def test_energy_is_conserved_per_satellite(day):
     c, eph, sun, lit = day
-    f = Fleet.for_constellation("threebody", len(c), state_of_charge=0.6)
+    f = Fleet.for_constellation("threebody", len(c), state_of_charge=0.6, temperature_k=293.15)
     e0 = f.power_state.stored_energy_j.copy()
     t0 = f.thermal_state.temperature_k.copy()
+    tp0 = f.thermal_state.payload_temperature_k.copy()
     steps = run(f, eph, sun, lit)
     s = f.power_state
     stored = s.stored_energy_j - e0
@@ -47,12 +48,16 @@ def test_energy_is_conserved_per_satellite(day):
         s.energy_to_loads_j + stored + s.losses_j + s.energy_curtailed_j
     )
     assert np.allclose(balance, 0.0, atol=1e-6 * s.energy_generated_j.max())
-    # heat: C dT = electrical loads (all end as heat) + absorbed + heater - radiated
+    # heat, two nodes: C_bus dT_bus + C_payload dT_payload = electrical loads (all end as heat)
+    # + absorbed + heater - radiated
     t = f.thermal_state
     internal = sum(s.load_power_w for s in steps) * 60.0
     assert np.allclose(internal, s.energy_to_loads_j, rtol=1e-9)
     c_heat = f.thermal.heat_capacity_j_per_k
-    lhs = c_heat * (t.temperature_k - t0)
+    c_payload = f.thermal.payload_heat_capacity_j_per_k
+    assert np.all(c_payload > 0) and np.all(f.thermal.payload_conductance_w_per_k > 0)
+    assert np.abs(t.payload_temperature_k - tp0).max() > 1.0  # the payload node moved
+    lhs = c_heat * (t.temperature_k - t0) + c_payload * (t.payload_temperature_k - tp0)
     rhs = internal + t.heat_absorbed_j + t.heater_j - t.heat_rejected_j
     assert np.allclose(lhs, rhs, rtol=0, atol=1e-6 * t.heat_rejected_j.max())
 

@@ -162,7 +162,9 @@ __all__ = [
     "ThermalState",
     "earth_view_factor",
     "environment_heat_w",
+    "equilibrium_state",
     "equilibrium_temperature_k",
+    "orbit_average_environment_w",
     "plate_earth_view_factor",
     "radiator_area_m2",
     "radiator_flux_w_m2",
@@ -803,6 +805,65 @@ def environment_heat_w(
         out,
     )
     return out
+
+
+def orbit_average_environment_w(
+    params: ThermalParams,
+    altitude_m: np.ndarray,
+    beta_rad: np.ndarray,
+    *,
+    samples: int = 72,
+    earth_radius_m: float = EARTH_EQUATORIAL_RADIUS_M,
+) -> np.ndarray:
+    """Orbit-average environmental heat of each satellite's radiator, W, shape ``(N,)``.
+
+    A circular orbit at ``altitude_m`` whose plane makes the angle ``beta_rad`` with the sun
+    (the beta angle), sampled at ``samples`` equally spaced arguments of latitude ``u`` counted
+    from the point nearest the sun: ``cos(zenith) = cos(beta) cos(u)``, in the cylindrical
+    Earth shadow where ``cos(zenith) < 0`` and ``(R + h) sin(zenith) < R`` (the eclipse fraction
+    ``acos(sqrt(h^2 + 2 R h) / ((R + h) cos beta)) / pi`` of Wertz & Larson, SMAD sec. 5.1, to
+    the sampling), and :func:`environment_heat_w` averaged over the samples. The loop runs over
+    the samples, vectorised over satellites.
+    """
+    n = params.n
+    h = _as_n_array(altitude_m, n, "altitude_m", 1e-9, np.inf, "> 0 m")
+    beta = _as_n_array(beta_rad, n, "beta_rad", -math.pi / 2, math.pi / 2, "in [-pi/2, pi/2]")
+    if not (isinstance(samples, int) and samples >= 4):
+        raise InputError(f"samples = {samples!r}", field="samples", expected="an int >= 4")
+    cos_beta = np.cos(beta)
+    ratio = earth_radius_m / (earth_radius_m + h)
+    total = np.zeros(n)
+    out = np.empty(n)
+    for k in range(samples):
+        cz = cos_beta * math.cos(2.0 * math.pi * (k + 0.5) / samples)
+        shadow = (cz < 0.0) & (np.sqrt(np.maximum(1.0 - cz * cz, 0.0)) < ratio)
+        sunlit = np.where(shadow, 0.0, 1.0)
+        total += environment_heat_w(params, sunlit, h, cz, out=out, validate=False)
+    return total / samples
+
+
+def equilibrium_state(
+    params: ThermalParams,
+    bus_heat_w: np.ndarray | float,
+    payload_heat_w: np.ndarray | float,
+    environment_w: np.ndarray | float,
+) -> ThermalState:
+    """:class:`ThermalState` at the steady state of constant inputs: the bus node at
+    ``((bus + payload + environment) / k)^(1/4)`` and the payload node ``payload / G`` above it
+    (the bus node where there is no payload node), counters at zero. With orbit-average inputs
+    (:func:`orbit_average_environment_w`) it starts a run on its orbit instead of a warm-up
+    transient."""
+    n = params.n
+    q_bus = _as_n_array(bus_heat_w, n, "bus_heat_w", 0.0, np.inf, "finite >= 0 W")
+    q_pay = _as_n_array(payload_heat_w, n, "payload_heat_w", 0.0, np.inf, "finite >= 0 W")
+    q_env = _as_n_array(environment_w, n, "environment_w", 0.0, np.inf, "finite >= 0 W")
+    q = q_bus + q_pay + q_env
+    t_bus = np.maximum((q / params.radiative_coeff_w_per_k4) ** 0.25, params.min_temperature_k)
+    t_bus = np.maximum(t_bus, 3.0)  # no input at all: deep space, not 0 K
+    g = params.payload_conductance_w_per_k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_pay = np.where(g > 0, t_bus + q_pay / np.where(g > 0, g, 1.0), t_bus)
+    return thermal_state(n, t_bus, t_pay)
 
 
 # --------------------------------------------------------------------------------------------
