@@ -114,18 +114,27 @@ radiator, so "to the bus and to the radiator" is one path)::
 
 A small ``C_p / G`` (minutes) against the bus node's hours is what lets a chip throttle minutes
 after a load starts while the bus stays cool. Each step is split in two exactly solved parts
-(Lie splitting, first order in ``dt`` only through the coupling of the two parts, and exact in
-both limits ``k -> 0`` and ``G -> 0``):
+(three exactly solved parts):
 
-1. the linear two-node RC without radiation, in closed form: the difference
-   ``D = T_p - T_b`` relaxes as ``D1 = D_inf + (D0 - D_inf) exp(-G (1/C_p + 1/C_b) dt)``
-   with ``D_inf = P / (C_p G (1/C_p + 1/C_b))`` while ``C_p T_p + C_b T_b`` grows by ``P dt``;
-   the payload node ends at ``T_p0 + (P dt + C_b (D1 - D0)) / (C_p + C_b)`` and the bus node is
-   credited with the rest, ``P dt - C_p (T_p1 - T_p0)`` (its mean power over the step);
-2. the bus node's radiative step above with that power added to its own loads.
+1. the payload node against the bus node held at its start temperature ``T_b0``:
+   ``T_p* = T_inf + (T_p0 - T_inf) exp(-x)``, ``T_inf = T_b0 + P/G``, ``x = G dt / C_p``; the
+   bus node is credited with the rest of the payload's heat, ``P dt - C_p (T_p* - T_p0)``
+   (as a mean power over the step);
+2. the bus node's radiative step above with that power added to its own loads, to ``T_b1``;
+3. the payload follows the bus's move as the exact response of the first-order payload node to
+   a linear ramp of the bus from ``T_b0`` to ``T_b1``: ``T_p1 = T_p* + (T_b1 - T_b0) (1 -
+   (1 - exp(-x)) / x)``, the heat of that shift taken from the bus node (``C_p`` times it over
+   ``C_b``: an internal transfer).
 
-Both parts are exponentials or the exact radiative solution: stable and free of overshoot at
-any step, and energy is conserved to rounding (in = ``C_p dT_p + C_b dT_b`` + radiated). The
+Every part is an exponential or the exact radiative solution and moves each node at most to its
+target: stable and free of overshoot at any step, and energy is conserved to rounding (in =
+``C_p dT_p + C_b dT_b`` + radiated). A step much longer than both time constants lands on the
+two-node equilibrium (the bus's radiative one, the payload ``P/G`` above it) to within the
+shift heat ``C_p dT_b / C_b`` of part 3, and exactly at the next such step. Against the closed
+form of the linear two-node RC (no radiation) the split's error is of order ``C_p / C_b`` (the
+bus is not a ramp): at ``C_b / C_p = 25`` it is 0.01 % of the payload's rise with 60 s steps
+and 2.6 % with one-hour steps (``tests/test_payload_thermal.py``); satellites have ``C_b / C_p``
+of 100 to 10,000. The
 throttle then acts on the payload node's temperature. The default parameters (none: one node)
 keep the single-node model; :mod:`spacecompute.spacecraft.fleet` takes them per device from the
 hardware catalog, calibrated on the Tiansuan constellation's in-orbit telemetry (``docs/spacecraft.md``).
@@ -1001,35 +1010,26 @@ _CHUNK = 2048
 
 @njit(parallel=True, cache=True)
 def _payload_kernel(
-    bus_temp, bus_cap, payload_cap, payload_g, payload_heat, dt, payload_temp, to_bus_w
+    bus_temp, payload_cap, payload_g, payload_heat, bus_heat, env, dt, payload_temp, bus_in
 ):  # pragma: no cover - compiled
-    """First half of the two-node step (module docstring, "Payload node"): the payload node and
-    its exchange with the bus node, solved exactly as a linear two-node RC without radiation.
-    Updates ``payload_temp`` and writes the mean power the bus node receives from the payload
-    (all of ``payload_heat`` where there is no payload node)."""
+    """First part of the two-node step (module docstring, "Payload node"): the payload node
+    against the bus node held at its start temperature, exactly. Updates ``payload_temp`` and
+    writes the bus node's internal heat: its own ``bus_heat`` plus the mean power it receives
+    from the payload (all of ``payload_heat`` where there is no payload node). A cold payload
+    draws from the bus at most what the bus receives in the step (its loads and environment),
+    so that the bus node's input is never negative; energy stays exact."""
     for i in prange(bus_temp.shape[0]):
         cp = payload_cap[i]
         p = payload_heat[i]
         if cp > 0.0:
-            cb = bus_cap[i]
             g = payload_g[i]
-            rate = g * (1.0 / cp + 1.0 / cb)
-            d0 = payload_temp[i] - bus_temp[i]
-            d_inf = p / (cp * rate)
-            d1 = d_inf + (d0 - d_inf) * math.exp(-rate * dt)
-            dtp = (p * dt + cb * (d1 - d0)) / (cp + cb)
+            t_inf = bus_temp[i] + p / g
+            dtp = (t_inf - payload_temp[i]) * -math.expm1(-g * dt / cp)
+            dtp = min(dtp, (p + bus_heat[i] + env[i]) * dt / cp)
             payload_temp[i] += dtp
-            to_bus_w[i] = (p * dt - cp * dtp) / dt
+            bus_in[i] = max(bus_heat[i] + (p * dt - cp * dtp) / dt, -env[i])
         else:
-            to_bus_w[i] = p
-
-
-@njit(parallel=True, cache=True)
-def _bus_input_kernel(internal, to_bus_w, env, out):  # pragma: no cover - compiled
-    """Bus-node internal heat: its own loads plus what the payload passed, floored so that the
-    bus node's total input (with the environment) is never negative."""
-    for i in prange(internal.shape[0]):
-        out[i] = max(internal[i] + to_bus_w[i], -env[i])
+            bus_in[i] = bus_heat[i] + p
 
 
 @njit(parallel=True, cache=True)
@@ -1052,6 +1052,8 @@ def _step_kernel(
     throttled_steps,
     payload_cap,
     payload_temp,
+    payload_g,
+    bus_start,
 ):  # pragma: no cover - compiled
     # Per chunk: (1) the Simpson route for every satellite, branch-free so that the compiler
     # vectorizes it; (2) the exact route where the step is stiff; (3) heater, energy and
@@ -1107,6 +1109,15 @@ def _step_kernel(
             e_heat = c * (t_start - t0) + (e_hold if held else 0.0)
             t1 = t_set if held else t1
             e_rad = max(q * dt + e_heat - c * (t1 - t0), 0.0)
+            cp = payload_cap[i]
+            if cp > 0.0:
+                # third part: the payload follows the bus's move over the step as it follows a
+                # linear ramp; the heat of that move is the bus's (an internal transfer)
+                x = payload_g[i] * dt / cp
+                lag = 0.5 * x if x < 1e-8 else 1.0 + math.expm1(-x) / x
+                corr = (t1 - bus_start[i]) * lag
+                payload_temp[i] += corr
+                t1 -= cp * corr / c
             temp[i] = t1
             radiated_w[i] = e_rad * inv_dt
             heater_w[i] = e_heat * inv_dt
@@ -1230,17 +1241,18 @@ def thermal_step(
                 raise InputError(f"{name} has shape {arr.shape}", field=name, expected=f"({n},)")
     p = params
     bus_in = np.empty(n)
+    bus_start = state.temperature_k.copy()
     _payload_kernel(
         state.temperature_k,
-        p.heat_capacity_j_per_k,
         p.payload_heat_capacity_j_per_k,
         p.payload_conductance_w_per_k,
         q_pay,
+        q_int,
+        q_env,
         float(dt_s),
         state.payload_temperature_k,
         bus_in,
     )
-    _bus_input_kernel(q_int, bus_in, q_env, bus_in)
     if out is None:
         out = StepThermal(state.temperature_k, np.empty(n), np.empty(n), np.empty(n))
     else:
@@ -1271,6 +1283,8 @@ def thermal_step(
         state.throttled_steps,
         p.payload_heat_capacity_j_per_k,
         state.payload_temperature_k,
+        p.payload_conductance_w_per_k,
+        bus_start,
     )
     return out
 
