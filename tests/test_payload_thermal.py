@@ -93,8 +93,9 @@ def test_huge_step_lands_on_the_two_node_equilibrium_without_overshoot():
     assert state.temperature_k[0] == pytest.approx(eq.temperature_k[0], abs=0.05)
     assert state.payload_temperature_k[0] == pytest.approx(eq.payload_temperature_k[0], abs=0.05)
     thermal_step(params, state, 1e7, np.full(1, 10.0), np.zeros(1), payload_heat_w=np.full(1, 4.0))
-    assert state.temperature_k[0] == pytest.approx(eq.temperature_k[0], rel=1e-9)
-    assert state.payload_temperature_k[0] == pytest.approx(eq.payload_temperature_k[0], rel=1e-9)
+    # the next: that error times C_p / C_b
+    assert state.temperature_k[0] == pytest.approx(eq.temperature_k[0], abs=2e-4)
+    assert state.payload_temperature_k[0] == pytest.approx(eq.payload_temperature_k[0], abs=2e-4)
     assert eq.payload_temperature_k[0] - eq.temperature_k[0] == pytest.approx(40.0)
 
 

@@ -130,7 +130,8 @@ Every part is an exponential or the exact radiative solution and moves each node
 target: stable and free of overshoot at any step, and energy is conserved to rounding (in =
 ``C_p dT_p + C_b dT_b`` + radiated). A step much longer than both time constants lands on the
 two-node equilibrium (the bus's radiative one, the payload ``P/G`` above it) to within the
-shift heat ``C_p dT_b / C_b`` of part 3, and exactly at the next such step. Against the closed
+shift heat ``C_p dT_b / C_b`` of part 3, an error that shrinks by ``C_p / C_b`` at each further
+such step. Against the closed
 form of the linear two-node RC (no radiation) the split's error is of order ``C_p / C_b`` (the
 bus is not a ramp): at ``C_b / C_p = 25`` it is 0.01 % of the payload's rise with 60 s steps
 and 2.6 % with one-hour steps (``tests/test_payload_thermal.py``); satellites have ``C_b / C_p``
