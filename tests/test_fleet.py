@@ -158,3 +158,31 @@ def test_malloc_tuning_is_optional():
     assert off.stdout.split() == ["False", "False"]
     first, second = on.stdout.split()
     assert first == second  # applied once, same answer after
+
+
+def test_temperatures_start_on_the_orbit_not_a_warm_up(day):
+    # idle satellites (load 0) started at the orbit-average equilibrium: the first orbit's mean
+    # temperature equals the last one's (no warm-up drift), while a start at 20 C drifts
+    c, eph, sun, lit = day
+    orbit = 95  # steps of 60 s
+
+    def drift(fleet):
+        temps = np.array([s.temperature_k for s in run(fleet, eph, sun, lit, load=0.0)])
+        return temps[-orbit:].mean(axis=0) - temps[:orbit].mean(axis=0)
+
+    settled = drift(Fleet.for_constellation("threebody", len(c)))
+    cold = drift(Fleet.for_constellation("threebody", len(c), temperature_k=293.15))
+    assert np.abs(settled).max() < 2.0
+    assert np.abs(cold).max() > 5.0 * np.abs(settled).max()
+
+
+def test_payload_node_runs_hotter_than_the_bus_and_drives_the_throttle(day):
+    c, eph, sun, lit = day
+    f = Fleet.for_constellation("threebody", len(c))
+    steps = run(f, eph, sun, lit, load=1.0)
+    bus = np.array([s.temperature_k for s in steps])
+    payload = np.array([s.payload_temperature_k for s in steps])
+    computing = np.array([s.compute_power_w for s in steps]) > f.power.compute_idle_w + 1.0
+    # at full compute the payload sits about P / G = 40 K (catalog default rule) above the bus
+    rise = (payload - bus)[computing]
+    assert rise.size and 30.0 < np.median(rise) < 45.0
