@@ -126,6 +126,9 @@ after a load starts while the bus stays cool. Each step is split in two exactly 
    (1 - exp(-x)) / x)``, the heat of that shift taken from the bus node (``C_p`` times it over
    ``C_b``: an internal transfer).
 
+A payload much colder than the bus draws in part 1 at most what the bus node receives in the
+step (its loads and environment), so that the bus node's input stays non-negative (a limit that
+only binds in a transient such as a cold payload switched on in a warm bus; energy stays exact).
 Every part is an exponential or the exact radiative solution and moves each node at most to its
 target: stable and free of overshoot at any step, and energy is conserved to rounding (in =
 ``C_p dT_p + C_b dT_b`` + radiated). A step much longer than both time constants lands on the
