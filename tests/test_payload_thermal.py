@@ -104,7 +104,9 @@ def test_tiansuan_rpi4b_curve_reproduced_within_1_5_k():
     measured = np.array([c for _, c in RPI4B_STRESS_CURVE])
     ours = rpi4b_payload_curve_c(times)
     assert np.abs(ours - measured).max() < 1.5
-    assert rpi4b_payload_curve_c(np.array([80 * 60.0]))[0] == pytest.approx(RPI4B_PLATEAU_C, abs=1.5)
+    assert rpi4b_payload_curve_c(np.array([80 * 60.0]))[0] == pytest.approx(
+        RPI4B_PLATEAU_C, abs=1.5
+    )
     # tau = C / G about 3.6 min: the time scale of the in-orbit heating
     assert 150 < RPI4B_HEAT_CAPACITY_J_PER_K / RPI4B_CONDUCTANCE_W_PER_K < 300
 
@@ -121,9 +123,7 @@ def test_validation_rows_pass_and_say_where_we_differ():
 def test_chip_throttles_minutes_after_load_while_bus_stays_cool():
     # a 4 kg cubesat bus (3.6 kJ/K) at 20 C carrying the BUPT-1 Raspberry Pi at 4.8 W
     area = (3.0 + 4.8) / (2 * 0.92 * 5.670374419e-8 * 293.15**4)
-    params = _two_node(
-        1, 3600.0, RPI4B_HEAT_CAPACITY_J_PER_K, RPI4B_CONDUCTANCE_W_PER_K, area=area
-    )
+    params = _two_node(1, 3600.0, RPI4B_HEAT_CAPACITY_J_PER_K, RPI4B_CONDUCTANCE_W_PER_K, area=area)
     state = thermal_state(1, 293.15)
     first = None
     for k in range(1, 61):
