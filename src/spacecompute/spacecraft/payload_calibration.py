@@ -32,7 +32,7 @@ the load, least squares (``scipy.optimize.least_squares``) over the readings fro
 with the plateau taken as the unthrottled equilibrium: ``C = 16.9 J/K``, ``G = 0.0772 W/K``
 (``tau = C/G = 219 s``, 62 K above the bus at 4.8 W), RMS 0.67 K over those points. The first
 half-minute jump (die to board) is below a 60 s step and not represented: the model is up to
-14 K low in the first minute after a load step and within 1.5 K from +4 min on.
+10 K low in the first minute after a load step and within 1.5 K from +4 min on.
 """
 
 from __future__ import annotations
