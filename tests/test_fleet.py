@@ -37,9 +37,10 @@ def run(fleet, eph, sun, lit, load=1.0):
 
 def test_energy_is_conserved_per_satellite(day):
     c, eph, sun, lit = day
-    f = Fleet.for_constellation("threebody", len(c), state_of_charge=0.6)
+    f = Fleet.for_constellation("threebody", len(c), state_of_charge=0.6, temperature_k=293.15)
     e0 = f.power_state.stored_energy_j.copy()
     t0 = f.thermal_state.temperature_k.copy()
+    tp0 = f.thermal_state.payload_temperature_k.copy()
     steps = run(f, eph, sun, lit)
     s = f.power_state
     stored = s.stored_energy_j - e0
@@ -47,12 +48,16 @@ def test_energy_is_conserved_per_satellite(day):
         s.energy_to_loads_j + stored + s.losses_j + s.energy_curtailed_j
     )
     assert np.allclose(balance, 0.0, atol=1e-6 * s.energy_generated_j.max())
-    # heat: C dT = electrical loads (all end as heat) + absorbed + heater - radiated
+    # heat, two nodes: C_bus dT_bus + C_payload dT_payload = electrical loads (all end as heat)
+    # + absorbed + heater - radiated
     t = f.thermal_state
     internal = sum(s.load_power_w for s in steps) * 60.0
     assert np.allclose(internal, s.energy_to_loads_j, rtol=1e-9)
     c_heat = f.thermal.heat_capacity_j_per_k
-    lhs = c_heat * (t.temperature_k - t0)
+    c_payload = f.thermal.payload_heat_capacity_j_per_k
+    assert np.all(c_payload > 0) and np.all(f.thermal.payload_conductance_w_per_k > 0)
+    assert np.abs(t.payload_temperature_k - tp0).max() > 1.0  # the payload node moved
+    lhs = c_heat * (t.temperature_k - t0) + c_payload * (t.payload_temperature_k - tp0)
     rhs = internal + t.heat_absorbed_j + t.heater_j - t.heat_rejected_j
     assert np.allclose(lhs, rhs, rtol=0, atol=1e-6 * t.heat_rejected_j.max())
 
@@ -153,3 +158,31 @@ def test_malloc_tuning_is_optional():
     assert off.stdout.split() == ["False", "False"]
     first, second = on.stdout.split()
     assert first == second  # applied once, same answer after
+
+
+def test_temperatures_start_on_the_orbit_not_a_warm_up(day):
+    # idle satellites (load 0) started at the orbit-average equilibrium: the first orbit's mean
+    # temperature equals the last one's (no warm-up drift), while a start at 20 C drifts
+    c, eph, sun, lit = day
+    orbit = 95  # steps of 60 s
+
+    def drift(fleet):
+        temps = np.array([s.temperature_k for s in run(fleet, eph, sun, lit, load=0.0)])
+        return temps[-orbit:].mean(axis=0) - temps[:orbit].mean(axis=0)
+
+    settled = drift(Fleet.for_constellation("threebody", len(c)))
+    cold = drift(Fleet.for_constellation("threebody", len(c), temperature_k=293.15))
+    assert np.abs(settled).max() < 2.0
+    assert np.abs(cold).max() > 5.0 * np.abs(settled).max()
+
+
+def test_payload_node_runs_hotter_than_the_bus_and_drives_the_throttle(day):
+    c, eph, sun, lit = day
+    f = Fleet.for_constellation("threebody", len(c))
+    steps = run(f, eph, sun, lit, load=1.0)
+    bus = np.array([s.temperature_k for s in steps])
+    payload = np.array([s.payload_temperature_k for s in steps])
+    computing = np.array([s.compute_power_w for s in steps]) > f.power.compute_idle_w + 1.0
+    # at full compute the payload sits about P / G = 40 K (catalog default rule) above the bus
+    rise = (payload - bus)[computing]
+    assert rise.size and 30.0 < np.median(rise) < 45.0

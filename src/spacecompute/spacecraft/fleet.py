@@ -14,9 +14,18 @@ Order of one step, and why:
    radiator cannot reject more) times availability.
 3. :func:`~spacecompute.spacecraft.power.power_step` grants what the array and battery allow
    (compute is throttled first; a bus brown-out is flagged, never hidden).
-4. All electrical power drawn ends as heat in the lumped thermal node (radio RF output is
-   neglected); with the environmental heat it drives
-   :func:`~spacecompute.spacecraft.thermal.thermal_step`, which gives the next throttle.
+4. All electrical power drawn ends as heat (radio RF output is neglected): the payload's in its
+   own thermal node (die and board, from the hardware catalog), the rest in the bus node; with
+   the environmental heat they drive :func:`~spacecompute.spacecraft.thermal.thermal_step`,
+   whose payload-node temperature gives the next throttle.
+
+Temperatures start, unless given, from each satellite's orbit-average equilibrium: at the
+first step, the orbit's beta angle and altitude (from the step's position, velocity and sun)
+give the orbit-average environmental heat
+(:func:`~spacecompute.spacecraft.thermal.orbit_average_environment_w`), and with the idle loads
+(housekeeping and the payload's idle power) the steady state of both nodes
+(:func:`~spacecompute.spacecraft.thermal.equilibrium_state`): a run shows its orbit, not a
+warm-up from 20 C.
 5. The dose of the step (:func:`~spacecompute.spacecraft.radiation.dose_rate_rad_s`) drives
    seeded Poisson faults of the payload's device, handled by the chosen mitigation; reboots
    set a downtime carried into the next steps.
@@ -53,7 +62,14 @@ from .radiation import (
     dose_rate_rad_s,
     inject_faults,
 )
-from .thermal import environment_heat_w, thermal_params, thermal_state, thermal_step
+from .thermal import (
+    environment_heat_w,
+    equilibrium_state,
+    orbit_average_environment_w,
+    thermal_params,
+    thermal_state,
+    thermal_step,
+)
 
 #: Heat capacity per kg of satellite used for the lumped thermal node (aluminium structure,
 #: 900 J/(kg K); Gilmore, Spacecraft Thermal Control Handbook vol. 1 (2002), table A.2).
@@ -132,7 +148,9 @@ class FleetStep:
 
     The arrays belong to the fleet and are overwritten by the next step: copy what you keep.
     ``compute_power_w`` is the electrical power the payload drew and ``load_power_w`` that of all
-    loads (it all becomes heat in the thermal node); ``useful_fraction`` the share
+    loads (it all becomes heat: the payload's in the payload node, the rest in the bus node);
+    ``temperature_k`` is the bus node's and ``payload_temperature_k`` the payload node's (which
+    the throttle follows); ``useful_fraction`` the share
     of the step's nominal compute (payload at full load for the whole step) that produced
     good results after throttling, downtime, lost work and the mitigation's overhead.
     """
@@ -150,6 +168,7 @@ class FleetStep:
     silent_errors: np.ndarray
     detected_errors: np.ndarray
     reboots: np.ndarray
+    payload_temperature_k: np.ndarray | None = None
 
 
 class Fleet:
@@ -158,9 +177,10 @@ class Fleet:
     Parameters beyond the bus: ``attitude`` of the arrays (``"sun-tracking"``,
     ``"body-fixed-zenith"``, ``"orbit-normal"``, ``"single-axis"``), radiator ``orientation``
     (see :mod:`~spacecompute.spacecraft.thermal`), ``shielding_mm_al``, the fault
-    ``mitigation``, ``seed``, the initial state of charge and temperature, and
-    ``max_temperature_k`` (throttle limit; 358 K = 85 C, the usual maximum junction-case limit of
-    commercial parts at the cold plate). Compute may draw the battery only down to a reserve
+    ``mitigation``, ``seed``, the initial state of charge and temperature (``None``, the default: each
+    satellite's orbit-average equilibrium, set at the first step; a number: both nodes at that
+    temperature), and ``max_temperature_k`` (throttle limit on the payload node; 358 K = 85 C,
+    the usual maximum junction-case limit of commercial parts). Compute may draw the battery only down to a reserve
     that carries the essential loads (bus, radios, heaters) through ``reserve_eclipse_s`` of
     eclipse (default 40 min, above the longest LEO eclipse of about 36 min at 500 km), so that
     compute is shed before the bus browns out.
@@ -177,7 +197,7 @@ class Fleet:
         mitigation: Mitigation | None = None,
         seed: int = 0,
         state_of_charge: float = 1.0,
-        temperature_k: float = 293.15,
+        temperature_k: float | None = None,
         max_temperature_k: float = 358.15,
         throttle_band_k: float = 10.0,
         max_depth_of_discharge: float = 0.8,
@@ -238,8 +258,13 @@ class Fleet:
             heat_capacity_j_per_k=b.mass_kg * SPECIFIC_HEAT_J_PER_KG_K,
             max_temperature_k=max_temperature_k,
             throttle_band_k=throttle_band_k,
+            payload_heat_capacity_j_per_k=b.payload_heat_capacity_j_per_k,
+            payload_conductance_w_per_k=b.payload_conductance_w_per_k,
         )
-        self.thermal_state = thermal_state(self.n, temperature_k)
+        self.start_at_equilibrium = temperature_k is None
+        self.thermal_state = thermal_state(
+            self.n, 293.15 if temperature_k is None else temperature_k
+        )
         self.thermal_throttle = np.ones(self.n)
         self.downtime_s = np.zeros(self.n)
         self._power_out = StepPower.empty(self.n)
@@ -295,6 +320,28 @@ class Fleet:
                 field="checkpoint",
                 expected=f"a state saved from a fleet of {self.n} satellites",
             ) from None
+
+    def _start_at_orbit_equilibrium(
+        self, geometry: StepGeometry, sun_hat: np.ndarray, altitude_m: np.ndarray
+    ) -> None:
+        """Both thermal nodes at the orbit-average equilibrium of the idle satellite: beta
+        angle from the orbit normal ``r x v`` and the sun, environment averaged over a circular
+        orbit at the current altitude, idle loads (housekeeping and the payload's idle power)."""
+        normal = np.cross(geometry.r_eci_m, geometry.v_eci_m)
+        norm = np.linalg.norm(normal, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sin_beta = (normal @ sun_hat) / norm
+        beta = np.arcsin(np.clip(np.nan_to_num(sin_beta, nan=0.0), -1.0, 1.0))
+        environment = orbit_average_environment_w(self.thermal, altitude_m, beta)
+        start = equilibrium_state(
+            self.thermal, self.essential_load_w, self.power.compute_idle_w, environment
+        )
+        self.thermal_state.temperature_k[:] = start.temperature_k
+        self.thermal_state.payload_temperature_k[:] = start.payload_temperature_k
+
+    @property
+    def payload_temperature_k(self) -> np.ndarray:
+        return self.thermal_state.payload_temperature_k
 
     @property
     def state_of_charge(self) -> np.ndarray:
@@ -366,8 +413,19 @@ class Fleet:
         environment = environment_heat_w(
             self.thermal, sunlit, altitude, cos_zenith, out=self._environment
         )
-        heat = p.load_power_w
-        t = thermal_step(self.thermal, self.thermal_state, dt, heat, environment, validate=False)
+        if self.step_index == 0 and self.start_at_equilibrium:
+            self._start_at_orbit_equilibrium(geometry, sun_hat, altitude)
+        payload_heat = p.compute_power_w
+        bus_heat = np.maximum(p.load_power_w - payload_heat, 0.0)
+        t = thermal_step(
+            self.thermal,
+            self.thermal_state,
+            dt,
+            bus_heat,
+            environment,
+            validate=False,
+            payload_heat_w=payload_heat,
+        )
         self.thermal_throttle[:] = t.throttle
 
         # 5: radiation
@@ -408,6 +466,7 @@ class Fleet:
             brownout=p.brownout,
             state_of_charge=p.state_of_charge,
             temperature_k=t.temperature_k,
+            payload_temperature_k=t.payload_temperature_k,
             dose_rad=dose,
             silent_errors=outcome.silent,
             detected_errors=outcome.detected,

@@ -111,7 +111,10 @@ class Accelerator:
     ``peak_ops_per_s`` maps a precision (see :data:`PRECISIONS`) to the dense peak rate in
     operations (FLOP or integer ops) per second; precisions the part does not support are
     absent. ``tid_tolerance_rad`` is ``None`` where no total-dose figure is published.
-    ``assumed`` maps each assumed value (``"mass_kg"``, ``"peak_ops_per_s.fp16"``, ...) to the
+    ``heat_capacity_j_per_k`` and ``thermal_conductance_w_per_k`` are the part's payload thermal
+    node (die and board, and its path to the bus; :mod:`~spacecompute.spacecraft.thermal`): from
+    the catalog where given, otherwise by :data:`PAYLOAD_SPECIFIC_HEAT_J_PER_KG_K` and
+    :data:`PAYLOAD_RISE_AT_FULL_POWER_K` (and marked in ``assumed``). ``assumed`` maps each assumed value (``"mass_kg"``, ``"peak_ops_per_s.fp16"``, ...) to the
     reason it was chosen.
     """
 
@@ -129,6 +132,8 @@ class Accelerator:
     date: str
     assumed: Mapping[str, str]
     notes: str = ""
+    heat_capacity_j_per_k: float = 0.0
+    thermal_conductance_w_per_k: float = 0.0
 
     def __hash__(self) -> int:
         return hash(("Accelerator", self.name))
@@ -235,6 +240,16 @@ class BusPreset:
         return float(sum(n * a.mass_kg for a, n in self.payload()))
 
     @property
+    def payload_heat_capacity_j_per_k(self) -> float:
+        """Heat capacity of the payload thermal node: the parts' sum (J/K; 0 with no payload)."""
+        return float(sum(n * a.heat_capacity_j_per_k for a, n in self.payload()))
+
+    @property
+    def payload_conductance_w_per_k(self) -> float:
+        """Conductance of the payload node to the bus node: the parts' paths in parallel (W/K)."""
+        return float(sum(n * a.thermal_conductance_w_per_k for a, n in self.payload()))
+
+    @property
     def compute_memory_bytes(self) -> float:
         """Accelerator memory of the whole payload (bytes)."""
         return float(sum(n * a.memory_bytes for a, n in self.payload()))
@@ -278,6 +293,35 @@ class BusPreset:
     def compute_power_per_mass_w_per_kg(self) -> float:
         """Payload maximum power per kilogram of satellite (W/kg; 100 W/kg = 100 kW/t)."""
         return self.compute_power_max_w / self.mass_kg
+
+
+#: Specific heat for a part's payload node where the catalog gives no heat capacity, J/(kg K):
+#: aluminium (900) and FR-4 boards (about 1,100) (Gilmore, Spacecraft Thermal Control Handbook
+#: vol. 1 (2002), table A.2); the Tiansuan Raspberry Pi 4B fit (docs/spacecraft.md) gives
+#: 17 J/K for a 46 g board, about 370 J/(kg K), so this errs on the slow side.
+PAYLOAD_SPECIFIC_HEAT_J_PER_KG_K = 900.0
+#: Temperature of a part's payload node above the bus node at full power where the catalog gives
+#: no conductance, K (``G = power_max_w / 40 K``): between a flight cold plate (about 20 K) and
+#: the Tiansuan Raspberry Pi 4B on BUPT-1, 62 K at 4.8 W with no heat sink (docs/spacecraft.md).
+PAYLOAD_RISE_AT_FULL_POWER_K = 40.0
+
+
+def _payload_thermal_assumed(m: AcceleratorModel) -> dict[str, str]:
+    """The entry's ``assumed`` plus the payload-node values taken from the default rules."""
+    out = dict(m.assumed)
+    if m.heat_capacity_j_per_k is None:
+        out.setdefault(
+            "heat_capacity_j_per_k",
+            f"Not published; mass_kg x {PAYLOAD_SPECIFIC_HEAT_J_PER_KG_K:g} J/(kg K) (aluminium "
+            "and circuit board, Gilmore 2002 table A.2).",
+        )
+    if m.thermal_conductance_w_per_k is None:
+        out.setdefault(
+            "thermal_conductance_w_per_k",
+            f"Not published; power_max_w / {PAYLOAD_RISE_AT_FULL_POWER_K:g} K (the part "
+            f"{PAYLOAD_RISE_AT_FULL_POWER_K:g} K above the bus at full power).",
+        )
+    return out
 
 
 def ops_per_joule(acc: Accelerator, precision: str) -> float:
@@ -388,6 +432,8 @@ class AcceleratorModel(_Entry):
     mass_kg: Positive
     radiation_device: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$")]
     tid_tolerance_rad: Positive | None = None
+    heat_capacity_j_per_k: Positive | None = None
+    thermal_conductance_w_per_k: Positive | None = None
 
     @field_validator("peak_ops_per_s")
     @classmethod
@@ -621,8 +667,14 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
             tid_tolerance_rad=None if m.tid_tolerance_rad is None else float(m.tid_tolerance_rad),
             source=" ".join(m.source.split()),
             date=m.date,
-            assumed=MappingProxyType(dict(m.assumed)),
+            assumed=MappingProxyType(_payload_thermal_assumed(m)),
             notes=" ".join(m.notes.split()),
+            heat_capacity_j_per_k=float(
+                m.heat_capacity_j_per_k or m.mass_kg * PAYLOAD_SPECIFIC_HEAT_J_PER_KG_K
+            ),
+            thermal_conductance_w_per_k=float(
+                m.thermal_conductance_w_per_k or m.power_max_w / PAYLOAD_RISE_AT_FULL_POWER_K
+            ),
         )
     frozen_parts = MappingProxyType(parts)
 
