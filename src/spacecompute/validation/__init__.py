@@ -28,6 +28,7 @@ CHECK_MODULES: tuple[str, ...] = (
     "link_budgets",
     "itu_attenuation",
     "radiator_balance",
+    "payload_thermal",
     "power_averages",
     "published_figures",
     "rtt_shortest_paths",
