@@ -189,7 +189,11 @@ def test_process_pool_matches_serial(short_sweep, tmp_path):
 
 
 def test_resume_reuses_only_matching_fingerprints(short_sweep, tmp_path):
-    file, serial = short_sweep
+    import shutil
+
+    file, first = short_sweep
+    serial = tmp_path / "copy"
+    shutil.copytree(first, serial)
     again = run_sweep(str(file), serial, workers=1, resume=True, report=False)
     assert (again.reused, again.ran) == (4, 0)
     # one more policy: only its two cells run
@@ -235,6 +239,7 @@ def test_failed_cells_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
         "  shells:\n"
         "    - walker: {total: 12, planes: 3, altitude_km: 550, inclination_deg: 97}\n"
         "ground: {stations: [Svalbard]}\n"
+        "spacecraft: {bus: threebody}\n"
         "policy: bent-pipe\n"
     )
     file = tmp_path / "w.yaml"
