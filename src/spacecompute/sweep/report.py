@@ -113,7 +113,7 @@ def _effects_figure(rows: list[dict], axes: list[dict], metric: str) -> str:
             xs = np.arange(len(levels))
             means = np.array([e.mean for e in eff])
             err = np.array([e.half_width if e.half_width is not None else 0.0 for e in eff])
-            ax.errorbar(xs, means, yerr=err, fmt="o-", capsize=4)
+            ax.errorbar(xs, means, yerr=err, fmt="o", capsize=4)
             ax.set_xticks(xs, [str(v) for v in levels], rotation=20, fontsize="small")
         else:
             ok = [r for r in rows if r.get("status") == "ok"]
