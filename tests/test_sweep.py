@@ -365,3 +365,23 @@ def test_check_lists_cells_without_running(short_sweep, tmp_path):
     result = runner.invoke(app, ["sweep", str(file), "--out", str(tmp_path / "o"), "--check"])
     assert result.exit_code == 0 and "4 cells" in result.output
     assert not (tmp_path / "o").exists()
+
+
+class _DiesOnRead(dict):
+    """A cell document whose first read kills the worker process (as kill -9 or the OOM killer
+    would)."""
+
+    def __getitem__(self, key):
+        os._exit(9)
+
+
+def test_pool_records_a_cell_whose_worker_keeps_dying():
+    from spacecompute.sweep.cells import CellTask
+    from spacecompute.sweep.executors import MAX_WORKER_DEATHS, run_pool
+
+    tasks = [CellTask(i, f"{i:064x}", _DiesOnRead(), None) for i in range(2)]
+    outcomes = sorted(run_pool(tasks, 2), key=lambda o: o.index)
+    assert [o.index for o in outcomes] == [0, 1]
+    for o in outcomes:
+        assert o.record["status"] == "failed" and "worker process died" in o.record["error"]
+    assert MAX_WORKER_DEATHS == 2
