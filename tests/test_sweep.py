@@ -280,7 +280,7 @@ def test_unpack_cell_replaces_a_directory_whole(tmp_path):
     import tarfile
 
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
         data = b'{"status": "ok"}'
         info = tarfile.TarInfo("cell.json")
         info.size = len(data)

@@ -149,7 +149,7 @@ def run_cell(task: CellTask) -> CellOutcome:
         run_dir = Path(tmp) / "cell"
         record = execute(task, run_dir)
         buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        with tarfile.open(fileobj=buffer, mode="w") as tar:  # Parquet is compressed already
             for path in sorted(run_dir.iterdir()):
                 if path.name != ".checkpoint":
                     tar.add(path, arcname=path.name)
@@ -162,7 +162,7 @@ def unpack_cell(archive: bytes, run_dir: Path) -> None:
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", dir=run_dir.parent))
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r") as tar:
             tar.extractall(tmp, filter="data")
         if run_dir.exists():
             shutil.rmtree(run_dir)
