@@ -223,9 +223,10 @@ def test_kill_9_then_resume_gives_the_same_table(short_sweep, tmp_path):
         if list(out.glob("cells/*/cell.json")):
             break
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:  # (a very fast machine may have finished the 4 cells already)
+        proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode in (-signal.SIGKILL, 0)
     result = run_sweep(str(file), out, workers=1, resume=True, report=False)
     assert result.reused >= 1 and result.ok == 4
     assert _table(out) == _table(serial)
