@@ -307,7 +307,7 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise InputError(problems=list(self.items))
+            raise InputError(problems=sorted(self.items, key=lambda p: p.line or 0))
 
 
 def _where(path: tuple) -> str:
@@ -634,10 +634,10 @@ def _same(x: Any, y: Any) -> bool:
 def _report_value(problems: _Problems, axis: Axis, i: int | str, value: Any, found: list) -> None:
     first = found[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    at = first.field or "the document"
+    at = f"{first.field}: " if first.field else ""
     problems.add(
         ("axes", axis.key, i),
-        f"value {value!r} is rejected: {at}: {first.message}{more}",
+        f"value {value!r} is rejected: {at}{first.message}{more}",
         first.expected,
     )
 
