@@ -245,7 +245,7 @@ def test_failed_cells_are_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
     )
     file = tmp_path / "w.yaml"
     file.write_text(
-        f"base: {{scenario: {scenario}}}\n"
+        "base: {scenario: walker.yaml}\n"  # beside the sweep file
         "axes:\n"
         "  constellation.shells[0].walker.total: [12, 14]\n"
         "  constellation.shells[0].walker.planes: [3, 2]\n"

@@ -222,11 +222,17 @@ class _Base:
     document: dict[str, Any]
 
 
-def _load_base(ref: BaseRef) -> _Base:
+def _beside(name: str, folder: Path) -> str:
+    """A relative file name is looked up beside the sweep file first (then as given)."""
+    candidate = folder / name
+    return str(candidate) if not Path(name).is_absolute() and candidate.is_file() else name
+
+
+def _load_base(ref: BaseRef, folder: Path) -> _Base:
     if ref.scenario is not None:
         from ..scenario.loader import load_scenario, resolve
 
-        path = resolve(ref.scenario, "scenario")
+        path = resolve(_beside(ref.scenario, folder), "scenario")
         load_scenario(str(path))  # the base itself must be valid (its own file and lines)
         located = load_yaml_file(path)
         doc = copy.deepcopy(located.data)
@@ -235,7 +241,7 @@ def _load_base(ref: BaseRef) -> _Base:
     from ..economics.presets import load_design
     from ..economics.presets import resolve as resolve_design
 
-    path = resolve_design(ref.design or "")
+    path = resolve_design(_beside(ref.design or "", folder))
     load_design(str(path))
     located = load_yaml_file(path)
     return _Base("planner", ref.design or "", str(path), path.parent.resolve(), located.data)
@@ -432,9 +438,16 @@ def load_sweep(name_or_path: str) -> Sweep:
             if a.path[0] == "seed":
                 problems.add(("axes", a.key), "'seed' is set by seeds:", "an axis without seed")
     try:
-        base = _load_base(model.base)
+        base = _load_base(model.base, Path(path).parent)
     except InputError as exc:
-        raise InputError(problems=[*problems.items, *exc.problems]) from None
+        ref = model.base.scenario or model.base.design
+        for p in exc.problems:  # an unknown base name: point at the sweep file's base: line
+            if p.file == ref and p.line is None:
+                problems.add(("base",), f"{ref}: {p.message}", p.expected)
+            else:
+                problems.items.append(p)
+        problems.raise_if_any()
+        raise
     template = _apply_set(base, overrides, problems)
     if template is None:
         problems.raise_if_any()
