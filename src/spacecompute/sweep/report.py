@@ -162,9 +162,13 @@ def _heatmap(rows: list[dict], ax_x: dict, ax_y: dict, metric: str) -> str:
     ax.set_yticks(range(len(ax_y["values"])), [str(v) for v in ax_y["values"]])
     ax.set_xlabel(ax_x["key"])
     ax.set_ylabel(ax_y["key"])
+    lo, hi = np.nanmin(grid), np.nanmax(grid)
     for (i, j), v in np.ndenumerate(grid):
         if np.isfinite(v):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize="small")
+            t = (v - lo) / (hi - lo) if hi > lo else 0.5
+            bright = t > 0.6 if cmap == "viridis" else t < 0.4  # viridis is light at its top
+            color = "k" if bright else "w"
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color=color, fontsize="small")
     return _png(fig)
 
 
@@ -251,8 +255,14 @@ def render(meta: dict, rows: list[dict]) -> str:
     grids = [a for a in axes if a["kind"] == "grid" and len(a["values"]) >= 2]
     pairs = list(itertools.combinations(grids, 2))
     if pairs and ok:
-        parts.append("<h2>Heatmaps</h2><p class='small'>Mean over seeds and the other axes.</p>")
-        for m, (a, b) in list(itertools.product(metrics, pairs))[:MAX_HEATMAPS]:
+        parts.append(
+            "<h2>Heatmaps</h2><p class='small'>Mean over seeds and the other axes (metrics "
+            "that vary between cells).</p>"
+        )
+        varying = [
+            m for m in metrics if len({r.get(m) for r in rows if r.get("status") == "ok"}) > 1
+        ]
+        for m, (a, b) in list(itertools.product(varying, pairs))[:MAX_HEATMAPS]:
             parts.append(
                 f"<figure><figcaption>{_e(m)}</figcaption>"
                 f'<img src="data:image/png;base64,{_heatmap(rows, a, b, m)}"></figure>'
