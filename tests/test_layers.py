@@ -45,6 +45,7 @@ LAYER_RANK: dict[str, int] = {
     "overview": 6,
     "rl": 6,
     "validation": 6,
+    "sweep": 7,
     "cli": 7,
     "__main__": 8,
 }

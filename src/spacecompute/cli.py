@@ -955,7 +955,12 @@ def report(
     from .results.report import write_report
 
     try:
-        path = write_report(run_dir)
+        if (run_dir / "sweep.parquet").is_file():  # a sweep directory
+            from .sweep.report import write_sweep_report
+
+            path = write_sweep_report(run_dir)
+        else:
+            path = write_report(run_dir)
     except InputError as exc:
         _fail(exc)
         return
@@ -1030,6 +1035,147 @@ def validate_models(
             console.print(f"[green]wrote[/] {escape(str(out))}", soft_wrap=True)
     if ok < n:
         raise typer.Exit(1)
+
+
+SweepArg = Annotated[
+    str,
+    typer.Argument(help="sweep YAML file or built-in sweep name (see `spacecompute sweeps`)"),
+]
+
+
+@app.command()
+def sweeps() -> None:
+    """List the built-in sweeps (a name is accepted anywhere a sweep file is)."""
+    from .sweep.spec import sweep_presets
+
+    _print_presets("Built-in sweeps", sweep_presets())
+
+
+@app.command()
+def sweep(
+    sweep_file: SweepArg,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="sweep directory: cells/, sweep.parquet, report.html"),
+    ],
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-j", help="worker processes (default: the machine's cores)"),
+    ] = None,
+    dask: Annotated[
+        bool, typer.Option("--dask", help="run on a Dask LocalCluster of --workers workers")
+    ] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="run on an existing Dask cluster (tcp://HOST:8786)"),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="reuse the finished cells of --out whose fingerprint matches"
+        ),
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="validate the sweep and list its cells; run nothing")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the outcome as JSON instead of a table")
+    ] = False,
+) -> None:
+    """Run a design-space sweep: a base scenario or planner design, axes over any of its key
+    paths, seeds; one run directory per cell, DIR/sweep.parquet and DIR/report.html."""
+    from .sweep.progress import SweepProgress
+    from .sweep.run import run_sweep
+    from .sweep.spec import load_sweep
+
+    progress = None
+    try:
+        spec = load_sweep(sweep_file)
+        if check:
+            _print_sweep_cells(spec)
+            return
+        if not as_json:
+            progress = SweepProgress(err_console, f"sweep {spec.name}")
+        result = run_sweep(
+            spec,
+            out,
+            workers=workers,
+            executor="dask" if (dask or scheduler) else "local",
+            scheduler=scheduler,
+            resume=resume,
+            progress=progress,
+        )
+    except (InputError, MemoryBudgetError) as exc:
+        if progress is not None:
+            progress.stop()
+        _fail(exc)
+        return
+    finally:
+        if progress is not None:
+            progress.stop()
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return
+    table = _key_value_table(f"spacecompute sweep: {escape(spec.name)}")
+    table.add_row("cells", f"{len(spec.cells):,} ({result.ran:,} run, {result.reused:,} reused)")
+    table.add_row("finished", f"{result.ok:,}")
+    table.add_row("failed", f"{result.failed:,}")
+    table.add_row("wall time", f"{result.wall_time_s:,.1f} s")
+    console.print(table)
+    for error, n in result.errors.most_common(10):
+        console.print(f"  [red]{n} failed:[/] {escape(error)}", soft_wrap=True)
+    console.print(
+        f"[green]wrote[/] {escape(str(out))} (sweep.parquet, report.html, cells/)", soft_wrap=True
+    )
+
+
+def _print_sweep_cells(spec) -> None:
+    """``sweep --check``: the cells of a valid sweep."""
+    table = RichTable(title=f"{spec.name}: {len(spec.cells):,} cells", title_justify="left")
+    for col in ("cell", *[a.key for a in spec.axes], "seed", "cell_id", "note"):
+        table.add_column(col)
+    for c in spec.cells[:200]:
+        values = [escape(str(c.values[a.key])) for a in spec.axes]
+        note = escape(f"rejected: {c.error}") if c.error else ""
+        table.add_row(str(c.index), *values, str(c.seed), c.cell_id, note)
+    console.print(table)
+    if len(spec.cells) > 200:
+        console.print(f"... and {len(spec.cells) - 200:,} more cells")
+
+
+@app.command()
+def query(
+    sweep_dir: Annotated[Path, typer.Argument(help="sweep directory (--out of `sweep`)")],
+    sql: Annotated[
+        str,
+        typer.Argument(
+            help="SQL over the views sweep, jobs, steps, satellites, contacts (quote axis "
+            'columns: "spacecraft.bus")'
+        ),
+    ],
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """SQL over a sweep's table and its run directories' Parquet tables, with DuckDB."""
+    from .sweep.query import query as run_query
+
+    try:
+        names, rows = run_query(sweep_dir, sql)
+    except InputError as exc:
+        _fail(exc)
+        return
+    if csv:
+        import csv as csv_module
+
+        writer = csv_module.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+        return
+    table = RichTable()
+    for n in names:
+        table.add_column(escape(n))
+    for row in rows:
+        table.add_row(*[escape(f"{v:.6g}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(table)
 
 
 def main() -> None:

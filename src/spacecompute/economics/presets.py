@@ -418,11 +418,15 @@ def load_design(name_or_path: str = DEFAULT_PRESET) -> Design:
     accelerator's price table, the file's ``parameters:``. Every problem is reported at once
     with file and line (:class:`~spacecompute.errors.InputError`).
     """
-    path = resolve(name_or_path)
-    located = load_yaml_file(path)
+    return design_from_located(load_yaml_file(resolve(name_or_path)))
+
+
+def design_from_located(located: LocatedYaml) -> Design:
+    """:func:`load_design` of a parsed planner document (a file's, or one built in memory such
+    as a sweep cell's); problems are located in ``located.file``."""
     model = _validate(located, planner_file_model())
     defaults = load_defaults()
-    file = str(path)
+    file = located.file
     problems: list[Problem] = []
 
     # accelerator and vehicle names
@@ -614,6 +618,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "Defaults",
     "DefaultsFile",
+    "design_from_located",
     "load_defaults",
     "load_design",
     "planner_file_model",
