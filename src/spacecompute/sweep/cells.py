@@ -66,9 +66,13 @@ def _run_scenario_cell(document: dict[str, Any], run_dir: Path, resume: bool) ->
     from ..table import atomic_write_text
 
     scenario = document["scenario"]
-    path = run_dir / "scenario.yaml"
-    atomic_write_text(path, yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True))
-    result = run_scenario(str(path), out_dir=run_dir, resume=resume)
+    # The cell's scenario is written outside its run directory (which holds only run files);
+    # its paths are absolute, so the folder does not matter. The sweep has already decided that
+    # this cell runs (its fingerprint differs from what is there, or nothing is): force.
+    with tempfile.TemporaryDirectory(prefix="spacecompute-cell-") as tmp:
+        path = Path(tmp) / "scenario.yaml"
+        atomic_write_text(path, yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True))
+        result = run_scenario(str(path), out_dir=run_dir, resume=resume, force=True)
     metrics: dict[str, Any] = {}
     _scalars("", result.summaries[scenario["policy"]], metrics)
     return metrics

@@ -37,9 +37,13 @@ def referenced_files(document: Any) -> dict[str, str]:
 
 def cell_fingerprint(resolved_cell_document: dict[str, Any]) -> str:
     """The fingerprint of a resolved cell document, the files it names and the version."""
-    return fingerprint(
-        {"cell": resolved_cell_document, "file_contents": referenced_files(resolved_cell_document)}
-    )
+    from .. import __version__  # read at call time: the installed package's version
+
+    document = {
+        "cell": resolved_cell_document,
+        "file_contents": referenced_files(resolved_cell_document),
+    }
+    return fingerprint(document, version=__version__)
 
 
 __all__ = ["canonical_json", "cell_fingerprint", "referenced_files"]
