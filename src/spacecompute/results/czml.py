@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from .scene import CZML_SAMPLE_BUDGET, Scene, load_scene
 
 CZML_FILE = "scene.czml"
@@ -208,6 +209,14 @@ def write_czml(run_dir: str | Path, *, budget: int = CZML_SAMPLE_BUDGET) -> list
     from ..table import atomic_write
     from .scene import scene_run_dirs
 
+    try:
+        import czml3  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "writing CZML needs the czml3 package",
+            field="--czml",
+            expected="pip install 'spacecompute[czml]'",
+        ) from None
     written = []
     for one in scene_run_dirs(run_dir):
         scene = load_scene(one, budget=budget)

@@ -213,35 +213,51 @@ def _rgba() -> tuple[tuple[int, int, int, int], ...]:
     return STATE_RGBA
 
 
-def write_view(run_dir: str | Path, *, budget: int = VIEW_SAMPLE_BUDGET) -> Path:
-    """Write ``view.html`` into the run directory ``run_dir`` (for a comparison run: into its
-    top directory, showing its first policy; pass a policy directory for another) and return
-    its path."""
+def write_view(
+    run_dir: str | Path, *, policy: str | None = None, budget: int = VIEW_SAMPLE_BUDGET
+) -> Path:
+    """Write ``view.html`` into ``run_dir`` and return its path. For a comparison run the page
+    shows ``policy`` (default: its first policy) and goes into the top directory."""
     from ..table import atomic_write_text
-    from .scene import scene_run_dirs
 
     run_dir = Path(run_dir)
-    one = scene_run_dirs(run_dir)[0]
+    one = run_of(run_dir, policy)
     page = view_html(load_scene(one, budget=budget))
     path = run_dir / VIEW_FILE
     atomic_write_text(path, page)
     return path
 
 
-def embed_view(run_dir: str | Path, *, height_px: int = 600) -> str:
-    """The view of ``run_dir`` as an ``<iframe srcdoc>`` for a notebook cell or another page."""
-    scene = load_scene(scene_run_dirs_first(run_dir))
-    page = view_html(scene)
+def embed_view(
+    run_dir: str | Path, *, policy: str | None = None, height_px: int = 600
+) -> str:
+    """The view of ``run_dir`` (``policy`` as in :func:`write_view`) as an ``<iframe
+    srcdoc>`` for a notebook cell (``RunResult.view()``) or another page."""
+    page = view_html(load_scene(run_of(Path(run_dir), policy)))
     return (
         f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;'
         f'height:{int(height_px)}px;border:0" title="spacecompute view"></iframe>'
     )
 
 
-def scene_run_dirs_first(run_dir: str | Path) -> Path:
-    from .scene import scene_run_dirs
+def run_of(run_dir: Path, policy: str | None) -> Path:
+    """The run directory to show: ``run_dir`` itself, or a comparison run's ``policy`` (default
+    its first)."""
+    from ..errors import InputError
+    from .store import find_runs
 
-    return scene_run_dirs(run_dir)[0]
+    runs = find_runs(run_dir)
+    if policy is None:
+        return runs[0].path
+    for r in runs:
+        if r.label == policy or r.path.name == policy:
+            return r.path
+    raise InputError(
+        f"no policy {policy!r} in this run",
+        file=str(run_dir),
+        field="--policy",
+        expected=f"one of {', '.join(r.label for r in runs)}",
+    )
 
 
-__all__ = ["VIEW_FILE", "embed_view", "scene_payload", "view_html", "write_view"]
+__all__ = ["VIEW_FILE", "embed_view", "run_of", "scene_payload", "view_html", "write_view"]
