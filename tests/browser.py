@@ -57,7 +57,9 @@ def chromium() -> str | None:
 def need_chromium() -> str:
     exe = chromium()
     if exe is None:
-        pytest.skip("headless Chromium not installed (Debian package `chromium`; .ci/run installs it)")
+        pytest.skip(
+            "headless Chromium not installed (Debian package `chromium`; .ci/run installs it)"
+        )
     return exe
 
 
@@ -78,17 +80,24 @@ def _flags(profile: str) -> list[str]:
     ]
 
 
-def run_chromium(url: str, *args: str, timeout_s: float = 180.0) -> str:
-    """Run headless Chromium on ``url`` with ``args``; returns its stdout."""
+def run_chromium(url: str, *args: str, timeout_s: float = 120.0, tries: int = 2) -> str:
+    """Run headless Chromium on ``url`` with ``args``; returns its stdout. A run that hangs
+    (seen on overloaded machines) is tried again once."""
     exe = need_chromium()
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [exe, *_flags(profile), *args, url],
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            env={**os.environ, "HOME": profile},
-        )
+    for attempt in range(tries):
+        with tempfile.TemporaryDirectory() as profile:
+            try:
+                done = subprocess.run(
+                    [exe, *_flags(profile), *args, url],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout_s,
+                    env={**os.environ, "HOME": profile},
+                )
+                break
+            except subprocess.TimeoutExpired:
+                if attempt == tries - 1:
+                    raise
     if done.returncode != 0:
         raise AssertionError(f"chromium failed ({done.returncode}): {done.stderr[-2000:]}")
     return done.stdout

@@ -63,7 +63,11 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
         ptr.append(ptr[-1] + change.size)
     # detail at the sampled steps (the last sample, the run's end, has no step of its own)
     k = scene.n_steps
-    detail = np.unique(np.minimum(sample_idx.astype(np.int64), max(k - 1, 0))) if k else np.zeros(1, np.int64)
+    detail = (
+        np.unique(np.minimum(sample_idx.astype(np.int64), max(k - 1, 0)))
+        if k
+        else np.zeros(1, np.int64)
+    )
 
     def at(a: np.ndarray, fill: float) -> np.ndarray:
         return a[detail] if k else np.full((1, m), fill, a.dtype)
@@ -89,7 +93,9 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
         "pos_b64": _b64(q),
         "valid_b64": _b64(valid.astype("u1")),
         "state_ptr_b64": _b64(np.asarray(ptr, "<i4")),
-        "state_step_b64": _b64(np.concatenate(steps).astype("<i4") if steps else np.zeros(0, "<i4")),
+        "state_step_b64": _b64(
+            np.concatenate(steps).astype("<i4") if steps else np.zeros(0, "<i4")
+        ),
         "state_code_b64": _b64(np.concatenate(codes).astype("u1") if codes else np.zeros(0, "u1")),
         "soc_b64": _b64(soc),
         "temperature_b64": _b64(temp.astype("<u2")),
@@ -228,9 +234,7 @@ def write_view(
     return path
 
 
-def embed_view(
-    run_dir: str | Path, *, policy: str | None = None, height_px: int = 600
-) -> str:
+def embed_view(run_dir: str | Path, *, policy: str | None = None, height_px: int = 600) -> str:
     """The view of ``run_dir`` (``policy`` as in :func:`write_view`) as an ``<iframe
     srcdoc>`` for a notebook cell (``RunResult.view()``) or another page."""
     page = view_html(load_scene(run_of(Path(run_dir), policy)))

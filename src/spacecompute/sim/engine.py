@@ -644,7 +644,11 @@ class _EORun:
         if self.recorder is not None:
             computing = ops_done > 0
             self.recorder.record(
-                i, sunlit, fs, computing, compute_q.backlog(),
+                i,
+                sunlit,
+                fs,
+                computing,
+                compute_q.backlog(),
                 np.where(computing, self.current_job, -1),
             )
         if self.trace is not None:

@@ -1329,13 +1329,13 @@ def run_service(
                 q_left = np.bincount(
                     jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
                 )
-                recorder.record(g, sunlit, fs, ops_done > 0, q_left, job_now)
                 used = np.concatenate(
                     [jobs["edges"][new_ids].ravel(), jobs["edges"][d_ids].ravel()]
                 )
                 used = np.unique(used[used >= 0])
                 if used.size:
                     recorder.record_links(g, isl.pairs[used, 0], isl.pairs[used, 1])
+                recorder.record(g, sunlit, fs, ops_done > 0, q_left, job_now)
             # 7. accounting
             acc["ops_done"] += ops_done
             acc["energy_j"] += power * dt

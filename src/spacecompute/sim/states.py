@@ -60,9 +60,7 @@ def recorded_satellites(n: int, cap: int = MAX_SATELLITES) -> np.ndarray:
     return (np.arange(cap, dtype=np.int64) * n) // cap
 
 
-def state_codes(
-    sunlit: np.ndarray, fleet_step: Any, computing: np.ndarray
-) -> np.ndarray:
+def state_codes(sunlit: np.ndarray, fleet_step: Any, computing: np.ndarray) -> np.ndarray:
     """(N,) uint8 state codes of one step (see the module docstring for the order)."""
     fs = fleet_step
     code = np.where(np.asarray(sunlit) >= 0.5, SUNLIT, ECLIPSE).astype(np.uint8)
@@ -137,7 +135,9 @@ class StateRecorder:
         queue_ops: np.ndarray,
         job: np.ndarray | None = None,
     ) -> None:
-        """Record step ``step`` (0-based index in the run) of every recorded satellite."""
+        """Record step ``step`` (0-based index in the run) of every recorded satellite: the
+        last call of a step (call :meth:`record_links` before it), as it flushes the rows when
+        the step ends at a checkpoint."""
         s = self.subset
         fs = fleet_step
         m = s.size
@@ -145,15 +145,11 @@ class StateRecorder:
             {
                 "step": np.full(m, step, np.int32),
                 "satellite": s.astype(np.int32),
-                "state": state_codes(
-                    np.asarray(sunlit)[s], _take(fs, s), np.asarray(computing)[s]
-                ),
+                "state": state_codes(np.asarray(sunlit)[s], _take(fs, s), np.asarray(computing)[s]),
                 "soc": np.asarray(fs.state_of_charge, np.float32)[s],
                 "temperature_k": np.asarray(fs.temperature_k, np.float32)[s],
                 "queue_ops": np.asarray(queue_ops, np.float32)[s],
-                "job": (
-                    np.full(m, -1, np.int64) if job is None else np.asarray(job, np.int64)[s]
-                ),
+                "job": (np.full(m, -1, np.int64) if job is None else np.asarray(job, np.int64)[s]),
             }
         )
         self._rows += m
@@ -170,8 +166,11 @@ class StateRecorder:
             lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
             pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
             self._links.append(
-                (np.full(len(pairs), step, np.int32), pairs[:, 0].astype(np.int32),
-                 pairs[:, 1].astype(np.int32))
+                (
+                    np.full(len(pairs), step, np.int32),
+                    pairs[:, 0].astype(np.int32),
+                    pairs[:, 1].astype(np.int32),
+                )
             )
 
     def flush(self) -> None:

@@ -790,8 +790,8 @@ def run_training(
             queue_k = step_stats.pop("_queue_ops")
             ring_a, ring_b = step_stats.pop("_ring_links")
             if recorder is not None:
-                recorder.record(k, sunlit_all[i], fs_k, computing_k, queue_k, prev_assign)
                 recorder.record_links(k, ring_a, ring_b)
+                recorder.record(k, sunlit_all[i], fs_k, computing_k, queue_k, prev_assign)
             for key in ("brownouts", "faults_silent", "faults_detected", "reboots"):
                 totals[key] += step_stats.pop("_" + key)
             row_times.append(tk)

@@ -74,7 +74,7 @@ const camera = new THREE.PerspectiveCamera(40, container.clientWidth / container
 const earthFixed = new THREE.Group();
 scene.add(earthFixed);
 
-const texture = new THREE.TextureLoader().load(D.texture, () => { dirty = true; });
+const texture = new THREE.TextureLoader().load(D.texture, () => { markDirty(); });
 texture.colorSpace = THREE.SRGBColorSpace;
 const earth = new THREE.Mesh(new THREE.SphereGeometry(1, 96, 64), new THREE.MeshBasicMaterial({ map: texture }));
 earthFixed.add(earth);
@@ -152,12 +152,12 @@ window.addEventListener('pointermove', (e) => {
   drag.moved += Math.abs(dx) + Math.abs(dy);
   drag.x = e.clientX; drag.y = e.clientY;
   camAz -= dx * 0.005; camEl = Math.max(-1.5, Math.min(1.5, camEl + dy * 0.005));
-  dirty = true;
+  markDirty();
 });
 renderer.domElement.addEventListener('wheel', (e) => {
   e.preventDefault();
   camDist = Math.max(1.2, Math.min(60, camDist * Math.exp(e.deltaY * 0.001)));
-  dirty = true;
+  markDirty();
 }, { passive: false });
 
 // --- time ---
@@ -170,6 +170,7 @@ ui('speed').value = String(speed);
 ui('slider').max = String(DURATION);
 let selected = params.has('sat') ? parseInt(params.get('sat'), 10) : -1;
 let dirty = true, frames = 0;
+function markDirty() { dirty = true; if (typeof kick === 'function') kick(); }
 
 function positionsAt(time) {
   let j = T > 1 ? Math.floor(time / (sampleT[1] - sampleT[0])) : 0;
@@ -284,29 +285,32 @@ function pick(cx, cy) {
     if (d2 < bestD) { bestD = d2; best = i; }
   }
   selected = best;
-  dirty = true;
+  markDirty();
 }
 
-ui('play').addEventListener('click', () => { playing = !playing; ui('play').textContent = playing ? 'pause' : 'play'; });
+ui('play').addEventListener('click', () => { playing = !playing; ui('play').textContent = playing ? 'pause' : 'play'; markDirty(); });
 ui('speed').addEventListener('change', () => { speed = parseFloat(ui('speed').value); });
-ui('slider').addEventListener('input', () => { t = parseFloat(ui('slider').value); dirty = true; });
-document.querySelectorAll('.layer').forEach((el) => el.addEventListener('change', () => { dirty = true; }));
+ui('slider').addEventListener('input', () => { t = parseFloat(ui('slider').value); markDirty(); });
+document.querySelectorAll('.layer').forEach((el) => el.addEventListener('change', () => { markDirty(); }));
 window.addEventListener('resize', () => {
   camera.aspect = container.clientWidth / container.clientHeight;
   camera.updateProjectionMatrix();
   renderer.setSize(container.clientWidth, container.clientHeight);
-  dirty = true;
+  markDirty();
 });
 ui('play').textContent = playing ? 'pause' : 'play';
 
-let last = null, stats = null;
+// frames are drawn only while playing or after a change: a paused page is idle
+let last = null, stats = null, scheduled = false;
+function kick() { if (!scheduled) { scheduled = true; requestAnimationFrame(frame); } }
 function frame(now) {
+  scheduled = false;
   if (playing && last !== null) {
     t += (now - last) / 1000 * speed;
     if (t >= DURATION) { t = DURATION; playing = false; ui('play').textContent = 'play'; }
-    dirty = true;
+    markDirty();
   }
-  last = now;
+  last = playing ? now : null;
   if (dirty) {
     stats = update();
     placeCamera();
@@ -318,6 +322,6 @@ function frame(now) {
       links: stats.links, counts: stats.counts, selected,
     });
   }
-  requestAnimationFrame(frame);
+  if (playing) kick();
 }
-requestAnimationFrame(frame);
+kick();
