@@ -470,3 +470,25 @@ def test_cli_view_czml_and_errors(eo_run, tmp_path):
     assert done.exit_code == 2 and "states.parquet" in done.output
     done = runner.invoke(app, ["run", "default", "--czml"])
     assert done.exit_code == 2 and "--out" in done.output
+
+
+def test_engine_resume_writes_the_same_state_series(tmp_path):
+    """An EO run killed after 70 of 120 steps (checkpoint every 50) and resumed writes the
+    states.parquet of a run never killed."""
+    from spacecompute.sim.checkpoint import Checkpointer, fingerprint
+    from spacecompute.sim.engine import EngineConfig, run_engine
+
+    cfg = EngineConfig(policy="energy-aware", bus="cote-3u", duration_s=7200.0, chunk_steps=32)
+    run_engine(cfg, out_dir=tmp_path / "whole")
+    ck = Checkpointer(tmp_path / "killed", 50, fingerprint(cfg))
+
+    def kill(done: int, total: int) -> None:
+        if done == 70:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_engine(cfg, out_dir=tmp_path / "killed", checkpoint=ck, progress=kill)
+    run_engine(cfg, out_dir=tmp_path / "killed", checkpoint=ck)
+    a = pq.read_table(tmp_path / "whole" / "states.parquet")
+    b = pq.read_table(tmp_path / "killed" / "states.parquet")
+    assert a.num_rows == 120 * 12 and a.equals(b)

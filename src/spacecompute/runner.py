@@ -167,9 +167,16 @@ def write_scenario_document(run_dir: Path, loaded: Any) -> Path:
         f"# base_dir: {Path(loaded.base_dir).resolve()}\n"
         + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     )
-    run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / SCENARIO_FILE
-    atomic_write_text(path, text)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output directory ({exc.strerror or exc})",
+            file=str(run_dir),
+            expected="a writable directory",
+        ) from None
     return path
 
 

@@ -301,7 +301,7 @@ window.addEventListener('resize', () => {
 ui('play').textContent = playing ? 'pause' : 'play';
 
 // frames are drawn only while playing or after a change: a paused page is idle
-let last = null, stats = null, scheduled = false;
+let last = null, stats = null, scheduled = false, updateMs = 0;
 function kick() { if (!scheduled) { scheduled = true; requestAnimationFrame(frame); } }
 function frame(now) {
   scheduled = false;
@@ -312,14 +312,16 @@ function frame(now) {
   }
   last = playing ? now : null;
   if (dirty) {
+    const u0 = performance.now();
     stats = update();
     placeCamera();
     renderer.render(scene, camera);
+    updateMs = performance.now() - u0;
     frames++;
     dirty = false;
     ui('view-status').textContent = JSON.stringify({
       ready: true, t, frames, satellites: stats.drawn, contacts: stats.contacts,
-      links: stats.links, counts: stats.counts, selected,
+      links: stats.links, counts: stats.counts, selected, update_ms: updateMs,
     });
   }
   if (playing) kick();
