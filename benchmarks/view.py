@@ -21,6 +21,7 @@ import numpy as np
 from spacecompute.astro.constellation import walker
 from spacecompute.results.czml import czml_packets
 from spacecompute.results.scene import (
+    CZML_MAX_SAMPLE_S,
     CZML_SAMPLE_BUDGET,
     VIEW_SAMPLE_BUDGET,
     Scene,
@@ -29,10 +30,12 @@ from spacecompute.results.scene import (
 from spacecompute.results.view import view_html
 
 
-def synthetic_scene(n: int, budget: int, hours: float = 24.0) -> Scene:
+def synthetic_scene(
+    n: int, budget: int, hours: float = 24.0, max_sample_s: float | None = None
+) -> Scene:
     const = walker(n, 100, 1, 550.0, 53.0, epoch="2026-01-01T00:00:00Z")
     k = int(hours * 60)
-    stride = sample_stride(n, k, budget)
+    stride = sample_stride(n, k, budget, step_s=60.0, max_s=max_sample_s)
     idx = np.unique(np.minimum(np.arange(0, k + stride, stride), k))
     start = np.datetime64("2026-01-01T00:00:00", "ns")
     times = start + (idx * 60 * 10**9).astype("timedelta64[ns]")
@@ -84,7 +87,7 @@ def main() -> None:
     (out / "view.html").write_text(page, encoding="utf-8")
     rows.append(("view.html", scene.sample_steps * 60, len(page.encode()), t2 - t1, t1 - t0))
     t0 = time.perf_counter()
-    scene = synthetic_scene(n, CZML_SAMPLE_BUDGET)
+    scene = synthetic_scene(n, CZML_SAMPLE_BUDGET, max_sample_s=CZML_MAX_SAMPLE_S)
     t1 = time.perf_counter()
     packets = czml_packets(scene)
     with open(out / "scene.czml", "w", encoding="utf-8") as f:

@@ -232,6 +232,9 @@ def test_sample_stride_keeps_the_budget():
     stride = sample_stride(10_000, 1440, 1_000_000)
     samples = len(range(0, 1440 + stride, stride))
     assert 10_000 * samples <= 1_000_000 + 10_000 and stride == 15
+    # the CZML's accuracy cap: at most 300 s between samples, whatever the budget
+    assert sample_stride(10_000, 1440, 2_000_000, step_s=60.0, max_s=300.0) == 5
+    assert sample_stride(10_000, 1440, 2_000_000, step_s=600.0, max_s=300.0) == 1
 
 
 def test_czml_structure(eo_run):

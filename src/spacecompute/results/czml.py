@@ -13,7 +13,8 @@ The drawn satellites are those of ``states.parquet``: all of them up to 10,000, 
 deterministic subset named in the document's ``name`` (see :mod:`spacecompute.sim.states`).
 Positions are sampled every step unless satellites x samples would pass
 :data:`~spacecompute.results.scene.CZML_SAMPLE_BUDGET`; the sample interval is then a whole
-number of steps (the document's ``name`` says which).
+number of steps, at most :data:`~spacecompute.results.scene.CZML_MAX_SAMPLE_S` (300 s: the
+interpolation stays within 0.2 km), and the document's ``name`` says which.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .scene import CZML_SAMPLE_BUDGET, Scene, load_scene
+from .scene import CZML_MAX_SAMPLE_S, CZML_SAMPLE_BUDGET, Scene, load_scene
 
 CZML_FILE = "scene.czml"
 #: Degree of the Lagrange interpolation of the sampled positions (Cesium's
@@ -229,7 +230,7 @@ def write_czml(run_dir: str | Path, *, budget: int = CZML_SAMPLE_BUDGET) -> list
         ) from None
     written = []
     for one in scene_run_dirs(run_dir):
-        scene = load_scene(one, budget=budget)
+        scene = load_scene(one, budget=budget, max_sample_s=CZML_MAX_SAMPLE_S)
         packets = czml_packets(scene)
         path = Path(one) / CZML_FILE
 

@@ -30,6 +30,11 @@ from ..errors import InputError
 CZML_SAMPLE_BUDGET = 2_000_000
 #: Most satellite-position samples in a view page (10,000 satellites x 100 samples).
 VIEW_SAMPLE_BUDGET = 1_000_000
+#: Longest interval between CZML position samples (s): Lagrange interpolation of degree 5 of
+#: Earth-fixed LEO positions stays within 0.2 km at 300 s (2.8 km at 480 s, 105 km at 900 s;
+#: measured on Starlink shell 1 over a day, docs/visualisation.md), so the CZML budget gives
+#: way to accuracy beyond it.
+CZML_MAX_SAMPLE_S = 300.0
 
 
 @dataclass
@@ -82,19 +87,33 @@ class Scene:
         return out
 
 
-def sample_stride(n_satellites: int, n_steps: int, budget: int) -> int:
+def sample_stride(
+    n_satellites: int,
+    n_steps: int,
+    budget: int,
+    *,
+    step_s: float = 60.0,
+    max_s: float | None = None,
+) -> int:
     """Steps between position samples: 1, or the smallest whole number keeping
-    ``n_satellites x samples`` within ``budget``."""
+    ``n_satellites x samples`` within ``budget``; with ``max_s``, at most ``max_s`` seconds
+    (at least one step) even if the budget is passed."""
     samples = n_steps + 1
     if n_satellites * samples <= budget:
         return 1
     per_sat = max(budget // max(n_satellites, 1), 2)
-    return max(1, math.ceil(n_steps / (per_sat - 1)))
+    stride = max(1, math.ceil(n_steps / (per_sat - 1)))
+    if max_s is not None:
+        stride = min(stride, max(1, int(max_s // step_s)))
+    return stride
 
 
-def load_scene(run_dir: str | Path, *, budget: int = VIEW_SAMPLE_BUDGET) -> Scene:
+def load_scene(
+    run_dir: str | Path, *, budget: int = VIEW_SAMPLE_BUDGET, max_sample_s: float | None = None
+) -> Scene:
     """The :class:`Scene` of one run directory (not a comparison run's top directory: pass
-    one of its policy directories)."""
+    one of its policy directories); ``budget`` and ``max_sample_s`` as in
+    :func:`sample_stride`."""
     import pyarrow.parquet as pq
 
     from ..sim.states import STATES_FILE
@@ -144,7 +163,7 @@ def load_scene(run_dir: str | Path, *, budget: int = VIEW_SAMPLE_BUDGET) -> Scen
             file=str(run_dir / "scenario.yaml"),
             expected="the scenario the run was made with",
         )
-    stride = sample_stride(m, n_steps, budget)
+    stride = sample_stride(m, n_steps, budget, step_s=step_s, max_s=max_sample_s)
     idx = np.arange(0, n_steps + stride, stride)
     idx = np.minimum(idx, n_steps)
     idx = np.unique(idx)
@@ -326,6 +345,7 @@ def scene_run_dirs(run_dir: str | Path) -> list[Path]:
 
 
 __all__ = [
+    "CZML_MAX_SAMPLE_S",
     "CZML_SAMPLE_BUDGET",
     "VIEW_SAMPLE_BUDGET",
     "Scene",
