@@ -394,7 +394,11 @@ def test_view_page_runs_offline_and_draws(eo_run, tmp_path):
     page = write_view(eo_run)
     assert page == eo_run / "view.html"
     text = page.read_text(encoding="utf-8")
-    assert "http://" not in text.replace("http://www.w3.org", "") or "https://" not in text
+    # self-contained: no script, style sheet or image comes from elsewhere
+    import re
+
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", text)
+    assert '"texture":"data:image/png;base64,' in text
     trapped = _trapped_copy(page, tmp_path / "view.html")
     url = trapped.resolve().as_uri()
     # the clock advances while playing, and everything is drawn, with no errors

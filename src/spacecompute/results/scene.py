@@ -172,7 +172,10 @@ def load_scene(
     r = _positions(const, sats, times, propagator)
 
     names = np.asarray(const.names, dtype=object)[sats]
-    stations = _stations(loaded, summary, run_dir)
+    workload = str(
+        summary.get("workload") or (loaded.spec.workload.kind if loaded is not None else "")
+    )
+    stations = _stations(loaded, workload)
     contacts = _contacts(run_dir, sats, stations)
     links = _links(run_dir, sats)
     note = (
@@ -184,7 +187,7 @@ def load_scene(
     return Scene(
         path=run_dir,
         label=result.label,
-        workload=str(summary.get("workload", "")),
+        workload=workload,
         policy=str(summary.get("policy", "")),
         n_satellites=n_sat,
         satellites=sats,
@@ -256,15 +259,17 @@ def _positions(const: Any, sats: np.ndarray, times: np.ndarray, propagator: str)
     return out
 
 
-def _stations(loaded: Any, summary: dict, run_dir: Path) -> dict[str, np.ndarray]:
+def _stations(loaded: Any, workload: str) -> dict[str, np.ndarray]:
+    """The ground stations the run used: those of an Earth-observation run (its downlink);
+    the other workloads use none (their users are in cities)."""
     from ..astro.ground import ground_stations
 
     st = None
-    if loaded is not None:
+    if workload == "earth-observation" and loaded is not None:
         from ..scenario.build import build_ground
 
         st = build_ground(loaded)
-    if st is None and summary.get("workload") == "earth-observation":
+    if st is None and workload == "earth-observation":
         from ..sim.engine import DEFAULT_STATIONS
 
         st = ground_stations(list(DEFAULT_STATIONS))
