@@ -39,6 +39,7 @@ def synthetic_scene(
     start = np.datetime64("2026-01-01T00:00:00", "ns")
     times = start + (idx * 60 * 10**9).astype("timedelta64[ns]")
     eph = const.propagate(None, times=times, method="j2", velocities=False)
+    detail = np.unique(np.minimum(idx, k - 1))
     states = ((np.arange(k)[:, None] // 30 + np.arange(n)[None, :]) % 6).astype(np.uint8)
     empty = {key: np.zeros(0, np.int64) for key in ("a", "b", "first_step", "end_step")}
     return Scene(
@@ -56,10 +57,11 @@ def synthetic_scene(
         sample_times_ns=times.astype(np.int64),
         r_ecef_m=eph.r_ecef_m,
         states=states,
-        soc=np.full((k, n), 0.8, np.float32),
-        temperature_k=np.full((k, n), 290.0, np.float32),
-        queue_ops=np.zeros((k, n), np.float32),
-        job=np.full((k, n), -1, np.int64),
+        detail_steps=detail,
+        soc=np.full((detail.size, n), 0.8, np.float32),
+        temperature_k=np.full((detail.size, n), 290.0, np.float32),
+        queue_ops=np.zeros((detail.size, n), np.float32),
+        job=np.full((detail.size, n), -1, np.int64),
         stations={
             "names": np.array(["Svalbard"], object),
             "lat_deg": np.array([78.23]),

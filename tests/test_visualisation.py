@@ -423,12 +423,20 @@ def test_view_page_runs_offline_and_draws(eo_run, tmp_path):
 def test_view_status_at_a_time_matches_the_run(eo_run, tmp_path):
     need_chromium()
     trapped = _trapped_copy(write_view(eo_run), tmp_path / "view.html")
-    dom = dump_dom(trapped.resolve().as_uri() + "#t=1830", budget_ms=3_000)
+    dom = dump_dom(trapped.resolve().as_uri() + "#t=1830&sat=3", budget_ms=3_000)
     assert page_errors(dom) == []
     status = json.loads(element_text(dom, "view-status"))
     states = _cols(eo_run / "states.parquet")
     want = np.bincount(states["state"][states["step"] == 30], minlength=6)
     assert status["counts"] == want.tolist()
+    # the clicked satellite's battery and temperature at that step
+    import re
+
+    mine = (states["step"] == 30) & (states["satellite"] == 3)
+    battery = re.search(r"<th>battery</th><td>(\d+) %</td>", dom)
+    kelvin = re.search(r"<th>temperature</th><td>([\d.]+) K", dom)
+    assert int(battery.group(1)) == round(round(states["soc"][mine][0] * 255) / 2.55)
+    assert float(kelvin.group(1)) == pytest.approx(states["temperature_k"][mine][0], abs=0.06)
     c = _cols(eo_run / "contacts.parquet")
     at = np.datetime64("2026-01-01T00:30:30", "ns")
     assert status["contacts"] == int(((c["start"] <= at) & (c["end"] > at)).sum())

@@ -43,8 +43,9 @@ class Scene:
 
     ``satellites`` (M,) indices in the run, ``names`` (M,); ``sample_times_ns`` (T,) and
     ``r_ecef_m`` (T, M, 3) float64; ``step_times_ns`` (K + 1,) the run's step boundaries;
-    ``states`` (K, M) uint8 codes (:data:`~spacecompute.sim.states.STATE_NAMES`) and the
-    per-step ``soc``, ``temperature_k``, ``queue_ops`` (float32) and ``job`` (int64) (K, M);
+    ``states`` (K, M) uint8 codes (:data:`~spacecompute.sim.states.STATE_NAMES`); at the steps
+    ``detail_steps`` (D,) (the sampled ones) ``soc``, ``temperature_k``, ``queue_ops``
+    (float32) and ``job`` (int64), each (D, M);
     ``stations``: names, lat_deg, lon_deg, alt_m; ``contacts``: (station, satellite position
     in ``satellites``, start_ns, end_ns) arrays; ``links``: (a, b positions, first step, last
     step + 1) arrays of laser-link intervals. ``note`` says which satellites are drawn.
@@ -64,6 +65,7 @@ class Scene:
     sample_times_ns: np.ndarray
     r_ecef_m: np.ndarray
     states: np.ndarray
+    detail_steps: np.ndarray
     soc: np.ndarray
     temperature_k: np.ndarray
     queue_ops: np.ndarray
@@ -129,31 +131,16 @@ def load_scene(
             file=str(states_path),
             expected="a run written by `spacecompute run --out` of this version (run it again)",
         )
-    table = pq.read_table(states_path)
     n_sat = int(summary["satellites"])
     n_steps = int(summary["steps"])
     step_s = float(summary["step_s"])
     start = np.datetime64(str(summary["start"]).rstrip("Z"), "ns")
     start_ns = int(start.astype(np.int64))
-    sats = np.unique(table["satellite"].to_numpy()).astype(np.int64)
+    states_file = pq.ParquetFile(states_path)
+    sats = np.unique(
+        pq.read_table(states_path, columns=["satellite"])["satellite"].to_numpy()
+    ).astype(np.int64)
     m = sats.size
-    pos = np.searchsorted(sats, table["satellite"].to_numpy())
-    step = table["step"].to_numpy().astype(np.int64)
-    if step.size and (step.min() < 0 or step.max() >= n_steps):
-        raise InputError(
-            "steps outside the run", file=str(states_path), expected=f"steps 0..{n_steps - 1}"
-        )
-
-    def grid(col: str, dtype: Any, fill: Any) -> np.ndarray:
-        out = np.full((n_steps, m), fill, dtype=dtype)
-        out[step, pos] = table[col].to_numpy()
-        return out
-
-    states = grid("state", np.uint8, 1)
-    soc = grid("soc", np.float32, np.nan)
-    temp = grid("temperature_k", np.float32, np.nan)
-    queue = grid("queue_ops", np.float32, 0.0)
-    job = grid("job", np.int64, -1)
 
     loaded = _scenario_of_run(run_dir)
     const, propagator = _constellation(loaded, summary, start, run_dir)
@@ -164,12 +151,36 @@ def load_scene(
             expected="the scenario the run was made with",
         )
     stride = sample_stride(m, n_steps, budget, step_s=step_s, max_s=max_sample_s)
-    idx = np.arange(0, n_steps + stride, stride)
-    idx = np.minimum(idx, n_steps)
-    idx = np.unique(idx)
+    idx = np.unique(np.minimum(np.arange(0, n_steps + stride, stride), n_steps))
     dt_ns = round(step_s * 1e9)
     times = start + (idx * dt_ns).astype("timedelta64[ns]")
     r = _positions(const, sats, times, propagator)
+    # states every step; battery, temperature, queue and job at the sampled steps (the last
+    # sample, the run's end, shows the last step), read in batches: memory ~ steps x M bytes
+    detail = np.unique(np.minimum(idx, max(n_steps - 1, 0)))
+    row_of = np.full(max(n_steps, 1), -1, np.int64)
+    row_of[detail] = np.arange(detail.size)
+    states = np.full((n_steps, m), 1, np.uint8)
+    d = detail.size
+    soc = np.full((d, m), np.nan, np.float32)
+    temp = np.full((d, m), np.nan, np.float32)
+    queue = np.zeros((d, m), np.float32)
+    job = np.full((d, m), -1, np.int64)
+    for batch in states_file.iter_batches(batch_size=1_000_000):
+        col = {name: batch.column(name).to_numpy() for name in batch.schema.names}
+        step = col["step"].astype(np.int64)
+        if step.size and (step.min() < 0 or step.max() >= n_steps):
+            raise InputError(
+                "steps outside the run", file=str(states_path), expected=f"steps 0..{n_steps - 1}"
+            )
+        pos = np.searchsorted(sats, col["satellite"])
+        states[step, pos] = col["state"]
+        keep = row_of[step] >= 0
+        rows, p = row_of[step[keep]], pos[keep]
+        soc[rows, p] = col["soc"][keep]
+        temp[rows, p] = col["temperature_k"][keep]
+        queue[rows, p] = col["queue_ops"][keep]
+        job[rows, p] = col["job"][keep]
 
     names = np.asarray(const.names, dtype=object)[sats]
     workload = str(
@@ -199,6 +210,7 @@ def load_scene(
         sample_times_ns=times.astype(np.int64),
         r_ecef_m=r,
         states=states,
+        detail_steps=detail,
         soc=soc,
         temperature_k=temp,
         queue_ops=queue,

@@ -48,7 +48,6 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
     from ..sim.states import STATE_NAMES
     from .czml import STATE_RGBA
 
-    m = scene.satellites.size
     r = scene.r_ecef_m
     valid = np.isfinite(r).all(axis=2)
     peak = float(np.abs(np.where(valid[..., None], r, 0.0)).max()) if r.size else 1.0
@@ -61,19 +60,10 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
         steps.append(change)
         codes.append(code)
         ptr.append(ptr[-1] + change.size)
-    # detail at the sampled steps (the last sample, the run's end, has no step of its own)
     k = scene.n_steps
-    detail = (
-        np.unique(np.minimum(sample_idx.astype(np.int64), max(k - 1, 0)))
-        if k
-        else np.zeros(1, np.int64)
-    )
-
-    def at(a: np.ndarray, fill: float) -> np.ndarray:
-        return a[detail] if k else np.full((1, m), fill, a.dtype)
-
-    soc = np.round(np.nan_to_num(at(scene.soc, 0.0), nan=0.0) * 255).clip(0, 255).astype("u1")
-    temp = np.round(np.nan_to_num(at(scene.temperature_k, 0.0), nan=0.0) * 10).clip(0, 65535)
+    detail = scene.detail_steps
+    soc = np.round(np.nan_to_num(scene.soc, nan=0.0) * 255).clip(0, 255).astype("u1")
+    temp = np.round(np.nan_to_num(scene.temperature_k, nan=0.0) * 10).clip(0, 65535)
     c = scene.contacts
     rel = lambda ns: ((ns - scene.start_ns) / 1e9).astype("<f4")  # noqa: E731
     st = scene.stations
@@ -99,8 +89,8 @@ def scene_payload(scene: Scene) -> dict[str, Any]:
         "state_code_b64": _b64(np.concatenate(codes).astype("u1") if codes else np.zeros(0, "u1")),
         "soc_b64": _b64(soc),
         "temperature_b64": _b64(temp.astype("<u2")),
-        "queue_b64": _b64(np.nan_to_num(at(scene.queue_ops, 0.0)).astype("<f4")),
-        "job_b64": _b64(at(scene.job, -1).clip(-1, 2**31 - 1).astype("<i4")),
+        "queue_b64": _b64(np.nan_to_num(scene.queue_ops).astype("<f4")),
+        "job_b64": _b64(scene.job.clip(-1, 2**31 - 1).astype("<i4")),
         "stations": {
             "names": [str(x) for x in st["names"]],
             "lat_deg": [float(x) for x in st["lat_deg"]],
