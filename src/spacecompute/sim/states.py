@@ -146,10 +146,12 @@ class StateRecorder:
                 "step": np.full(m, step, np.int32),
                 "satellite": s.astype(np.int32),
                 "state": state_codes(np.asarray(sunlit)[s], _take(fs, s), np.asarray(computing)[s]),
-                "soc": np.asarray(fs.state_of_charge, np.float32)[s],
-                "temperature_k": np.asarray(fs.temperature_k, np.float32)[s],
-                "queue_ops": np.asarray(queue_ops, np.float32)[s],
-                "job": (np.full(m, -1, np.int64) if job is None else np.asarray(job, np.int64)[s]),
+                "soc": np.asarray(fs.state_of_charge)[s].astype(np.float32),
+                "temperature_k": np.asarray(fs.temperature_k)[s].astype(np.float32),
+                "queue_ops": np.asarray(queue_ops)[s].astype(np.float32),
+                "job": (
+                    np.full(m, -1, np.int64) if job is None else np.asarray(job)[s].astype(np.int64)
+                ),
             }
         )
         self._rows += m
