@@ -277,6 +277,7 @@ def test_czml_structure(eo_run):
     for p in contacts:
         refs = p["polyline"]["positions"]["references"]
         assert refs[0].startswith("station-") and refs[1].startswith("sat-")
+        assert p["polyline"]["arcType"] == "NONE"  # straight, not along the ground
         assert all(s["boolean"] is True for s in p["polyline"]["show"])
 
 
@@ -345,6 +346,7 @@ Cesium.CzmlDataSource.load('scene.czml').then(function (ds) {{
     frame: s.position.referenceFrame,
     fixed: Cesium.ReferenceFrame.FIXED,
     lines: ds.entities.values.filter(function (e) {{ return e.polyline; }}).length,
+    straight: line.polyline.arcType.getValue(t) === Cesium.ArcType.NONE,
     name: ds.name
   }});
 }}).catch(function (e) {{ console.error('load failed: ' + e); }});
@@ -370,6 +372,7 @@ def test_cesium_loads_the_czml(eo_run, tmp_path):
     assert result["start"] == "2026-01-01T00:00:00Z" and result["stop"] == "2026-01-01T01:00:00Z"
     assert result["frame"] == result["fixed"]
     assert result["lines"] == sum(p["id"].startswith("contact-") for p in packets)
+    assert result["straight"]
     # Cesium's interpolation at 90 s is the orbit (SGP4), and the colour the state of step 1
     from spacecompute.scenario.build import preset_constellation
 

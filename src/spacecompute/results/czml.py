@@ -181,6 +181,7 @@ def _line_packets(
     import czml3
     from czml3 import properties as p
     from czml3 import types as t
+    from czml3.enums import ArcTypes
 
     out = []
     if len(a) == 0:
@@ -203,6 +204,7 @@ def _line_packets(
                 name=f"{kind} {ra} - {rb}",
                 polyline=p.Polyline(
                     positions=p.PositionList(references=[f"{ra}#position", f"{rb}#position"]),
+                    arcType=ArcTypes.NONE,  # a straight line, not a geodesic along the ground
                     show=t.TimeIntervalCollection(values=shown),
                     width=1.5,
                     material=p.PolylineMaterial(
