@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from browser import (
+from headless_chromium import (
     CESIUM_BUILD,
     ERROR_TRAP,
     dump_dom,
