@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spacecompute.cli import app
-from spacecompute.sim.overview import run_overview
+from spacecompute.overview import run_overview
 
 runner = CliRunner()
 

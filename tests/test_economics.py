@@ -307,6 +307,18 @@ def test_figures_of_merit_are_dimensionally_consistent(suncatcher):
     assert n["launched_power_price_usd_per_kw_year"] == pytest.approx(
         n["mass_total_kg"] * 3600.0 / (power_kw * 5.0)
     )
+    # both bases, named: the load (compute + bus) and the array's rated power (Table 1's basis)
+    assert n["launched_power_price_load_usd_per_kw_year"] == n[
+        "launched_power_price_usd_per_kw_year"
+    ]
+    rated_kw = n["array_rated_power_per_satellite_w"] * n["satellites"] / 1e3
+    assert n["launched_power_price_rated_usd_per_kw_year"] == pytest.approx(
+        n["mass_total_kg"] * 3600.0 / (rated_kw * 5.0)
+    )
+    assert rated_kw > power_kw  # the array is rated above the load it carries
+    assert n["break_even_launch_price_power_only_rated_usd_per_kg"] == pytest.approx(
+        n["break_even_launch_price_power_only_usd_per_kg"] * rated_kw / power_kw
+    )
     assert HOURS_PER_YEAR == pytest.approx(8766.0)
 
 

@@ -24,6 +24,8 @@ from spacecompute.results import (
     find_runs,
     write_report,
 )
+from spacecompute.results import report as report_module
+from spacecompute.results.compare import run_columns
 from spacecompute.results.report import PLOTS
 from spacecompute.table import Table
 
@@ -339,9 +341,18 @@ def _pngs(page: str) -> dict[str, bytes]:
     return {name: base64.b64decode(data) for name, data in found}
 
 
-def test_report_single_run(run_dir):
+def _plotly_divs(page: str) -> list[str]:
+    return re.findall(r'<div id="plot-(\w+)" class="plotly-graph-div"', page)
+
+
+def _self_contained(page: str) -> None:
+    """No resource is fetched: no external script, stylesheet, image or frame."""
+    assert not re.search(r"<(script|img|link|iframe)[^>]+(src|href)=['\"]?(https?:)?//", page)
+
+
+def test_report_single_run_static(run_dir):
     path, _, summary = run_dir
-    out = write_report(path)
+    out = write_report(path, interactive=False)
     assert out == path / "report.html"
     page = out.read_text()
     images = _pngs(page)
@@ -350,18 +361,39 @@ def test_report_single_run(run_dir):
     assert "1,234" in page  # jobs_completed
     assert f"{summary['jobs_dropped']:,}" in page
     assert "synthetic-test" in page and "greedy" in page
-    assert "http://" not in page and "https://" not in page  # self-contained
+    assert "spacecompute[plot]" in page  # says how to get interactive plots
+    assert "Plotly" not in page
+    _self_contained(page)
     assert not [p.name for p in path.iterdir() if p.name.startswith(".")]
+
+
+def test_report_interactive_includes_plotly_js_once(run_dir, monkeypatch):
+    pytest.importorskip("plotly")
+    from plotly.offline import get_plotlyjs
+
+    page = write_report(run_dir[0]).read_text()
+    assert sorted(_plotly_divs(page)) == sorted(PLOTS)
+    assert not _pngs(page) and "spacecompute[plot]" not in page
+    head = get_plotlyjs()[:200]
+    assert page.count(head) == 1  # inlined once, not once per plot
+    assert page.count("Plotly.newPlot(") == len(PLOTS)
+    assert page.index("scRecord") < page.index(head)  # errors are collected from the start
+    _self_contained(page)
+    # without plotly the page falls back to the static images
+    monkeypatch.setattr(report_module, "have_plotly", lambda: False)
+    assert len(_pngs(write_report(run_dir[0]).read_text())) == len(PLOTS)
 
 
 def test_report_comparison_and_cli(comparison_dir):
     result = CliRunner().invoke(app, ["report", str(comparison_dir)])
     assert result.exit_code == 0, result.output
     page = (comparison_dir / "report.html").read_text()
-    assert len(_pngs(page)) == 5
+    assert len(_plotly_divs(page) or _pngs(page)) == 5
     assert "<th>greedy</th>" in page and "<th>energy</th>" in page
-    assert "class='best'>12.5<" in page  # lower median latency
+    assert "class='best'>12.5 s<" in page  # lower median latency
     assert "class='best'>3<" not in page  # a tie on brownouts has no best
+    static = write_report(comparison_dir, interactive=False).read_text()
+    assert len(_pngs(static)) == 5 and "class='best'>12.5 s<" in static
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,10 +403,7 @@ def test_report_comparison_and_cli(comparison_dir):
 
 def test_compare_picks_best(comparison_dir):
     table = compare_runs([comparison_dir])
-    assert [c for c in table.columns if c not in ("metric", "label", "better", "best")] == [
-        "greedy",
-        "energy",
-    ]
+    assert run_columns(table) == ["greedy", "energy"]
     best = dict(zip(table["metric"].tolist(), table["best"].tolist(), strict=True))
     assert best["jobs_dropped"] == "greedy"
     assert best["latency_median_s"] == "greedy"
@@ -389,7 +418,7 @@ def test_compare_picks_best(comparison_dir):
     other = comparison_dir.parent / "cmp2"
     shutil.copytree(comparison_dir, other)
     mixed = compare_runs([comparison_dir, other])
-    assert [c for c in mixed.columns if c not in ("metric", "label", "better", "best")] == [
+    assert run_columns(mixed) == [
         "cmp/greedy",
         "cmp/energy",
         "cmp2/greedy",
@@ -429,5 +458,200 @@ def test_report_of_an_empty_run(tmp_path):
         w.write_table(name, t.take(np.array([], dtype=np.int64)))
     w.write_summary({key: None for key in make_summary(tables, "idle")} | {"policy": "idle"})
     page = w.finish(report=True).joinpath("report.html").read_text()
-    assert len(_pngs(page)) == 5
+    assert len(_plotly_divs(page) or _pngs(page)) == 5
+    assert "no completed jobs" in page and "no on-board work" in page
+    assert len(_pngs(write_report(tmp_path, interactive=False).read_text())) == 5
     assert "idle" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# per-workload metrics, findings and charts
+# ---------------------------------------------------------------------------------------------
+
+EO_KEYS = {"workload": "earth-observation", "jobs_total": 176, "jobs_lost": 0, "jobs_pending": 13}
+
+
+def write_eo_comparison(root: Path) -> Path:
+    """Energy-aware (on board: 121 cloudy frames discarded, results only downlinked) against
+    bent-pipe (every frame sent down raw, processed on the ground: no on-board energy per job)."""
+    for seed, policy, extra, ground in (
+        (11, "energy-aware", dict(jobs_completed=42, jobs_dropped=121, jobs_discarded_cloudy=121,
+                                  bits_downlinked=1.5e8, bytes_downlinked=1.878e7,
+                                  insights_delivered=42, insight_latency_median_s=780.0,
+                                  energy_per_insight_j=123_450.0), False),
+        (12, "bent-pipe", dict(jobs_completed=132, jobs_dropped=0, jobs_discarded_cloudy=0,
+                               bits_downlinked=2.0149e12, bytes_downlinked=2.5186e11,
+                               insights_delivered=42, insight_latency_median_s=887.0,
+                               energy_per_insight_j=123_430.0), True),
+    ):  # fmt: skip
+        tables = make_tables(seed)
+        if ground:
+            jobs = dict(tables["jobs"])
+            jobs["energy_j"] = np.zeros(len(tables["jobs"]))
+            tables["jobs"] = Table(jobs)
+        w = RunWriter(root / policy)
+        for name, t in tables.items():
+            w.write_table(name, t)
+        w.write_summary(make_summary(tables, policy, bits_captured=2.68e12, **EO_KEYS, **extra))
+        w.finish()
+    RunWriter(root).write_summary(
+        {
+            "scenario": "eo",
+            "workload": "earth-observation",
+            "policies": ["energy-aware", "bent-pipe"],
+        }
+    )
+    return root
+
+
+def test_compare_eo_fewer_bytes_downlinked_is_better_and_cloudy_frames_are_not_drops(tmp_path):
+    table = compare_runs([write_eo_comparison(tmp_path / "eo")])
+    keys = table["metric"].tolist()
+    best = dict(zip(keys, table["best"].tolist(), strict=True))
+    better = dict(zip(keys, table["better"].tolist(), strict=True))
+    assert keys[:4] == [
+        "insights_delivered",
+        "insight_latency_median_s",
+        "bytes_downlinked",
+        "energy_per_insight_j",
+    ]  # the question first
+    assert best["bytes_downlinked"] == best["bits_downlinked"] == "energy-aware"
+    assert best["insight_latency_median_s"] == "energy-aware"
+    assert best["insights_delivered"] == ""  # a tie
+    assert best["jobs_completed"] == best["jobs_dropped"] == ""  # not a measure of value in EO
+    assert better["jobs_lost"] == "lower" and better["jobs_discarded_cloudy"] == ""
+    assert set(table["workload"].tolist()) == {"earth-observation"}
+    data = comparison_json(table)
+    assert data["workload"] == "earth-observation"
+    entry = next(m for m in data["metrics"] if m["metric"] == "bytes_downlinked")
+    assert entry["unit"] == "B" and entry["better"] == "lower" and entry["best"] == ["energy-aware"]
+    shown = CliRunner().invoke(app, ["compare", str(tmp_path / "eo")], env={"COLUMNS": "160"})
+    assert shown.exit_code == 0, shown.output
+    assert "18.78 MB" in shown.output and "251.86 GB" in shown.output
+    assert "fewest downlinked bytes" in shown.output  # the workload's question
+    # an EO run beside a run of another (here unknown) workload: no shared goal, no best
+    write_run(tmp_path / "other", 4, "greedy")
+    mixed = compare_runs([tmp_path / "eo" / "energy-aware", tmp_path / "other"])
+    assert set(mixed["workload"].tolist()) == {"mixed"}
+    assert not any(mixed["best"].tolist()) and not any(mixed["better"].tolist())
+
+
+def test_metric_table_one_row_per_key_and_workload_and_training_laser_row_reads_allreduce():
+    from spacecompute.results.metrics import (
+        METRICS,
+        WORKLOADS,
+        metric_value,
+        metrics_for,
+        workload_of,
+    )
+
+    pairs = [(m.key, m.workload) for m in METRICS]
+    assert len(pairs) == len(set(pairs))
+    assert all(m.better in ("higher", "lower", None) for m in METRICS)
+    for w in WORKLOADS:
+        rows = metrics_for(w)
+        assert len({m.key for m in rows}) == len(rows)  # overrides replace, never duplicate
+    training = {"workload": "training", "allreduce_bytes": 3.79e16, "ops_lost": 5.0e19,
+                "ops_spent": 1.0e22, "checkpoint_write_bytes": 3e13, "checkpoint_read_bytes": 2e13}  # fmt: skip
+    row = {m.key: m for m in metrics_for("training")}
+    assert metric_value(training, row["isl_bytes"]) == 3.79e16
+    assert metric_value(training, row["work_lost_fraction"]) == pytest.approx(5e-3)
+    assert metric_value(training, row["checkpoint_bytes"]) == pytest.approx(5e13)
+    assert workload_of({"on_time_fraction": 0.8}) == "inference"  # older inference runs
+    assert workload_of({"jobs_total": 3}) == "*"
+
+
+def test_format_quantity():
+    from spacecompute.results.metrics import format_quantity as f
+
+    assert f(1.878e7, "B") == "18.78 MB"
+    assert f(2.5186e11, "B") == "251.86 GB"
+    assert f(780.0, "s") == "13.0 min" and f(0.247, "s") == "0.247 s" and f(7200, "s") == "2.00 h"
+    assert f(0.5, "fraction") == "50 %" and f(1234, "") == "1,234" and f(None) == "-"
+    assert f(6.64e21, "FLOP") == "6.64 ZFLOP" and f(float("nan"), "J") == "-"
+
+
+def test_findings_name_the_winner_by_how_much_and_count_near_ties():
+    from spacecompute.results.findings import findings, near_best, verdict
+    from spacecompute.results.metrics import headline_metrics
+
+    rows = headline_metrics("earth-observation")
+    values = np.array([[42, 42], [780.0, 887.0], [1.878e7, 2.5186e11], [123_450.0, 123_430.0]])
+    found = findings(values, rows, ["energy-aware", "bent-pipe"])
+    assert found[0].tie and found[0].sentence == "all equal (42)"
+    assert found[2].best.tolist() == [True, False]
+    assert "18.78 MB" in found[2].sentence and "13,411 times less" in found[2].sentence
+    assert found[3].tie and "about equal" in found[3].sentence  # 0.016 % apart
+    assert verdict(found, ["energy-aware", "bent-pipe"]) == (
+        "energy-aware is best (or within 1 %) on 4 of 4 headline metrics; bent-pipe 2 of 4."
+    )
+    assert near_best(np.array([100.0, 99.5, 90.0, np.nan]), "higher").tolist() == [
+        True, True, False, False,
+    ]  # fmt: skip
+    assert "nothing to compare" in verdict(found[:1], ["only"])
+
+
+def test_charts_eo_map_per_policy_never_draws_ground_work_and_funnel_is_log(tmp_path):
+    from spacecompute.results.charts import build_charts, traffic_values, work_locations
+
+    runs = find_runs(write_eo_comparison(tmp_path / "eo"))
+    charts = {c.name: c for c in build_charts(runs, ["energy-aware", "bent-pipe"],
+                                              "earth-observation")}  # fmt: skip
+    jobs = runs[0].table("jobs")
+    on_board = (jobs["status"] == "completed") & (jobs["satellite"] >= 0)
+    lon, lat, ground = work_locations(runs[0])
+    assert lon.size == on_board.sum() and ground == (
+        (jobs["status"] == "completed").sum() - lon.size
+    )
+    np.testing.assert_array_equal(np.sort(lat), np.sort(jobs["lat_deg"][on_board]))
+    lon_bp, _, ground_bp = work_locations(runs[1])  # bent pipe: every frame done on the ground
+    assert lon_bp.size == 0 and ground_bp == (runs[1].table("jobs")["status"] == "completed").sum()
+    world = charts["map"]
+    assert len(world.panels) == 2 and [s.panel for s in world.series] == [0, 1]
+    assert world.panels[1].title.startswith("bent-pipe: 0 jobs on board")
+    assert "on the ground (not drawn)" in world.panels[1].title and not world.has_data(1)
+    funnel = charts["funnel"]
+    assert all(p.ylog for p in funnel.panels)
+    bars = [s for s in funnel.series if s.panel == 0]
+    np.testing.assert_allclose(bars[0].y, [2.68e12, runs[0].summary["bits_processed"], 1.5e8,
+                                           runs[0].summary["bits_dropped"]])  # fmt: skip
+    assert traffic_values(runs[1])[0] == 2.5186e11
+    assert charts["latency_cdf"].panels[0].xlabel.startswith("capture to insight")
+
+
+def test_training_funnel_is_work_and_laser_traffic_is_the_allreduce(tmp_path):
+    from spacecompute.results.charts import funnel_values, traffic_values
+
+    tables = make_tables(21)
+    summary = make_summary(
+        tables, "optimising", workload="training", bits_captured=None, bits_processed=None,
+        bits_downlinked=None, bits_dropped=None, ops_executed=1.66e22, ops_spent=1.42e22,
+        ops_completed_jobs=6.64e21, ops_lost=5.4e19, allreduce_bytes=3.79e16,
+        checkpoint_write_bytes=3.13e13, checkpoint_read_bytes=2.16e13,
+    )  # fmt: skip
+    w = RunWriter(tmp_path / "t")
+    for name, t in tables.items():
+        w.write_table(name, t)
+    w.write_summary(summary)
+    run = RunResult.load(w.finish())
+    np.testing.assert_allclose(funnel_values(run, "training"), [1.66e22, 1.42e22, 6.64e21, 5.4e19])
+    assert traffic_values(run)[1:].tolist() == [3.79e16, pytest.approx(5.29e13)]
+    row = dict(zip(*(compare_runs([tmp_path / "t"])[k].tolist() for k in ("metric", "label")),
+                   strict=True))  # fmt: skip
+    assert row["isl_bytes"] == "laser (ISL) bytes: all-reduce"
+
+
+def test_long_runs_are_binned_keeping_the_envelope_and_the_mean():
+    from spacecompute.results.charts import MAX_STEPS_DRAWN, _bins
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=3 * MAX_STEPS_DRAWN + 17)
+    short = values[:MAX_STEPS_DRAWN]
+    assert _bins(short, "mean") is short  # short runs: as they are
+    lo, hi, mean = _bins(values, "min"), _bins(values, "max"), _bins(values, "mean")
+    assert lo.size == hi.size == mean.size == MAX_STEPS_DRAWN
+    assert lo.min() == values.min() and hi.max() == values.max()
+    assert np.all(lo <= mean) and np.all(mean <= hi)
+    sizes = np.diff(np.append(np.linspace(0, values.size, MAX_STEPS_DRAWN, endpoint=False)
+                              .astype(int), values.size))  # fmt: skip
+    assert np.dot(mean, sizes) == pytest.approx(values.sum())

@@ -9,6 +9,8 @@ Public API (stable; see docs/api.md)::
     eph = c.propagate(start="2026-03-20T00:00:00Z", duration_s=86400, step_s=60, method="sgp4")
     sc.sunlit_fraction(eph)                       # (T, N) in [0, 1]
     sc.contact_windows(eph, sc.ground_stations(), min_elevation_deg=10)
+    r = sc.run("default", policy="on-board", duration_s=3600)   # -> RunResult
+    r.summary, r.jobs, r.steps, r.satellites                      # dict, Tables
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ _EXPORTS = {
     "walker": "spacecompute.astro.constellation",
     "load_elements": "spacecompute.astro.constellation",
     "Ephemeris": "spacecompute.astro.ephemeris",
-    "preset_constellation": "spacecompute.scenario.build",
+    "preset_constellation": "spacecompute.astro.presets",
     "load_scenario": "spacecompute.scenario.loader",
+    "run": "spacecompute.runner",
+    "RunResult": "spacecompute.results.store",
+    "RunResults": "spacecompute.results.store",
     "sunlit_fraction": "spacecompute.astro.eclipse",
     "eclipse_events": "spacecompute.astro.eclipse",
     "eclipse_events_from_ephemeris": "spacecompute.astro.eclipse",

@@ -111,12 +111,14 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="scenario YAML files or preset names")],
 ) -> None:
     """Check scenario files: every problem is reported at once, with file, line and key path."""
-    from .sim.overview import check_scenario
+    from .overview import check_scenario
+    from .runner import resolve_policies
 
     failed = False
     for name in files:
         try:
             loaded, constellation, notes = check_scenario(name)
+            resolve_policies(loaded)  # user policies (module:Class, entry points) import
         except InputError as exc:
             failed = True
             err_console.print(f"[bold red]{name}: {len(exc.problems)} problem(s)[/]")
@@ -157,7 +159,8 @@ def run(
         typer.Option(
             "--policy",
             "-p",
-            help="run these policies instead of the scenario's policy and compare list (repeat)",
+            help="run these policies instead of the scenario's policy and compare list (repeat); "
+            "a built-in name, module:Class or a name installed under spacecompute.policies",
         ),
     ] = None,
     checkpoint_every: Annotated[
@@ -402,7 +405,7 @@ def overview(
 ) -> None:
     """Orbits, sun and eclipse, and ground access of a scenario (no workload), streamed over
     time chunks: satellites, sunlit fraction, eclipses, contacts per station."""
-    from .sim.overview import print_overview, run_overview
+    from .overview import print_overview, run_overview
 
     try:
         result = run_overview(scenario, out_dir=out, progress=not as_json)
@@ -765,8 +768,9 @@ def compare(
         bool, typer.Option("--json", help="print the comparison as JSON instead of a table")
     ] = False,
 ) -> None:
-    """Compare runs side by side: summary metrics as rows, runs or policies as columns; the best
-    value of each row (fewer drops, lower latency, more bits delivered, ...) in bold green."""
+    """Compare runs side by side: summary metrics as rows (the workload's question first), runs
+    or policies as columns; the best value of each row in bold green, "best" as the workload
+    defines it (Earth observation: more insights, sooner, for fewer downlinked bytes)."""
     from .results.compare import compare_runs, comparison_json, format_comparison
 
     try:
@@ -848,6 +852,67 @@ def view(
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+@app.command("validate-models")
+def validate_models(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="also write the report as Markdown (e.g. docs/validation.md)"),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="run only this check module (repeatable)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the checks as JSON")] = False,
+) -> None:
+    """Run every reference comparison the project has (SGP4, sun, eclipses, contacts, links,
+    ITU-R, radiators, power, published figures, RTTs) and print one table: quantity, reference
+    with its citation, ours, difference, tolerance, pass. Exit status 1 if a check fails."""
+    from .table import atomic_write_text
+    from .validation import run_checks
+    from .validation.report import print_report, summary, to_markdown
+
+    try:
+        results = run_checks(only or None)
+    except InputError as exc:
+        _fail(exc)
+        return
+    n, ok, _ = summary(results)
+    if as_json:
+        rows = [
+            {
+                "module": r.module,
+                "quantity": c.quantity,
+                "citation": c.citation,
+                "ours": _finite_or_none(c.ours),
+                "reference": _finite_or_none(c.reference_value),
+                "difference": _finite_or_none(c.difference),
+                "tolerance": _finite_or_none(c.tolerance),
+                "unit": c.unit,
+                "passed": c.passed,
+                "note": c.note,
+            }
+            for r in results
+            for c in r.checks
+        ]
+        sys.stdout.write(json.dumps({"checks": rows, "passed": ok, "total": n}, indent=2) + "\n")
+    else:
+        print_report(results, console)
+    if out is not None:
+        try:
+            atomic_write_text(out, to_markdown(results))
+        except OSError as exc:
+            _fail(InputError(f"cannot write {out}: {exc}", file=str(out), expected="a path"))
+            return
+        if not as_json:
+            console.print(f"[green]wrote[/] {escape(str(out))}", soft_wrap=True)
+    if ok < n:
+        raise typer.Exit(1)
 
 
 def main() -> None:

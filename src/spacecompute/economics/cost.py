@@ -20,7 +20,12 @@ Outputs: annual cost = total / L, and per delivered kW-year of IT power (the com
 the time with a battery, only in sunlight when throttled), per GPU-hour, per PFLOP-day
 delivered (peak x model FLOPs utilization) and per million tokens of a model of ``N`` parameters
 (``2N`` FLOPs per token, Kaplan et al. 2020). Suncatcher's **launched-power price** (Table 1) is
-``mass x launch price / (power x life)`` with the satellite's electrical power.
+``mass x launch price / (power x life)`` with the satellite's electrical power, on two bases:
+the sized design's **load** (compute plus bus, what the satellites draw:
+``launched_power_price_usd_per_kw_year``, also ``..._load_...``) and its array's **rated**
+power (``launched_power_price_rated_usd_per_kw_year``), the basis of Table 1, which divides by
+each listed satellite's rated power (Starlink v2 mini: 28 kW). Published figures are checked on
+their own basis (the claim's ``power_kw``).
 
 Terrestrial baseline for the same accelerators and life: IT energy ``P_IT x hours x price``,
 overhead energy ``(PUE - 1)`` times that, the facility's capital per watt spread over its life,
@@ -226,7 +231,11 @@ def evaluate(design: Design, values: Mapping[str, Any], physics: Physics) -> dic
     peak = hw.peak(design.target.precision) if design.target.precision in hw.peak_ops_per_s else 0.0
     flops = out["accelerators"] * peak * p["model_flops_utilization"]
     tokens_per_s = flops / (2.0 * p["token_model_parameters"])
+    # two bases for Suncatcher's launched-power price: the sized design's load (compute plus
+    # bus, what it draws) and its array's rated power (Table 1's basis for the satellites it
+    # lists, e.g. 28 kW for a Starlink v2 mini)
     sat_power_w = out["load_per_satellite_w"] * out["satellites"]
+    rated_power_w = out["array_rated_power_per_satellite_w"] * out["satellites"]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         space_kwyr = annual / delivered_kw
@@ -262,6 +271,9 @@ def evaluate(design: Design, values: Mapping[str, Any], physics: Physics) -> dic
         breakeven_power = (
             t_power_price * sat_power_w / 1e3 * life / (out["mass_total_kg"] * initial_factor)
         )
+        breakeven_power_rated = (
+            t_power_price * rated_power_w / 1e3 * life / (out["mass_total_kg"] * initial_factor)
+        )
     breakeven = np.where(np.isfinite(breakeven) & (breakeven >= 0), breakeven, np.nan)
 
     upsets = {
@@ -288,6 +300,12 @@ def evaluate(design: Design, values: Mapping[str, Any], physics: Physics) -> dic
             "launched_power_price_usd_per_kw_year": launched_power_price_usd_per_kw_year(
                 out["mass_total_kg"], sat_power_w, life, initial_price_kg
             ),
+            "launched_power_price_load_usd_per_kw_year": launched_power_price_usd_per_kw_year(
+                out["mass_total_kg"], sat_power_w, life, initial_price_kg
+            ),
+            "launched_power_price_rated_usd_per_kw_year": launched_power_price_usd_per_kw_year(
+                out["mass_total_kg"], rated_power_w, life, initial_price_kg
+            ),
             "space_usd_per_gpu_hour": space_gpu_h,
             "space_usd_per_pflop_day": space_pflop_day,
             "space_usd_per_mtoken": space_mtoken,
@@ -305,6 +323,7 @@ def evaluate(design: Design, values: Mapping[str, Any], physics: Physics) -> dic
             "space_to_terrestrial_ratio": space_kwyr / t_kwyr,
             "break_even_launch_price_usd_per_kg": breakeven,
             "break_even_launch_price_power_only_usd_per_kg": breakeven_power,
+            "break_even_launch_price_power_only_rated_usd_per_kg": breakeven_power_rated,
             "gpu_hour_market_price_usd": np.broadcast_to(
                 p["gpu_hour_market_price_usd"], (n,)
             ).astype(np.float64),
@@ -450,7 +469,7 @@ def check_claim(claim: Claim, nominal: Mapping[str, float] | None = None) -> lis
                 computed,
                 "$/kW/yr",
                 f"{d['mass_kg']:g} kg x ${d['launch_price_usd_per_kg']:,g}/kg / "
-                f"({d['power_kw']:g} kW x {d['life_years']:g} y)",
+                f"({d['power_kw']:g} kW as published x {d['life_years']:g} y)",
             )
         ]
     if claim.check == "terrestrial_power_band":

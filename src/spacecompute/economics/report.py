@@ -224,9 +224,20 @@ def summary_rows(r: PlanResult) -> list[tuple[str, list[tuple[str, str]]]]:
                     f"(x{n['space_to_terrestrial_ratio']:.3g})",
                 ),
                 (
-                    "launched-power price",
-                    f"{money(n['launched_power_price_usd_per_kw_year'])}/kW/yr vs terrestrial power "
-                    f"{money(n['terrestrial_power_price_usd_per_kw_year'])}/kW/yr (Suncatcher's comparison)",
+                    "launched-power price, load basis",
+                    f"{money(n['launched_power_price_usd_per_kw_year'])}/kW/yr on the load "
+                    f"({power(n['load_per_satellite_w'])} per satellite: compute + bus)",
+                ),
+                (
+                    "launched-power price, rated basis",
+                    f"{money(n['launched_power_price_rated_usd_per_kw_year'])}/kW/yr on the "
+                    f"array's rated power ({power(n['array_rated_power_per_satellite_w'])} per "
+                    "satellite: Suncatcher Table 1's basis)",
+                ),
+                (
+                    "terrestrial power price",
+                    f"{money(n['terrestrial_power_price_usd_per_kw_year'])}/kW/yr "
+                    "(Suncatcher's comparison for either basis)",
                 ),
                 (
                     "$/GPU-hour",
@@ -245,8 +256,9 @@ def summary_rows(r: PlanResult) -> list[tuple[str, list[tuple[str, str]]]]:
                 ("break-even launch price", _breakeven_text(r)),
                 (
                     "break-even, power only",
-                    f"${n['break_even_launch_price_power_only_usd_per_kg']:,.0f}/kg "
-                    "(launched-power price = terrestrial power price)",
+                    f"${n['break_even_launch_price_power_only_usd_per_kg']:,.0f}/kg on the load, "
+                    f"${n['break_even_launch_price_power_only_rated_usd_per_kg']:,.0f}/kg on the "
+                    "rated power (launched-power price = terrestrial power price)",
                 ),
             ],
         )
@@ -284,6 +296,18 @@ def summary_rows(r: PlanResult) -> list[tuple[str, list[tuple[str, str]]]]:
     return sections
 
 
+#: How published launched-power prices are compared (each on its own basis).
+_CLAIMS_BASIS = (
+    "launched-power prices are checked on each publication's own basis: the satellite's power as "
+    "published (Suncatcher Table 1: rated power); compare the design on the same basis with "
+    "'launched-power price, rated basis' above"
+)
+
+
+def _has_power_claims(r: PlanResult) -> bool:
+    return any(c.check == "launched_power_price" for c in r.claims)
+
+
 def print_plan(r: PlanResult, console) -> None:
     """Print the planner's summary, the published claims and the inconsistencies (rich)."""
     from rich.markup import escape
@@ -304,7 +328,11 @@ def print_plan(r: PlanResult, console) -> None:
             table.add_row("  " + escape(k), escape(v))
     console.print(table)
     if r.claims:
-        claims = RichTable(title="Published claims checked", title_justify="left")
+        claims = RichTable(
+            title="Published claims checked",
+            title_justify="left",
+            caption=_CLAIMS_BASIS if _has_power_claims(r) else None,
+        )
         claims.add_column("claim")
         claims.add_column("stated", justify="right")
         claims.add_column("computed", justify="right")
@@ -550,6 +578,8 @@ def render_html(r: PlanResult, images: Mapping[str, bytes]) -> str:
                 f"{word} ({c.relative_error:+.1%})</td><td class='small'>{_e(c.source)}</td></tr>"
             )
         parts.append("</table>")
+        if _has_power_claims(r):
+            parts.append(f"<p class='small'>{_e(_CLAIMS_BASIS)}.</p>")
     parts.append("<h2>Inputs and their sources</h2><table>")
     parts.append(
         "<tr><th>parameter</th><th>value</th><th>from</th><th>source</th><th>date</th></tr>"

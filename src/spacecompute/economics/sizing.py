@@ -97,7 +97,7 @@ class OrbitSpec:
         """An orbit from user units: ``inclination_deg`` may be ``"sso"`` (sun-synchronous at this
         altitude, :func:`spacecompute.astro.sun.sun_synchronous_inclination_rad`); the node from
         ``raan_deg`` or from a local time ``ltan_h`` (default 6.0 h for a sun-synchronous orbit,
-        RAAN 0 otherwise) through :func:`spacecompute.scenario.build.ltan_raan_rad`."""
+        RAAN 0 otherwise) through :func:`spacecompute.astro.presets.ltan_raan_rad`."""
         from ..astro.constants import EARTH_RADIUS_WGS72_M
         from ..astro.sun import sun_synchronous_inclination_rad
         from ..astro.timeutil import parse_time
@@ -128,7 +128,7 @@ class OrbitSpec:
         if raan_deg is not None:
             raan = math.radians(float(raan_deg)) % TWO_PI
         elif ltan_h is not None or sso:
-            from ..scenario.build import ltan_raan_rad
+            from ..astro.presets import ltan_raan_rad
 
             ltan_h = 6.0 if ltan_h is None else float(ltan_h)
             raan = ltan_raan_rad(t0, ltan_h)

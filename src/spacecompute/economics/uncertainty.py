@@ -29,6 +29,7 @@ MC_OUTPUTS = (
     "terrestrial_usd_per_kw_year",
     "space_to_terrestrial_ratio",
     "launched_power_price_usd_per_kw_year",
+    "launched_power_price_rated_usd_per_kw_year",
     "space_usd_per_gpu_hour",
     "space_usd_per_pflop_day",
     "space_usd_per_mtoken",

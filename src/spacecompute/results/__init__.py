@@ -3,7 +3,8 @@ and side-by-side comparisons of runs or policies.
 
 ``RunWriter`` writes a run directory atomically, ``RunResult.load`` / ``find_runs`` read one back
 with its schema checked, ``write_report`` renders ``report.html`` and ``compare_runs`` builds the
-table behind ``spacecompute compare``.
+table behind ``spacecompute compare``; both read the one metric table of :mod:`.metrics`, where
+each metric's direction belongs to a workload.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Side-by-side comparison of runs: summary metrics as rows, runs (or policies) as columns.
 
-Where "better" is defined (fewer drops, lower latency, more bits delivered, ...) the best run of
-each row is named in the ``best`` column; rows where every run ties name none.
+The rows and their directions come from the one metric table of
+:mod:`~spacecompute.results.metrics`, per workload (for Earth observation fewer downlinked bytes
+is better and cloudy frames discarded on purpose are not drops). Where "better" is defined the
+best run of each row is named in the ``best`` column; rows where every run ties name none.
 """
 
 from __future__ import annotations
@@ -14,59 +16,21 @@ from typing import Any
 import numpy as np
 
 from ..table import Table
+from .metrics import (
+    ANY,
+    MIXED,
+    QUESTIONS,
+    Metric,
+    common_workload,
+    format_quantity,
+    headline_metrics,
+    metric_value,
+    metrics_for,
+)
 from .store import RunResult, find_runs
 
-# (summary key or derived name, label, better: "lower", "higher" or None)
-METRICS: tuple[tuple[str, str, str | None], ...] = (
-    ("satellites", "satellites", None),
-    ("steps", "steps", None),
-    ("jobs_total", "jobs total", None),
-    ("jobs_completed", "jobs completed", "higher"),
-    ("jobs_dropped", "jobs dropped", "lower"),
-    ("completion_rate", "completion rate", "higher"),
-    ("latency_median_s", "latency median (s)", "lower"),
-    ("latency_p95_s", "latency p95 (s)", "lower"),
-    ("bits_captured", "bits captured", None),
-    ("bits_processed", "bits processed", "higher"),
-    ("bits_downlinked", "bits downlinked", "higher"),
-    ("bits_dropped", "bits dropped", "lower"),
-    ("delivered_fraction", "downlinked / captured", "higher"),
-    ("energy_compute_j", "compute energy (J)", None),
-    # workload-specific (rows that no run has are left out)
-    ("insights_delivered", "insights delivered (EO)", "higher"),
-    ("insight_latency_median_s", "capture to insight median (s)", "lower"),
-    ("bytes_downlinked", "bytes downlinked", None),
-    ("energy_per_insight_j", "energy per insight (J)", "lower"),
-    ("jobs_lost", "jobs lost (storage)", "lower"),
-    ("jobs_on_time", "jobs on time", "higher"),
-    ("jobs_missed_deadline", "jobs missed deadline", "lower"),
-    ("ops_lost", "work lost to faults (FLOP)", "lower"),
-    ("isl_bytes", "laser (ISL) bytes", None),
-    ("brownouts", "brownouts", "lower"),
-    ("faults_silent", "silent faults", "lower"),
-    ("wall_time_s", "wall time (s)", None),
-)
-
-#: Rows of :data:`METRICS` that only some workloads have; left out when no run has them.
-WORKLOAD_METRICS: frozenset[str] = frozenset(
-    (
-        "insights_delivered",
-        "insight_latency_median_s",
-        "bytes_downlinked",
-        "energy_per_insight_j",
-        "jobs_lost",
-        "jobs_on_time",
-        "jobs_missed_deadline",
-        "ops_lost",
-        "isl_bytes",
-    )
-)
-
-
-def _number(value: Any) -> float:
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-        return math.nan
-    return float(value)
+#: Columns of a comparison table that are not runs.
+META_COLUMNS: tuple[str, ...] = ("metric", "label", "unit", "better", "workload", "why", "best")
 
 
 def run_labels(runs: Sequence[RunResult]) -> list[str]:
@@ -82,25 +46,21 @@ def run_labels(runs: Sequence[RunResult]) -> list[str]:
     return out
 
 
-def metric_matrix(runs: Sequence[RunResult]) -> np.ndarray:
-    """(metrics, runs) float64 values of :data:`METRICS` (NaN where a run has none)."""
-    keys = [k for k, _, _ in METRICS]
-    m = np.array(
-        [[_number(r.summary.get(k)) for r in runs] for k in keys], dtype=np.float64
-    ).reshape(len(keys), len(runs))
-    idx = {k: i for i, k in enumerate(keys)}
+def metric_rows(runs: Sequence[RunResult]) -> tuple[str, list[Metric]]:
+    """The workload the runs share (``"*"`` if mixed or unknown) and its rows of
+    :data:`~spacecompute.results.metrics.METRICS`."""
+    workload = common_workload([r.summary for r in runs])
+    return workload, metrics_for(workload)
 
-    def raw(key: str) -> np.ndarray:
-        return np.array([_number(r.summary.get(key)) for r in runs], dtype=np.float64)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        total = raw("jobs_total")
-        m[idx["completion_rate"]] = np.where(total > 0, raw("jobs_completed") / total, np.nan)
-        captured = raw("bits_captured")
-        m[idx["delivered_fraction"]] = np.where(
-            captured > 0, raw("bits_downlinked") / captured, np.nan
-        )
-    return m
+def metric_matrix(runs: Sequence[RunResult], rows: Sequence[Metric] | None = None) -> np.ndarray:
+    """(rows, runs) float64 values of ``rows`` (default: the runs' workload rows; NaN where a
+    run has none)."""
+    if rows is None:
+        rows = metric_rows(runs)[1]
+    return np.array(
+        [[metric_value(r.summary, m) for r in runs] for m in rows], dtype=np.float64
+    ).reshape(len(rows), len(runs))
 
 
 def best_mask(values: np.ndarray, better: Sequence[str | None]) -> np.ndarray:
@@ -121,25 +81,31 @@ def best_mask(values: np.ndarray, better: Sequence[str | None]) -> np.ndarray:
 
 
 def compare_results(runs: Sequence[RunResult]) -> Table:
-    """Comparison :class:`Table` of loaded runs: columns ``metric``, ``label``, ``better``, one
-    float64 column per run (named by its label), and ``best`` (the best runs' labels, joined by
-    ", "; empty where none)."""
+    """Comparison :class:`Table` of loaded runs, one row per metric of the runs' workload (see
+    :mod:`~spacecompute.results.metrics`; the workload's headline rows first): columns
+    ``metric``, ``label``, ``unit``, ``better``, ``workload``, ``why``, one float64 column per run
+    (named by its label, SI values), and ``best`` (the best runs' labels, joined by ", "; empty
+    where none). A workload's rows that no run has are left out; the generic rows (runs of
+    mixed or unknown workloads) are always shown."""
     labels = run_labels(runs)
-    values = metric_matrix(runs)
-    better = [b for _, _, b in METRICS]
+    workload, rows = metric_rows(runs)
+    values = metric_matrix(runs, rows)
+    better = [m.better for m in rows]
     mask = best_mask(values, better)
     names = np.array(labels, dtype=object)
     best = np.array([", ".join(names[row]) for row in mask], dtype=object)
     cols: dict[str, Any] = {
-        "metric": np.array([k for k, _, _ in METRICS], dtype=object),
-        "label": np.array([lab for _, lab, _ in METRICS], dtype=object),
+        "metric": np.array([m.key for m in rows], dtype=object),
+        "label": np.array([m.label for m in rows], dtype=object),
+        "unit": np.array([m.unit for m in rows], dtype=object),
         "better": np.array([b or "" for b in better], dtype=object),
+        "workload": np.array([workload] * len(rows), dtype=object),
+        "why": np.array([m.why for m in rows], dtype=object),
     }
     for j, label in enumerate(labels):
         cols[label] = values[:, j]
     cols["best"] = best
-    optional = np.array([k in WORKLOAD_METRICS for k, _, _ in METRICS])
-    keep = ~optional | np.isfinite(values).any(axis=1)
+    keep = np.isfinite(values).any(axis=1) | (workload in (ANY, MIXED))
     return Table({k: v[keep] for k, v in cols.items()})
 
 
@@ -161,7 +127,7 @@ def compare_runs(dirs: Sequence[str | os.PathLike]) -> Table:
 
 def run_columns(table: Table) -> list[str]:
     """The run columns of a comparison table, in order."""
-    return [c for c in table.columns if c not in ("metric", "label", "better", "best")]
+    return [c for c in table.columns if c not in META_COLUMNS]
 
 
 def _table_best(table: Table, runs: Sequence[str]) -> np.ndarray:
@@ -178,30 +144,43 @@ def format_value(x: float | None) -> str:
     return f"{x:.4g}"
 
 
+def _workload(table: Table) -> str:
+    return str(table["workload"][0]) if len(table) else ANY
+
+
 def format_comparison(table: Table, title: str = "spacecompute compare") -> Any:
-    """A ``rich.table.Table`` of a comparison: metrics as rows, runs as columns, the best value of
-    each row in bold green."""
+    """A ``rich.table.Table`` of a comparison: metrics as rows (the workload's question first),
+    runs as columns, values with their units, the best value of each row in bold green."""
     from rich.markup import escape
     from rich.table import Table as RichTable
 
     runs = run_columns(table)
-    out = RichTable(title=title, title_justify="left")
+    workload = _workload(table)
+    if workload not in (ANY, MIXED):
+        title = f"{title}: {workload}"
+    out = RichTable(
+        title=title, title_justify="left", caption=QUESTIONS[workload], caption_justify="left"
+    )
     out.add_column("metric", style="bold")
     for label in runs:
         out.add_column(escape(label), justify="right")
     out.add_column("better", style="dim")
     mask = _table_best(table, runs)
+    headline = {m.key for m in headline_metrics(workload)}
+    keys = table["metric"].tolist()
     for i, label in enumerate(table["label"].tolist()):
         cells = []
         for j, run in enumerate(runs):
-            text = escape(format_value(float(table[run][i])))
+            text = escape(format_quantity(float(table[run][i]), table["unit"][i]))
             cells.append(f"[bold green]{text}[/]" if mask[i, j] else text)
-        out.add_row(escape(label), *cells, table["better"][i])
+        last_headline = keys[i] in headline and (i + 1 == len(keys) or keys[i + 1] not in headline)
+        out.add_row(escape(label), *cells, table["better"][i], end_section=last_headline)
     return out
 
 
 def comparison_json(table: Table) -> dict[str, Any]:
-    """A comparison as plain JSON: ``runs`` and one entry per metric (null for missing values)."""
+    """A comparison as plain JSON: ``runs``, ``workload`` and one entry per metric (``metric``,
+    ``label``, ``unit``, ``better``, ``values`` in SI units, null where missing, ``best``)."""
     runs = run_columns(table)
     mask = _table_best(table, runs)
     metrics = []
@@ -210,16 +189,18 @@ def comparison_json(table: Table) -> dict[str, Any]:
         metrics.append(
             {
                 "metric": key,
+                "label": table["label"][i],
+                "unit": table["unit"][i],
                 "better": table["better"][i] or None,
                 "values": {r: (v if math.isfinite(v) else None) for r, v in values.items()},
                 "best": [r for j, r in enumerate(runs) if mask[i, j]],
             }
         )
-    return {"runs": runs, "metrics": metrics}
+    return {"runs": runs, "workload": _workload(table), "metrics": metrics}
 
 
 __all__ = [
-    "METRICS",
+    "META_COLUMNS",
     "best_mask",
     "compare_results",
     "compare_runs",
@@ -228,6 +209,7 @@ __all__ = [
     "format_value",
     "load_runs",
     "metric_matrix",
+    "metric_rows",
     "run_columns",
     "run_labels",
 ]

@@ -98,20 +98,32 @@ def _check_summary(data: Mapping[str, Any], file: str) -> list[Problem]:
 
 
 class RunResult:
-    """One run directory, loaded lazily: the summary at once, each table when first asked for.
+    """One run: ``summary`` (dict of the run-directory contract's keys and the workload's own)
+    and the tables ``jobs``, ``steps``, ``satellites``, ``contacts`` as :class:`Table`
+    (``.to_pandas()`` if pandas is installed).
 
-    ``label`` names it in comparisons and reports: its policy inside a comparison run (see
-    :func:`find_runs`), else its directory name.
+    Either a run directory, loaded lazily (the summary at once, each table when first asked
+    for), or the tables of a run held in memory (``tables``; ``path`` None when nothing was
+    written), as :func:`spacecompute.run` returns. ``label`` names it in comparisons and
+    reports: its policy inside a comparison run (see :func:`find_runs`), else its directory name.
+    In Jupyter it shows as an HTML table of its summary.
 
     :meth:`load` checks ``summary.json`` and the schema of every table (Parquet footers only, no
     data read), so a result that loads has every column of the contract.
     """
 
-    def __init__(self, path: Path, summary: dict[str, Any], label: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        summary: dict[str, Any],
+        label: str | None = None,
+        tables: Mapping[str, Table | None] | None = None,
+    ) -> None:
         self.path = path
         self.summary = summary
-        self.label = label or path.name
+        self.label = label or (path.name if path is not None else str(summary.get("policy")))
         self._arrow: dict[str, Any] = {}
+        self._tables = {k: v for k, v in (tables or {}).items() if v is not None}
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike, label: str | None = None) -> RunResult:
@@ -159,6 +171,10 @@ class RunResult:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if name not in self._arrow and name in self._tables:
+            self._arrow[name] = self._tables[name].to_arrow()
+        if name not in self._arrow and self.path is None:
+            self._arrow[name] = pa.table({c: pa.array([], pa.null()) for c in SCHEMAS[name]})
         if name not in self._arrow:
             file = self.path / f"{name}.parquet"
             if not file.is_file() and name in OPTIONAL_TABLES:
@@ -169,6 +185,8 @@ class RunResult:
 
     def table(self, name: str) -> Table:
         """Table ``name`` as a :class:`Table` of numpy columns (null timestamps as NaT)."""
+        if name in self._tables:
+            return self._tables[name]
         arrow = self.arrow(name)
         return Table(
             {c: arrow.column(c).to_numpy(zero_copy_only=False) for c in arrow.column_names}
@@ -191,7 +209,83 @@ class RunResult:
         return self.table("contacts")
 
     def __repr__(self) -> str:
-        return f"RunResult({self.label!r} at {self.path})"
+        where = "in memory" if self.path is None else f"at {self.path}"
+        return f"RunResult({self.label!r} {where})"
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (Jupyter)."""
+        return summary_html({self.label: self.summary}, title=f"run {self.label}")
+
+
+def summary_html(summaries: Mapping[str, Mapping[str, Any]], *, title: str = "") -> str:
+    """An HTML table of run summaries: one row per key, one column per run (escaped)."""
+    from html import escape
+
+    labels = list(summaries)
+    keys: list[str] = []
+    for summary in summaries.values():
+        keys += [k for k in summary if k not in keys]
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float) and not isinstance(v, bool):
+            return f"{v:,.6g}" if abs(v) < 1e15 else f"{v:.6g}"
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return "-" if v is None else str(v)
+
+    head = "".join(f"<th>{escape(str(label))}</th>" for label in labels)
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{escape(k)}</th>"
+        + "".join(
+            f"<td style='text-align:right'>{escape(cell(summaries[label].get(k)))}</td>"
+            for label in labels
+        )
+        + "</tr>"
+        for k in keys
+    )
+    caption = f"<caption>{escape(title)}</caption>" if title else ""
+    return (
+        f"<table>{caption}<thead><tr><th>key</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+class RunResults(Mapping[str, RunResult]):
+    """The runs of a comparison (several policies on one scenario), by label, in run order.
+
+    ``results["energy-aware"]`` is one :class:`RunResult`; :meth:`compare` the side-by-side
+    metric table of ``spacecompute compare``; ``path`` the comparison run's directory (or None).
+    In Jupyter it shows as an HTML table of the summaries side by side.
+    """
+
+    def __init__(self, runs: Mapping[str, RunResult], path: Path | None = None) -> None:
+        self._runs = dict(runs)
+        self.path = path
+
+    def __getitem__(self, label: str) -> RunResult:
+        return self._runs[label]
+
+    def __iter__(self):
+        return iter(self._runs)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    @property
+    def summaries(self) -> dict[str, dict[str, Any]]:
+        """Each run's summary, by label."""
+        return {k: r.summary for k, r in self._runs.items()}
+
+    def compare(self) -> Table:
+        """Summary metrics side by side (:func:`spacecompute.results.compare.compare_results`)."""
+        from .compare import compare_results
+
+        return compare_results(list(self._runs.values()))
+
+    def __repr__(self) -> str:
+        return f"RunResults({list(self._runs)})"
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.summaries, title="runs")
 
 
 def is_comparison(run_dir: str | os.PathLike) -> bool:
@@ -239,6 +333,7 @@ __all__ = [
     "SCHEMAS",
     "SUMMARY_KEYS",
     "RunResult",
+    "RunResults",
     "RunWriter",
     "check_schema",
     "find_runs",

@@ -2,163 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..astro.constants import EARTH_RADIUS_WGS72_M, TWO_PI
-from ..astro.constellation import Constellation, ShellInfo
-from ..astro.elements import ElementSet
-from ..astro.formation import cluster_elements
+from ..astro.constellation import Constellation
+from ..astro.presets import (  # re-exported: the preset reader lives below sim/ (see astro/presets)
+    build_constellation,
+    ltan_raan_rad,
+    preset_constellation,
+)
 from ..astro.timeutil import parse_time
-from ..astro.walker import DEFAULT_EPOCH, WalkerShell, walker_elements
 from ..errors import InputError, Problem
-from .loader import LoadedScenario, load_constellation_file
-from .schema import ClusterSpec, ConstellationSpec, ElementsSpec, WalkerSpec
-
-
-def _inclination_rad(value: float | str, altitude_km: float) -> float:
-    if value == "sso":
-        from ..astro.sun import sun_synchronous_inclination_rad
-
-        return float(sun_synchronous_inclination_rad(EARTH_RADIUS_WGS72_M + altitude_km * 1e3))
-    return math.radians(float(value))
-
-
-def ltan_raan_rad(epoch: object, ltan_h: float) -> float:
-    """RAAN (rad) that gives a local time of ascending node ``ltan_h`` hours at ``epoch``.
-
-    LTAN = 12 h + (RAAN - RA_sun) / (15 deg/h) (mean sun; Wertz, SMAD, section 9.4), so a dawn-dusk
-    orbit has LTAN 06:00 or 18:00.
-    """
-    from ..astro.sun import sun_position_eci_m
-
-    sun = sun_position_eci_m(np.array([parse_time(epoch)]))[0]
-    ra_sun = math.atan2(sun[1], sun[0])
-    return (ra_sun + math.radians((ltan_h - 12.0) * 15.0)) % TWO_PI
-
-
-def _walker(spec: WalkerSpec, epoch: object, index: int) -> tuple[ElementSet, ShellInfo]:
-    spread = (
-        spec.raan_spread_deg
-        if spec.raan_spread_deg is not None
-        else (180.0 if spec.kind == "star" else 360.0)
-    )
-    shell = WalkerShell(
-        total=spec.total,
-        planes=spec.planes,
-        phasing=spec.phasing,
-        altitude_m=spec.altitude_km * 1e3,
-        inclination_rad=_inclination_rad(spec.inclination_deg, spec.altitude_km),
-        raan_spread_rad=math.radians(spread),
-        raan_offset_rad=math.radians(spec.raan_offset_deg),
-        kind=spec.kind,
-        name=spec.name or f"SHELL{index}",
-    )
-    elements = walker_elements(shell, epoch=epoch, shell_index=index)
-    return elements, ShellInfo(index, 0, len(elements), walker=shell, source="walker")
-
-
-def _cluster(spec: ClusterSpec, epoch: object, index: int) -> tuple[ElementSet, ShellInfo]:
-    if spec.raan_deg is not None:
-        raan = math.radians(spec.raan_deg)
-    else:
-        raan = ltan_raan_rad(epoch, spec.local_time_ascending_node_h or 6.0)
-    elements = cluster_elements(
-        count=spec.count,
-        radius_m=spec.radius_m,
-        altitude_m=spec.altitude_km * 1e3,
-        inclination_rad=_inclination_rad(spec.inclination_deg, spec.altitude_km),
-        raan_rad=raan,
-        epoch=epoch,
-        shell_index=index,
-        name=spec.name,
-    )
-    return elements, ShellInfo(index, 0, len(elements), source="cluster")
-
-
-def _elements(
-    spec: ElementsSpec, base_dir: Path, index: int, field: str
-) -> tuple[ElementSet, ShellInfo, list[Problem]]:
-    from ..astro.elements_io import read_elements
-
-    path = Path(spec.file)
-    if not path.is_absolute():
-        path = base_dir / path
-    try:
-        elements, skipped = read_elements(
-            str(path),
-            format=spec.format,
-            on_error="skip" if spec.skip_bad else "raise",
-            name_pattern=spec.name_pattern,
-            catalog_numbers=spec.catalog_numbers,
-        )
-    except InputError as exc:
-        raise InputError(
-            problems=[
-                Problem(
-                    p.message,
-                    file=p.file,
-                    line=p.line,
-                    field=p.field or f"{field}.file",
-                    expected=p.expected,
-                )
-                for p in exc.problems
-            ]
-        ) from None
-    elements = ElementSet.take(elements, np.arange(len(elements)))
-    from dataclasses import replace
-
-    elements = replace(elements, shell=np.full(len(elements), index, dtype=np.int32))
-    return elements, ShellInfo(index, 0, len(elements), source=str(path)), skipped
-
-
-def build_constellation(
-    spec: ConstellationSpec,
-    base_dir: Path,
-    *,
-    epoch: object | None = None,
-    field: str = "constellation",
-) -> tuple[Constellation, list[Problem]]:
-    """A :class:`Constellation` from its spec; also returns skipped-record notes.
-
-    Walker shells and clusters get ``spec.epoch``, else ``epoch`` (the scenario start), else
-    :data:`~spacecompute.astro.walker.DEFAULT_EPOCH`.
-    """
-    if spec.preset is not None:
-        preset, _, preset_dir = load_constellation_file(spec.preset)
-        const, notes = build_constellation(
-            preset, preset_dir, epoch=spec.epoch or epoch, field=f"{field}.preset({spec.preset})"
-        )
-        return const, notes
-    shell_epoch = spec.epoch or epoch or DEFAULT_EPOCH
-    parts: list[ElementSet] = []
-    infos: list[ShellInfo] = []
-    notes: list[Problem] = []
-    start = 0
-    for i, entry in enumerate(spec.shells or []):
-        where = f"{field}.shells[{i}]"
-        if entry.walker is not None:
-            els, info = _walker(entry.walker, shell_epoch, i)
-        elif entry.cluster is not None:
-            els, info = _cluster(entry.cluster, shell_epoch, i)
-        else:
-            els, info, skipped = _elements(entry.elements, base_dir, i, f"{where}.elements")
-            notes += skipped
-        parts.append(els)
-        infos.append(ShellInfo(i, start, len(els), walker=info.walker, source=info.source))
-        start += len(els)
-    return Constellation(ElementSet.concat(parts), name=spec.name, shells=tuple(infos)), notes
-
-
-def preset_constellation(name: str, *, epoch: object | None = None) -> Constellation:
-    """A built-in constellation by name (``spacecompute constellations`` lists them), or a
-    constellation YAML file. Walker shells and clusters get ``epoch`` (default 2026-01-01)."""
-    spec, _, base_dir = load_constellation_file(name)
-    const, _ = build_constellation(spec, base_dir, epoch=epoch)
-    return const
+from .loader import LoadedScenario
 
 
 @dataclass(frozen=True)
@@ -230,7 +88,8 @@ def link_rates(loaded: LoadedScenario, constellation: Constellation) -> dict:
     evaluates the link budget of the scenario's terminals (:mod:`spacecompute.network.links`):
     the optical budget for ISLs, the radio budget (DVB-S2 MODCOD) for ground links, whose
     elevation follows from the slant range and the constellation's median altitude
-    (law of cosines: sin(el) = ((R + h)^2 - R^2 - d^2) / (2 R d)).
+    (law of cosines: sin(el) = ((R + h)^2 - R^2 - d^2) / (2 R d)); the rate is a function of
+    the distance only, so its ITU-R attenuation is that of the reference site (Paris).
     """
     from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
     from ..astro.walker import altitude_from_mean_motion_m
@@ -306,10 +165,11 @@ __all__ = [
     "ltan_raan_rad",
     "preset_constellation",
     "run_settings",
+    "scenario_policy",
 ]
 
 
-def engine_config(loaded: LoadedScenario, policy: str | None = None):
+def engine_config(loaded: LoadedScenario, policy: Any = None):
     """The :class:`~spacecompute.sim.engine.EngineConfig` of an Earth-observation scenario for
     ``policy`` (default: the scenario's ``policy``)."""
     from ..sim.engine import DEFAULT_STATIONS, EngineConfig
@@ -373,7 +233,36 @@ def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
     return constellation
 
 
-def _run_keys(loaded: LoadedScenario, policy: str | None) -> dict:
+def scenario_policy(
+    loaded: LoadedScenario,
+    policy: Any = None,
+    *,
+    field: str | None = None,
+    search_path: tuple[Path, ...] = (),
+) -> Any:
+    """``policy`` (default: the scenario's ``policy``) as an engine takes it: a built-in name
+    as is, a user policy (``module:Class`` from the scenario's folder, then ``search_path``,
+    then the environment; an entry-point name, a class or an object) resolved and checked,
+    errors naming the file."""
+    from ..scheduling import policy_names
+    from ..scheduling.custom import resolve_policy
+
+    s = loaded.spec
+    chosen = s.policy if policy is None else policy
+    kind = s.workload.kind
+    if isinstance(chosen, str) and chosen in policy_names(kind):
+        return chosen
+    return resolve_policy(
+        chosen,
+        kind,
+        search_path=[loaded.base_dir, *search_path],
+        file=loaded.file,
+        field=field or "policy",
+        builtins=policy_names(kind),
+    )
+
+
+def _run_keys(loaded: LoadedScenario, policy: Any) -> dict:
     """The configuration keys every engine shares, from the scenario."""
     s = loaded.spec
     settings = run_settings(loaded)
@@ -384,13 +273,13 @@ def _run_keys(loaded: LoadedScenario, policy: str | None) -> dict:
         "duration_s": settings.duration_s,
         "step_s": settings.step_s,
         "propagator": settings.propagator,
-        "policy": policy or s.policy,
+        "policy": scenario_policy(loaded, policy),
         "seed": int(s.seed),
         "scenario": settings.name,
     }
 
 
-def service_config(loaded: LoadedScenario, policy: str | None = None):
+def service_config(loaded: LoadedScenario, policy: Any = None):
     """The :class:`~spacecompute.sim.service.ServiceConfig` of an inference scenario."""
     from ..sim.service import ServiceConfig
 
@@ -409,7 +298,7 @@ def service_config(loaded: LoadedScenario, policy: str | None = None):
     )
 
 
-def training_config(loaded: LoadedScenario, policy: str | None = None):
+def training_config(loaded: LoadedScenario, policy: Any = None):
     """The :class:`~spacecompute.sim.training.TrainingConfig` of a training scenario."""
     from ..sim.training import TrainingConfig
 
@@ -430,7 +319,7 @@ def training_config(loaded: LoadedScenario, policy: str | None = None):
     )
 
 
-def workload_config(loaded: LoadedScenario, policy: str | None = None):
+def workload_config(loaded: LoadedScenario, policy: Any = None):
     """The engine configuration of the scenario's workload kind, and the function that runs it:
     ``(config, run)`` with ``run(config, out_dir=None, *, checkpoint=None, progress=None)``."""
     kind = loaded.spec.workload.kind

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from ..astro.presets import (  # re-exported: the preset reader lives below sim/
+    constellation_presets,
+    load_constellation_file,
+)
 from ..errors import InputError
 from ..yamlio import (
     LocatedYaml,
@@ -17,17 +21,12 @@ from ..yamlio import (
     problems_from_validation,
     validate_located,
 )
-from .schema import ConstellationFile, ScenarioSpec
+from .schema import ScenarioSpec
 
 
 def scenario_presets() -> dict[str, Preset]:
     """Built-in scenarios by name (``spacecompute scenarios`` lists them)."""
     return data_presets("scenarios")
-
-
-def constellation_presets() -> dict[str, Preset]:
-    """Built-in constellations by name (``spacecompute.preset_constellation``)."""
-    return data_presets("constellations")
 
 
 def resolve(name_or_path: str, kind: str = "scenario") -> Path:
@@ -61,13 +60,6 @@ def load_scenario(name_or_path: str) -> LoadedScenario:
     path = resolve(name_or_path, "scenario")
     located = load_yaml_file(path)
     return LoadedScenario(_validate(located, ScenarioSpec), str(path), path.parent)
-
-
-def load_constellation_file(name_or_path: str) -> tuple[ConstellationFile, str, Path]:
-    """Read and validate a constellation preset file (or a user's constellation YAML)."""
-    path = resolve(name_or_path, "constellation")
-    located = load_yaml_file(path)
-    return _validate(located, ConstellationFile), str(path), path.parent
 
 
 def _validate(located: LocatedYaml, model: type[BaseModel]):

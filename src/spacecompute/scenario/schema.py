@@ -6,129 +6,21 @@ here live only at the edge: :mod:`spacecompute.scenario.build` turns them into p
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..astro.constants import EARTH_RADIUS_WGS72_M, MU_WGS72_M3_S2
-
-# Tolerance between a stated altitude and the one its mean motion implies (see check in WalkerSpec)
-MEAN_MOTION_ALTITUDE_TOLERANCE_KM = 100.0
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-TimeLike = _dt.datetime | _dt.date | str
-
-
-class WalkerSpec(_Strict):
-    """A Walker delta or star shell (Walker 1984)."""
-
-    total: Annotated[int, Field(ge=1, le=10_000_000, description="satellites in the shell")]
-    planes: Annotated[int, Field(ge=1, description="orbit planes")]
-    phasing: Annotated[int, Field(ge=0, description="Walker phasing factor F, 0..planes-1")] = 1
-    altitude_km: Annotated[float, Field(ge=150.0, le=50_000.0, allow_inf_nan=False)]
-    inclination_deg: (
-        Annotated[float, Field(ge=0.0, le=180.0, allow_inf_nan=False)] | Literal["sso"]
-    ) = Field(description="degrees, or 'sso' for the sun-synchronous inclination at this altitude")
-    kind: Literal["delta", "star"] = "delta"
-    raan_spread_deg: Annotated[float | None, Field(gt=0.0, le=360.0, allow_inf_nan=False)] = None
-    raan_offset_deg: Annotated[float, Field(allow_inf_nan=False)] = 0.0
-    mean_motion_rev_per_day: Annotated[
-        float | None,
-        Field(gt=0.0, allow_inf_nan=False, description="optional; checked against altitude_km"),
-    ] = None
-    name: str = ""
-
-    @model_validator(mode="after")
-    def _consistent(self) -> WalkerSpec:
-        if self.total % self.planes:
-            raise ValueError(
-                f"total {self.total} is not a multiple of planes {self.planes} "
-                "(expected total = planes x satellites per plane)"
-            )
-        if self.phasing >= self.planes and self.planes > 1:
-            raise ValueError(f"phasing {self.phasing} must be below planes ({self.planes})")
-        if self.mean_motion_rev_per_day is not None:
-            n_rad_s = self.mean_motion_rev_per_day * 2 * math.pi / 86400.0
-            implied_km = ((MU_WGS72_M3_S2 / n_rad_s**2) ** (1 / 3) - EARTH_RADIUS_WGS72_M) / 1e3
-            if abs(implied_km - self.altitude_km) > MEAN_MOTION_ALTITUDE_TOLERANCE_KM:
-                raise ValueError(
-                    f"mean motion {self.mean_motion_rev_per_day:g} rev/day implies a mean altitude of "
-                    f"{implied_km:.0f} km, but the shell is stated at {self.altitude_km:g} km "
-                    "(see Hypatia issue #33); drop mean_motion_rev_per_day or fix one of the two"
-                )
-        return self
-
-
-class ElementsSpec(_Strict):
-    """Satellites from an element-set file (TLE, 3LE, OMM JSON or OMM CSV)."""
-
-    file: Annotated[str, Field(min_length=1, description="path, relative to the scenario file")]
-    format: Literal["tle", "omm-json", "omm-csv"] | None = None
-    name_pattern: str | None = None
-    catalog_numbers: list[Annotated[int, Field(ge=0)]] | None = None
-    skip_bad: bool = False
-    source: str = ""
-
-
-class ClusterSpec(_Strict):
-    """A compact formation-flying cluster (see :mod:`spacecompute.astro.formation`)."""
-
-    count: Annotated[int, Field(ge=1, le=100_000)]
-    radius_m: Annotated[float, Field(gt=0.0, le=1.0e6, allow_inf_nan=False)]
-    altitude_km: Annotated[float, Field(ge=150.0, le=50_000.0, allow_inf_nan=False)]
-    inclination_deg: (
-        Annotated[float, Field(ge=0.0, le=180.0, allow_inf_nan=False)] | Literal["sso"]
-    ) = "sso"
-    local_time_ascending_node_h: (
-        Annotated[float, Field(ge=0.0, lt=24.0, allow_inf_nan=False)] | None
-    ) = Field(
-        default=6.0, description="sets the RAAN from the sun at the epoch; 6 or 18 is dawn-dusk"
-    )
-    raan_deg: Annotated[float, Field(allow_inf_nan=False)] | None = None
-    name: str = "CLUSTER"
-
-
-class ShellEntry(_Strict):
-    """One entry of ``shells``: exactly one of ``walker``, ``elements`` or ``cluster``."""
-
-    walker: WalkerSpec | None = None
-    elements: ElementsSpec | None = None
-    cluster: ClusterSpec | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ShellEntry:
-        given = [k for k in ("walker", "elements", "cluster") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of 'walker', 'elements' or 'cluster'"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
-        return self
-
-
-class ConstellationSpec(_Strict):
-    """A constellation: a preset name, or a list of shells (Walker shells and element files)."""
-
-    preset: str | None = None
-    name: str = ""
-    description: str = ""
-    source: str = ""
-    epoch: TimeLike | None = Field(
-        default=None, description="epoch of generated Walker shells (default: the scenario start)"
-    )
-    shells: list[ShellEntry] | None = None
-
-    @model_validator(mode="after")
-    def _preset_or_shells(self) -> ConstellationSpec:
-        if (self.preset is None) == (not self.shells):
-            raise ValueError("give either 'preset' or a non-empty list of 'shells'")
-        return self
+from ..astro.constellation_spec import (  # noqa: F401  (re-exported: the scenario schema)
+    MEAN_MOTION_ALTITUDE_TOLERANCE_KM,
+    ClusterSpec,
+    ConstellationFile,
+    ConstellationSpec,
+    ElementsSpec,
+    ShellEntry,
+    TimeLike,
+    WalkerSpec,
+    _Strict,
+)
 
 
 class StationSpec(_Strict):
@@ -144,7 +36,7 @@ class GroundSpec(_Strict):
 
     stations: Literal["all", "none"] | list[str] = "all"
     largest_cities: Annotated[int, Field(ge=0, le=10_000)] = 0
-    custom: list[StationSpec] = []
+    custom: list[StationSpec] = []  # noqa: RUF012  (pydantic copies defaults)
     min_elevation_deg: Annotated[float | None, Field(ge=-5.0, le=90.0, allow_inf_nan=False)] = None
 
 
@@ -294,7 +186,11 @@ class ScenarioSpec(_Strict):
     memory_budget_mib: Annotated[float, Field(ge=16.0, allow_inf_nan=False)] = 2048.0
     spacecraft: SpacecraftSpec = SpacecraftSpec()
     workload: WorkloadSpec = EarthObservationSpec()
-    policy: str = Field(default="energy-aware", description="scheduling policy (by name)")
+    policy: str = Field(
+        default="energy-aware",
+        description="scheduling policy: a built-in name, module:Class (importable from the "
+        "scenario's folder or the environment) or a name registered by an installed package",
+    )
     compare: list[str] = Field(
         default=[], description="more policies run side by side with the same scenario"
     )
@@ -306,13 +202,17 @@ class ScenarioSpec(_Strict):
     @model_validator(mode="after")
     def _policies_known(self) -> ScenarioSpec:
         from ..scheduling import policy_names
+        from ..scheduling.custom import entry_point_names, is_reference
 
         names = policy_names(self.workload.kind)
         for p in [self.policy, *self.compare]:
-            if p not in names:
+            if p not in names and not is_reference(p) and p not in entry_point_names():
+                installed = entry_point_names()
                 raise ValueError(
                     f"unknown policy {p!r} for the {self.workload.kind} workload "
-                    f"(expected one of {sorted(names)})"
+                    f"(expected one of {sorted(names)}"
+                    + (f", an installed policy {list(installed)}" if installed else "")
+                    + ", or module:Class)"
                 )
         if len(set([self.policy, *self.compare])) != 1 + len(self.compare):
             raise ValueError("policy and compare name the same policy twice")
@@ -329,10 +229,6 @@ class ScenarioSpec(_Strict):
         except InputError as exc:
             raise ValueError(exc.problems[0].message + " (expected an ISO-8601 UTC time)") from None
         return value
-
-
-class ConstellationFile(ConstellationSpec):
-    """A constellation preset file: a :class:`ConstellationSpec` with ``shells`` (no ``preset``)."""
 
 
 __all__ = [

@@ -1,9 +1,13 @@
 """Scheduling policies (plug-ins): pure functions of a read-only view of the step.
 
-One registry per workload kind; :func:`policy_names` lists the names a scenario may use.
+One registry per workload kind; :func:`policy_names` lists the built-in names a scenario may
+use. A policy is any object that satisfies its workload's Protocol (:mod:`.protocols`); user
+policies come as objects, ``module:Class`` or entry points (:mod:`.custom`).
 """
 
+from .custom import ENTRY_POINT_GROUP, check_policy, entry_point_names, resolve_policy
 from .policies import POLICIES, BentPipe, EnergyAware, OnBoard, Policy, PolicyView, get_policy
+from .protocols import PROTOCOLS, EOPolicy, InferencePolicy, TrainingPolicy
 
 WORKLOAD_KINDS: tuple[str, ...] = ("earth-observation", "inference", "training")
 
@@ -25,13 +29,21 @@ def policy_names(workload_kind: str) -> tuple[str, ...]:
 
 
 __all__ = [
+    "ENTRY_POINT_GROUP",
     "POLICIES",
+    "PROTOCOLS",
     "WORKLOAD_KINDS",
     "BentPipe",
+    "EOPolicy",
     "EnergyAware",
+    "InferencePolicy",
     "OnBoard",
     "Policy",
     "PolicyView",
+    "TrainingPolicy",
+    "check_policy",
+    "entry_point_names",
     "get_policy",
     "policy_names",
+    "resolve_policy",
 ]

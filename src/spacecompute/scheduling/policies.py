@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
+from .protocols import EOPolicy
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,8 @@ class PolicyView:
         return int(self.sunlit.shape[0])
 
 
-class Policy(Protocol):
-    """A scheduling policy: ``decide(view) -> compute_load`` (N,) in [0, 1].
-
-    ``on_board``: whether frames are processed on board (False: raw frames are downlinked).
-    """
-
-    name: str
-    on_board: bool
-
-    def decide(self, view: PolicyView) -> np.ndarray: ...
+#: The Earth-observation policy Protocol (documented in :mod:`spacecompute.scheduling.protocols`).
+Policy = EOPolicy
 
 
 def load_for_backlog(view: PolicyView) -> np.ndarray:
@@ -136,24 +129,34 @@ POLICIES: dict[str, Callable[[], Policy]] = {
 }
 
 
+#: The workload kind of each registry's label in :func:`policy_from_registry`.
+_WORKLOAD_OF = {"service": "inference", "training": "training"}
+
+
 def policy_from_registry(
     registry: dict[str, Callable[..., Any]],
-    name: str,
+    name: Any,
     kind: str,
     options: dict[str, Any],
     aliases: dict[str, str] | None = None,
 ) -> Any:
-    """A new instance of policy ``name`` of ``registry`` (``options`` to its factory); an
-    unknown name or bad options raise :class:`InputError` naming the ``kind`` of policy."""
+    """A new instance of policy ``name`` of ``registry`` (``options`` to its factory).
+
+    ``name`` may also be a user policy (see :mod:`spacecompute.scheduling.protocols`): an
+    object, a class, ``"module:Class"`` or an entry-point name, resolved and checked by
+    :func:`~spacecompute.scheduling.custom.resolve_policy`. An unknown name or bad options raise
+    :class:`InputError` naming the ``kind`` of policy."""
+    from .custom import resolve_policy
+
     aliases = aliases or {}
     if isinstance(name, str):
         name = aliases.get(name, name)
     if not isinstance(name, str) or name not in registry:
-        more = f" (or {sorted(aliases)})" if aliases else ""
-        raise InputError(
-            f"unknown {kind} policy {name!r}",
-            field="policy",
-            expected=f"one of {sorted(registry)}{more}",
+        return resolve_policy(
+            name,
+            _WORKLOAD_OF.get(kind, kind),
+            options=options,
+            builtins=[*registry, *aliases],
         )
     try:
         return registry[name](**options)
@@ -163,13 +166,11 @@ def policy_from_registry(
         ) from None
 
 
-def get_policy(name: str) -> Policy:
-    """The registered policy called ``name``; :class:`InputError` listing the names otherwise."""
-    if not isinstance(name, str) or name not in POLICIES:
-        raise InputError(
-            f"unknown policy {name!r}", field="policy", expected=f"one of {sorted(POLICIES)}"
-        )
-    return POLICIES[name]()
+def get_policy(name: Any) -> Policy:
+    """The registered policy called ``name``, or a user policy (object, class,
+    ``"module:Class"``, entry-point name) checked against :class:`EOPolicy`;
+    :class:`InputError` listing the names otherwise."""
+    return policy_from_registry(POLICIES, name, "earth-observation", {})
 
 
 # The optimising look-ahead policy lives in its own module (it imports PolicyView from here).

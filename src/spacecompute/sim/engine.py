@@ -68,6 +68,7 @@ from ..astro.ephemeris import Ephemeris
 from ..astro.ground import GroundStations, ground_stations
 from ..astro.timeutil import parse_time
 from ..errors import InputError
+from ..scheduling.checks import check_eo_decision
 from ..scheduling.policies import (
     POLICIES,
     BentPipe,
@@ -135,7 +136,7 @@ class EngineConfig:
     duration_s: float = 6 * 3600.0
     step_s: float = 60.0
     propagator: str = "sgp4"
-    policy: str = "on-board"
+    policy: Any = "on-board"  # a built-in name or a user policy (scheduling.protocols)
     seed: int = 0
     chunk_steps: int = 240
     storage_bytes: float | None = None
@@ -507,9 +508,7 @@ class _EORun:
             step_index=i,
             time_ns=tk,
         )
-        load = np.clip(np.asarray(policy.decide(view), dtype=np.float64), 0.0, 1.0)
-        if load.shape != (n,):
-            raise InputError(f"policy {policy.name} gave shape {load.shape}", field="policy")
+        load = check_eo_decision(policy.decide(view), n, policy, i)
         # 2. fleet
         geo = StepGeometry.from_ephemeris(eph, k, env.sun_eci_m[k])
         fs = fleet.step(dt, sunlit, geo, load)
@@ -674,7 +673,7 @@ def inference_precision(bus: Any) -> str:
 def _constellation(config: EngineConfig, start: np.datetime64) -> Any:
     """The configured constellation: a preset name, or a Constellation object as given."""
     from ..astro.constellation import Constellation
-    from ..scenario.build import preset_constellation
+    from ..astro.presets import preset_constellation
 
     if isinstance(config.constellation, Constellation):
         return config.constellation

@@ -78,7 +78,8 @@ def chunk_environment(
     """Sunlight, downlink rates and imaging frames of ``eph`` (see :class:`ChunkEnvironment`).
 
     Rates from :func:`~spacecompute.network.links.radio_link_budget` (terminals ``radio`` on
-    board, ``ground`` at the stations) above each station's minimum elevation.
+    board, ``ground`` at the stations) above each station's minimum elevation, with the ITU-R
+    attenuation at each station's location (:func:`~spacecompute.network.links.atmospheric_loss_db`).
     """
     from ..network.links import radio_link_budget
     from ..workloads.eo import eo_frames
@@ -91,7 +92,16 @@ def chunk_environment(
     visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
     rate = np.zeros(el.shape)
     if visible.any():
-        rate[visible] = radio_link_budget(radio, ground, rng[visible], el[visible]).rate_bps
+        site = np.nonzero(visible)[1]  # each visible pair's station: ITU-R loss at its site
+        rate[visible] = radio_link_budget(
+            radio,
+            ground,
+            rng[visible],
+            el[visible],
+            lat_deg=stations.lat_deg[site],
+            lon_deg=stations.lon_deg[site],
+            alt_m=stations.alt_m[site],
+        ).rate_bps
     frames = eo_frames(
         eph, sensor, model=model, aoi=aoi, cloud_fraction=cloud_fraction, seed=int(seed)
     )

@@ -107,6 +107,7 @@ import numpy as np
 from ..astro.constants import SOLAR_CONSTANT_W_M2, SPEED_OF_LIGHT_M_S
 from ..astro.timeutil import parse_time
 from ..errors import InputError
+from ..scheduling.checks import check_service_decision
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
 from ..table import Table
 from .engine import EngineResult
@@ -171,7 +172,7 @@ class ServiceConfig:
     duration_s: float = 3600.0
     step_s: float = 10.0
     propagator: str = "j2"
-    policy: str = "isl-offload"
+    policy: Any = "isl-offload"  # a built-in name or a user policy (scheduling.protocols)
     policy_options: tuple[tuple[str, Any], ...] = ()
     seed: int = 0
     chunk_steps: int = 120
@@ -247,11 +248,7 @@ class ServiceConfig:
             if number(name) <= 0:
                 raise bad(name, "bit/s > 0")
         if not isinstance(self.policy, str) or self.policy not in SERVICE_POLICIES:
-            raise InputError(
-                f"unknown service policy {self.policy!r}",
-                field="policy",
-                expected=f"one of {sorted(SERVICE_POLICIES)}",
-            )
+            get_service_policy(self.policy)  # a user policy: resolved and checked, or InputError
         try:
             dict(self.policy_options)
         except (TypeError, ValueError):
@@ -263,9 +260,9 @@ class ServiceConfig:
             raise bad("precision", "a precision name such as 'fp16' or 'int8'")
 
     def make_policy(self) -> Any:
-        """A fresh instance of the configured policy."""
+        """A fresh instance of the configured policy (a user policy object: itself)."""
         options = dict(self.policy_options)
-        if self.policy == "optimising":
+        if isinstance(self.policy, str) and self.policy == "optimising":
             options.setdefault("horizon_steps", int(self.horizon_steps))
         return get_service_policy(self.policy, **options)
 
@@ -954,7 +951,7 @@ def run_service(
         const = config.constellation
         const_name = const.name or "custom"
     else:
-        from ..scenario.build import preset_constellation
+        from ..astro.presets import preset_constellation
 
         const = preset_constellation(config.constellation, epoch=start)
         const_name = config.constellation
@@ -1163,16 +1160,9 @@ def run_service(
                 max_isl_hops=int(config.max_isl_hops),
                 seed=int(config.seed),
             )
-            dec = policy.decide(view)
-            sat = np.asarray(dec.satellite, dtype=np.int64)
+            sat, prio, no_capacity = check_service_decision(policy.decide(view), m, n, policy, g)
             # priorities are seconds after t0: make them comparable across steps
-            prio = np.asarray(dec.priority, dtype=np.float64) + (t0 - start_ns) / 1e9
-            if sat.shape != (m,) or prio.shape != (m,) or np.any(sat >= n) or np.any(sat < -1):
-                raise InputError(
-                    f"policy {policy.name} gave satellites of shape {sat.shape}",
-                    field="policy",
-                    expected=f"({m},) satellite indices in -1..{n - 1}",
-                )
+            prio = prio + (t0 - start_ns) / 1e9
             # the decided candidate entry of each request (its access, path, delay)
             has_vis = np.zeros(len(users), bool)
             has_vis[cand.city[cand.hops == 0]] = True
@@ -1197,8 +1187,8 @@ def run_service(
             ready = arrival + np.round(delay_in * 1e9).astype(np.int64)
             expiry = arrival + limit_ns - np.round(delay_out * 1e9).astype(np.int64)
             dark = _all_candidates_dead(cand, city, cap_est)
-            if dec.no_capacity is not None:
-                dark |= np.asarray(dec.no_capacity, dtype=bool)
+            if no_capacity is not None:
+                dark |= no_capacity
             reason = np.where(
                 chosen,
                 _R_NONE,

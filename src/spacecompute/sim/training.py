@@ -113,6 +113,7 @@ from ..astro.sun import sun_position_eci_m
 from ..astro.timeutil import parse_time
 from ..errors import InputError
 from ..network.links import OpticalTerminal, line_of_sight, optical_link_budget, terminal
+from ..scheduling.checks import check_training_decision
 from ..scheduling.training import (
     TRAINING_POLICIES,
     TrainingDecision,
@@ -191,7 +192,7 @@ class TrainingConfig:
     duration_s: float = 24 * 3600.0
     step_s: float = 60.0
     propagator: str = "sgp4"
-    policy: str = "optimising"
+    policy: Any = "optimising"  # a built-in name or a user policy (scheduling.protocols)
     policy_options: tuple[tuple[str, Any], ...] = ()
     seed: int = 0
     chunk_steps: int = 240
@@ -578,7 +579,7 @@ def _nearest_rate(r: np.ndarray, term: Any) -> np.ndarray:
 
 
 def _setup(config: TrainingConfig, jobs: Table | None) -> _Setup:
-    from ..scenario.build import preset_constellation  # presets are package data (see report)
+    from ..astro.presets import preset_constellation
 
     start = parse_time(config.start, field="start")
     const = preset_constellation(config.constellation, epoch=start)
@@ -1136,30 +1137,12 @@ def _step(
 
 
 def policy_decide(policy: Any, view: TrainingView) -> TrainingDecision:
-    """``policy.decide(view)`` with its output checked (shapes, ids); InputError if malformed."""
-    d = policy.decide(view)
-    if not isinstance(d, TrainingDecision):
-        raise InputError(
-            f"policy {policy.name} returned {type(d).__name__}",
-            field="policy",
-            expected="a TrainingDecision",
-        )
-    assign = np.asarray(d.assign)
-    if assign.shape != (view.n,) or not np.issubdtype(assign.dtype, np.integer):
-        raise InputError(
-            f"policy {policy.name} gave assign of shape {assign.shape} ({assign.dtype})",
-            field="policy",
-            expected=f"({view.n},) integer job ids or -1",
-        )
-    load = None if d.load is None else np.asarray(d.load, dtype=np.float64)
-    if load is not None and load.shape != (view.n,):
-        raise InputError(f"policy {policy.name} gave load of shape {load.shape}", field="policy")
-    reject = None if d.reject is None else np.asarray(d.reject, dtype=bool)
-    if reject is not None and reject.shape != (view.n_jobs,):
-        raise InputError(
-            f"policy {policy.name} gave reject of shape {reject.shape}", field="policy"
-        )
-    return TrainingDecision(assign.astype(np.int64), load, reject)
+    """``policy.decide(view)`` with its output checked (shapes, dtypes; one place for every
+    workload: :mod:`spacecompute.scheduling.checks`); InputError if malformed."""
+    assign, load, reject = check_training_decision(
+        policy.decide(view), view.n, view.n_jobs, policy, view.step_index
+    )
+    return TrainingDecision(assign, load, reject)
 
 
 def _ring_rates(term: Any, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -8,8 +8,9 @@ Nanosatellite Constellations as a New Class of Computer System", ASPLOS 2020 (co
 1.1 um pitch, 0.2 m focal length: GSD 2.75 m and swath 11.26 km at 500 km, frame period ~1.6 s.
 
 Frames are taken while the sub-satellite point is inside the area of interest (global land by
-default, from ``global_land_mask``; or GeoJSON / shapely polygons) and in daylight (sun
-elevation at the sub-satellite point above ``min_sun_elevation_deg``).
+default, from ``global_land_mask``, bit-packed and memory-mapped by :mod:`.landmask`; or
+GeoJSON / shapely polygons) and in daylight (sun elevation at the sub-satellite point above
+``min_sun_elevation_deg``).
 
 Table granularity: ONE ROW PER (satellite, ephemeris step) in which the satellite images, with a
 ``frames`` count; ``bits``, ``ops`` and ``result_bytes`` are totals over the row's frames. Step
@@ -136,12 +137,12 @@ def _aoi_mask_fn(aoi: object):
     if aoi is None or (isinstance(aoi, str) and aoi in ("all", "global")):
         return lambda lat, lon: np.ones(np.shape(lat), dtype=bool)
     if isinstance(aoi, str) and aoi == "land":
-        from global_land_mask import globe
+        from .landmask import is_land
 
         def land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
             lat_c = np.clip(lat, -90.0, 90.0)
             lon_c = np.remainder(lon + 180.0, 360.0) - 180.0
-            return np.asarray(globe.is_land(lat_c, lon_c), dtype=bool)
+            return is_land(lat_c, lon_c)
 
         return land
     import shapely

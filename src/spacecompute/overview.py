@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..astro.checks import check_elements
-from ..astro.eclipse import eclipse_events, shadow_margin_m, sunlit_fraction_from_positions
-from ..astro.sun import sun_position_eci_m
-from ..astro.timeutil import time_grid
-from ..errors import InputError, Problem
-from ..scenario.build import build_constellation, build_ground, run_settings
-from ..scenario.loader import LoadedScenario, load_scenario
-from ..table import Table, atomic_write_text
-from .windows import WindowJoiner
+from .astro.checks import check_elements
+from .astro.eclipse import eclipse_events, shadow_margin_m, sunlit_fraction_from_positions
+from .astro.sun import sun_position_eci_m
+from .astro.timeutil import time_grid
+from .errors import InputError, Problem
+from .scenario.build import build_constellation, build_ground, run_settings
+from .scenario.loader import LoadedScenario, load_scenario
+from .sim.windows import WindowJoiner
+from .table import Table, atomic_write_text
 
 
 def check_scenario(name: str) -> tuple[LoadedScenario, object, list[Problem]]:
@@ -73,7 +73,7 @@ def run_overview(
 
     Time is streamed in chunks sized to the scenario's memory budget (or of ``chunk_steps``).
     """
-    from ..astro.access import ContactTracker, access_summary
+    from .astro.access import ContactTracker, access_summary
 
     wall0 = time.perf_counter()
     loaded, constellation, warnings = check_scenario(name)

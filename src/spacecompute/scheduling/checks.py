@@ -1,0 +1,115 @@
+"""The one place where a policy's decision is checked, every step (shape, dtype, range).
+
+Each check is O(N + M) numpy work (a few reductions over the decision arrays), negligible beside
+the step itself, so a user policy that returns a wrong shape, a non-numeric dtype, NaN or a value
+out of range stops the run with an :class:`~spacecompute.errors.InputError` naming the policy,
+the step and what was expected, instead of corrupting the accounting or raising deep inside the
+engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Loads within this of [0, 1] are clipped silently (LP solutions carry rounding of this order).
+LOAD_TOLERANCE = 1e-6
+
+
+def _fail(policy: Any, step: int, what: str, expected: str) -> InputError:
+    name = getattr(policy, "name", type(policy).__name__)
+    return InputError(
+        f"policy {name!r} at step {step} returned {what}", field="policy", expected=expected
+    )
+
+
+def _array(value: Any, policy: Any, step: int, label: str, kinds: str, expected: str):
+    try:
+        a = np.asarray(value)
+    except Exception:  # ragged sequences and other objects numpy refuses
+        raise _fail(policy, step, f"{label} of type {type(value).__name__}", expected) from None
+    if a.dtype.kind not in kinds:
+        raise _fail(policy, step, f"{label} of dtype {a.dtype}", expected)
+    return a
+
+
+def _shape(a: np.ndarray, shape: tuple[int, ...], policy, step, label, expected) -> None:
+    if a.shape != shape:
+        raise _fail(policy, step, f"{label} of shape {a.shape}", expected)
+
+
+def check_eo_decision(load: Any, n: int, policy: Any, step: int) -> np.ndarray:
+    """The Earth-observation decision as float64 (N,) in [0, 1]."""
+    expected = f"({n},) real loads in [0, 1]"
+    a = _array(load, policy, step, "loads", "biuf", expected)
+    _shape(a, (n,), policy, step, "loads", expected)
+    a = a.astype(np.float64, copy=False)
+    if n and not (np.isfinite(a).all() and a.min() >= -LOAD_TOLERANCE):
+        raise _fail(policy, step, "a NaN, infinite or negative load", expected)
+    if n and a.max() > 1.0 + LOAD_TOLERANCE:
+        raise _fail(policy, step, f"a load of {a.max():g}", expected)
+    return np.clip(a, 0.0, 1.0)
+
+
+def check_service_decision(
+    decision: Any, m: int, n: int, policy: Any, step: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The inference decision as ``(satellite int64 (M,), priority float64 (M,), no_capacity
+    bool (M,) or None)``; satellites in -1..N-1 (whether each is a candidate of its request is
+    checked by the engine, which holds the candidate table)."""
+    if not (hasattr(decision, "satellite") and hasattr(decision, "priority")):
+        raise _fail(policy, step, type(decision).__name__, "a ServiceDecision(satellite, priority)")
+    expected = f"({m},) integer satellite indices in -1..{n - 1}"
+    sat = _array(decision.satellite, policy, step, "satellites", "iu", expected)
+    _shape(sat, (m,), policy, step, "satellites", expected)
+    if m and (sat.min() < -1 or sat.max() >= n):
+        raise _fail(policy, step, f"a satellite index {sat.min()}..{sat.max()}", expected)
+    expected_p = f"({m},) real priorities (seconds after the step start), not NaN"
+    prio = _array(decision.priority, policy, step, "priorities", "biuf", expected_p)
+    _shape(prio, (m,), policy, step, "priorities", expected_p)
+    prio = prio.astype(np.float64, copy=False)
+    if m and np.isnan(prio).any():
+        raise _fail(policy, step, "a NaN priority", expected_p)
+    no_cap = getattr(decision, "no_capacity", None)
+    if no_cap is not None:
+        expected_c = f"({m},) bool or None"
+        no_cap = _array(no_cap, policy, step, "no_capacity", "b", expected_c)
+        _shape(no_cap, (m,), policy, step, "no_capacity", expected_c)
+    return sat.astype(np.int64, copy=False), prio, no_cap
+
+
+def check_training_decision(
+    decision: Any, n: int, n_jobs: int, policy: Any, step: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The training decision as ``(assign int64 (N,), load float64 (N,) or None,
+    reject bool (J,) or None)``; which job ids may be assigned is checked by the engine."""
+    if not hasattr(decision, "assign"):
+        raise _fail(policy, step, type(decision).__name__, "a TrainingDecision(assign, ...)")
+    expected = f"({n},) integer job ids or -1"
+    assign = _array(decision.assign, policy, step, "assign", "iu", expected)
+    _shape(assign, (n,), policy, step, "assign", expected)
+    load = getattr(decision, "load", None)
+    if load is not None:  # the engine clips it to [0, 1] on assigned satellites
+        expected_l = f"({n},) real loads in [0, 1], or None"
+        load = _array(load, policy, step, "load", "biuf", expected_l)
+        _shape(load, (n,), policy, step, "load", expected_l)
+        load = load.astype(np.float64, copy=False)
+        if n and np.isnan(load).any():
+            raise _fail(policy, step, "a NaN load", expected_l)
+    reject = getattr(decision, "reject", None)
+    if reject is not None:
+        expected_r = f"({n_jobs},) bool over the view's jobs, or None"
+        reject = _array(reject, policy, step, "reject", "b", expected_r)
+        _shape(reject, (n_jobs,), policy, step, "reject", expected_r)
+    return assign.astype(np.int64, copy=False), load, reject
+
+
+__all__ = [
+    "LOAD_TOLERANCE",
+    "check_eo_decision",
+    "check_service_decision",
+    "check_training_decision",
+]

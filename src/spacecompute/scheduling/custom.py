@@ -1,0 +1,206 @@
+"""User policies: resolve ``"module:Class"``, entry-point names and objects to a checked policy.
+
+See :mod:`spacecompute.scheduling.protocols` for what a policy is. Resolution order for a text:
+a built-in name (the registries of :mod:`spacecompute.scheduling`, resolved by the caller),
+then ``module:attribute`` (imported from ``search_path`` first, e.g. the scenario file's folder,
+then from the environment), then a name of the entry-point group :data:`ENTRY_POINT_GROUP`.
+A class (or a factory function) is called with the options; an instance is used as given.
+Every failure is an :class:`~spacecompute.errors.InputError` naming the file, the key and what
+was expected, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from .protocols import EXPECTED
+
+#: Entry-point group in which installed packages register policies by name.
+ENTRY_POINT_GROUP = "spacecompute.policies"
+
+
+def is_reference(text: object) -> bool:
+    """Whether ``text`` has the form ``module.path:attribute`` (dotted Python identifiers)."""
+    if not isinstance(text, str) or text.count(":") != 1:
+        return False
+    return all(part.isidentifier() for side in text.split(":") for part in side.split("."))
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    found: dict[str, metadata.EntryPoint] = {}
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def entry_point_names() -> tuple[str, ...]:
+    """Policy names registered by installed packages (group ``spacecompute.policies``)."""
+    return tuple(sorted(_entry_points()))
+
+
+def _error(message: str, file: str | None, field: str, kind: str) -> InputError:
+    return InputError(message, file=file, field=field, expected=EXPECTED[kind])
+
+
+def _import_reference(text: str, search_path: Iterable[Path], file: str | None, field: str):
+    module_name, _, attr = text.partition(":")
+    added = [str(p) for p in search_path if str(p) not in sys.path]
+    sys.path[:0] = added
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        where = ", ".join(str(p) for p in search_path)
+        raise InputError(
+            f"cannot import {module_name!r} ({exc})",
+            file=file,
+            field=field,
+            expected="module:Class with the module importable"
+            + (f" from {where} or the environment" if where else " from the environment"),
+        ) from None
+    except Exception as exc:  # the user's module failed while importing: say so, no traceback
+        raise InputError(
+            f"importing {module_name!r} failed: {type(exc).__name__}: {exc}",
+            file=file,
+            field=field,
+            expected="a module that imports without error",
+        ) from None
+    finally:
+        for p in added:
+            if p in sys.path:
+                sys.path.remove(p)
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise InputError(
+                f"module {module_name!r} has no attribute {attr!r}",
+                file=file,
+                field=field,
+                expected=f"a policy class or object defined in {module_name}",
+            )
+        obj = getattr(obj, part)
+    return obj
+
+
+def _load_entry_point(ep: metadata.EntryPoint, file: str | None, field: str) -> Any:
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise InputError(
+            f"entry point {ep.name!r} = {ep.value!r} failed to load: {type(exc).__name__}: {exc}",
+            file=file,
+            field=field,
+            expected=f"an importable object registered in group {ENTRY_POINT_GROUP!r}",
+        ) from None
+
+
+def _instantiate(obj: Any, options: dict[str, Any], label: str, file: str | None, field: str):
+    """A class or factory is called with ``options``; an instance is returned as given."""
+    is_factory = inspect.isclass(obj) or (
+        callable(obj) and not hasattr(obj, "decide") and inspect.isroutine(obj)
+    )
+    if not is_factory:
+        if options:
+            raise InputError(
+                f"options {sorted(options)} given for the policy object {label}",
+                file=file,
+                field="policy_options",
+                expected="no options for a policy instance (options go to a class or factory)",
+            )
+        return obj
+    try:
+        return obj(**options)
+    except TypeError as exc:
+        raise InputError(
+            f"cannot create policy {label}: {exc}",
+            file=file,
+            field=field,
+            expected="a class or factory that takes "
+            + (f"the options {sorted(options)}" if options else "no arguments"),
+        ) from None
+
+
+def check_policy(policy: Any, kind: str, *, file: str | None = None, field: str = "policy") -> Any:
+    """``policy`` if it satisfies the Protocol of workload ``kind``; else an InputError saying
+    what is missing (``name``, ``decide``, ``on_board`` for Earth observation)."""
+    label = type(policy).__name__
+    missing = []
+    decide = getattr(policy, "decide", None)
+    if not callable(decide):
+        missing.append("a decide(view) method")
+    else:
+        try:
+            inspect.signature(decide).bind(None)
+        except TypeError:
+            missing.append("decide(view) taking exactly one argument (the view)")
+        except ValueError:  # builtins without a signature: trust them
+            pass
+    if not isinstance(getattr(policy, "name", None), str) or not policy.name:
+        missing.append("a name (non-empty str)")
+    if kind == "earth-observation" and not isinstance(getattr(policy, "on_board", None), bool):
+        missing.append("on_board (bool)")
+    if missing:
+        raise _error(
+            f"{label} is not a {kind} policy: it lacks {', '.join(missing)}", file, field, kind
+        )
+    return policy
+
+
+def resolve_policy(
+    spec: Any,
+    kind: str,
+    *,
+    options: dict[str, Any] | None = None,
+    search_path: Iterable[str | Path] = (),
+    file: str | None = None,
+    field: str = "policy",
+    builtins: Iterable[str] = (),
+) -> Any:
+    """The checked policy object of ``spec`` (not a built-in name: the caller looks those up).
+
+    ``spec``: ``"module:attr"``, an entry-point name, a class or factory (called with
+    ``options``) or an instance. ``search_path``: folders tried first for ``module``.
+    ``builtins`` are listed in the error for an unknown name.
+    """
+    if kind not in EXPECTED:
+        raise InputError(f"unknown workload kind {kind!r}", field="workload.kind")
+    options = dict(options or {})
+    folders = [Path(p) for p in search_path]
+    if isinstance(spec, str):
+        if is_reference(spec):
+            obj = _import_reference(spec, folders, file, field)
+        else:
+            eps = _entry_points()
+            if spec not in eps:
+                raise InputError(
+                    f"unknown {kind} policy {spec!r}",
+                    file=file,
+                    field=field,
+                    expected=f"one of {sorted(builtins)}"
+                    + (f", an installed policy {sorted(eps)}" if eps else "")
+                    + ", or module:Class",
+                )
+            obj = _load_entry_point(eps[spec], file, field)
+        label = spec
+    elif spec is None or isinstance(spec, int | float | bool | bytes | list | tuple | dict):
+        raise _error(f"policy = {spec!r}", file, field, kind)
+    else:
+        obj, label = spec, getattr(spec, "__name__", type(spec).__name__)
+    return check_policy(
+        _instantiate(obj, options, label, file, field), kind, file=file, field=field
+    )
+
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "check_policy",
+    "entry_point_names",
+    "is_reference",
+    "resolve_policy",
+]

@@ -1,0 +1,127 @@
+"""Layering (docs/architecture.md): every module imports only its own layer or layers below it.
+
+Checked by AST over every module of ``src/spacecompute`` (function-level imports included), so a
+lazy import of a higher layer fails as surely as a top-level one; and every layer imports on its
+own (no import circle needs another layer loaded first).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import spacecompute
+
+ROOT = Path(spacecompute.__file__).parent
+
+#: Rank of each layer, from docs/architecture.md (higher imports lower, never the reverse;
+#: layers of one rank may import each other).
+LAYER_RANK: dict[str, int] = {
+    "errors": 0,
+    "table": 0,
+    "yamlio": 0,
+    "_runtime": 0,
+    "_cache": 0,
+    "__version__": 0,  # `from .. import __version__`: the package root's version string
+    "astro": 1,
+    "network": 2,
+    "spacecraft": 2,
+    "economics": 3,
+    "scheduling": 3,
+    "workloads": 3,
+    "sim": 4,
+    "scenario": 5,
+    "results": 5,
+    "runner": 6,
+    "overview": 6,
+    "rl": 6,
+    "validation": 6,
+    "cli": 7,
+    "__main__": 8,
+}
+
+
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path, root: Path = ROOT) -> list[tuple[str, int]]:
+    """Every ``spacecompute`` module ``path`` imports (absolute names) with its line."""
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:  # from . import x: x may be a module
+                    found += [(f"{target}.{a.name}", node.lineno) for a in node.names]
+                    continue
+            else:
+                target = node.module or ""
+            found.append((target, node.lineno))
+    return [(t, line) for t, line in found if t.split(".")[0] == "spacecompute"]
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def layer_violations(root: Path = ROOT) -> list[str]:
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        src = _layer(_module_name(path, root))
+        if src is None:  # the package's lazy export table names modules as strings
+            continue
+        for target, line in _imports(path, root):
+            dst = _layer(target)
+            if dst is None or dst == src:
+                continue
+            if dst not in LAYER_RANK or src not in LAYER_RANK:
+                bad.append(f"{path.relative_to(root)}:{line}: layer {src!r} or {dst!r} unranked")
+            elif LAYER_RANK[dst] > LAYER_RANK[src]:
+                bad.append(f"{path.relative_to(root)}:{line}: {src} imports {target} (above it)")
+    return bad
+
+
+def test_no_module_imports_a_layer_above_it():
+    assert layer_violations() == []
+
+
+def test_the_checker_finds_an_upward_import(tmp_path):
+    pkg = tmp_path / "spacecompute"
+    (pkg / "sim").mkdir(parents=True)
+    (pkg / "sim" / "engine.py").write_text("def f():\n    from ..scenario.build import x\n")
+    (pkg / "astro").mkdir()
+    (pkg / "astro" / "a.py").write_text("from ..errors import InputError\n")
+    assert layer_violations(pkg) == [
+        "sim/engine.py:2: sim imports spacecompute.scenario.build (above it)"
+    ]
+
+
+@pytest.mark.parametrize("layer", sorted(k for k in LAYER_RANK if k != "__main__"))
+def test_each_layer_imports_alone(layer):
+    """A fresh interpreter imports the layer first (an import circle would fail here)."""
+    code = f"import importlib; importlib.import_module('spacecompute.{layer}')"
+    if layer == "rl":
+        pytest.importorskip("gymnasium")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_every_module_is_in_a_ranked_layer():
+    layers = {_layer(_module_name(p)) for p in ROOT.rglob("*.py")} - {None}
+    assert layers <= set(LAYER_RANK), layers - set(LAYER_RANK)
+    importlib.import_module("spacecompute.astro.presets")
