@@ -239,11 +239,22 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="print the summaries as JSON instead of a table")
     ] = False,
+    czml: Annotated[
+        bool,
+        typer.Option(
+            "--czml",
+            help="with --out: also write scene.czml (Cesium) into each run directory "
+            "(needs the [czml] extra)",
+        ),
+    ] = False,
 ) -> None:
     """Run a scenario through the engine (default: the built-in `default`): its workload under
     its policy and the policies of its `compare` list, side by side."""
     from .runner import LazyProgress, run_scenario
 
+    if czml and out is None:
+        _fail(InputError("--czml needs --out DIR", field="--czml", expected="--out DIR"))
+        return
     progress = LazyProgress(err_console) if not as_json else None
     try:
         result = run_scenario(
@@ -260,6 +271,10 @@ def run(
             from .results.report import write_report
 
             write_report(out)
+            if czml:
+                from .results.czml import write_czml
+
+                write_czml(out)
     except (InputError, MemoryBudgetError) as exc:
         if progress is not None:
             progress.stop()
@@ -974,6 +989,52 @@ def report(
         )
         return
     console.print(f"[green]wrote[/] {escape(_shown(path))}", soft_wrap=True)
+
+
+@app.command("czml")
+def czml_command(
+    run_dir: Annotated[Path, typer.Argument(help="run directory (or comparison run)")],
+) -> None:
+    """Write RUN_DIR/scene.czml for Cesium (a comparison run: one per policy directory):
+    satellites coloured by state over time, ground stations, contacts and laser links, a clock
+    over the run. At most 10,000 satellites (above: a deterministic subset, named in the file)."""
+    from .results.czml import write_czml
+
+    try:
+        paths = write_czml(run_dir)
+    except InputError as exc:
+        _fail(exc)
+        return
+    for path in paths:
+        console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
+
+
+@app.command()
+def view(
+    run_dir: Annotated[Path, typer.Argument(help="run directory (or comparison run)")],
+    no_open: Annotated[
+        bool, typer.Option("--no-open", help="write the page only, do not open a browser")
+    ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option("--policy", "-p", help="in a comparison run: the policy to show"),
+    ] = None,
+) -> None:
+    """Write RUN_DIR/view.html, a 3D globe of the run that works offline from file://, and open
+    it: time slider, play and speed, satellites coloured by state, contacts and laser links,
+    click a satellite for its battery, temperature, queue and job."""
+    from .results.view import write_view
+
+    try:
+        path = write_view(run_dir, policy=policy)
+    except InputError as exc:
+        _fail(exc)
+        return
+    console.print(f"[green]wrote[/] {escape(str(path))}", soft_wrap=True)
+    if not no_open:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
 
 
 def _finite_or_none(x: float) -> float | None:

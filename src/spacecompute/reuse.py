@@ -43,9 +43,15 @@ RUN_FILES: frozenset[str] = frozenset(
         "steps.parquet",
         "satellites.parquet",
         "contacts.parquet",
+        "states.parquet",  # the per-satellite state series (view, CZML)
+        "links.parquet",
+        ".states",
+        "scenario.yaml",  # the scenario as run (view and CZML rebuild orbits from it)
+        "scene.czml",
+        "view.html",
     }
 )
-_RESULT_FILES = RUN_FILES - {MANIFEST, "report.html"}
+_RESULT_FILES = RUN_FILES - {MANIFEST, "report.html", "scenario.yaml", "scene.czml", "view.html"}
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,8 @@ def run_scenario(
             if progress is not None:
                 progress(policy, done, total)
 
+        if run_dir is not None:
+            write_scenario_document(run_dir, loaded)
         with numba_threads_for(n_satellites), located_in(loaded):
             result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
         if checkpoint is not None:
@@ -183,6 +185,39 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
+
+
+#: The resolved scenario saved in every run directory (the view and the CZML scene rebuild the
+#: orbits from it).
+SCENARIO_FILE = "scenario.yaml"
+
+
+def write_scenario_document(run_dir: Path, loaded: Any) -> Path:
+    """Write ``run_dir/scenario.yaml``: the validated scenario as given (keys the user set, so
+    that it validates and runs the same), headed by comments naming its source file and the
+    directory that relative paths in it (element files, areas of interest) are relative to."""
+    import yaml
+
+    from .table import atomic_write_text
+
+    doc = loaded.spec.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    text = (
+        f"# resolved scenario of this run (spacecompute run)\n"
+        f"# source: {Path(loaded.file).resolve()}\n"
+        f"# base_dir: {Path(loaded.base_dir).resolve()}\n"
+        + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    )
+    path = run_dir / SCENARIO_FILE
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise InputError(
+            f"cannot create the output directory ({exc.strerror or exc})",
+            file=str(run_dir),
+            expected="a writable directory",
+        ) from None
+    return path
 
 
 def _result_of(result: Any, label: str, run_dir: Path | None) -> Any:

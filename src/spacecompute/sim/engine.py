@@ -365,6 +365,7 @@ class _EORun:
         self.current_job = np.full(n, -1, np.int64)  # last job computed on each satellite
         self.totals = np.zeros(2)  # silent faults, brown-outs
         self.steps_done = 0
+        self.recorder: Any = None  # a StateRecorder when the run writes a directory
         self.trace: dict[str, list[np.ndarray]] | None = (
             {k: [] for k in _TRACE_KEYS} if trace else None
         )
@@ -639,6 +640,16 @@ class _EORun:
         }
         for key, v in values.items():
             self.rows[key][i] = v
+        if self.recorder is not None:
+            computing = ops_done > 0
+            self.recorder.record(
+                i,
+                sunlit,
+                fs,
+                computing,
+                compute_q.backlog(),
+                np.where(computing, self.current_job, -1),
+            )
         if self.trace is not None:
             for key, arr in zip(
                 _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
@@ -710,6 +721,12 @@ def run_engine(
         saved = checkpoint.load() if checkpoint is not None else None
         if saved is not None:
             state.load_state_dict(saved[1])
+        if out_dir is not None:
+            from .states import StateRecorder
+
+            state.recorder = StateRecorder(
+                out_dir, state.n, steps_done=state.steps_done, checkpoint=checkpoint
+            )
         state.run(checkpoint, progress)
     return _finish(state, wall0, out_dir)
 
@@ -860,6 +877,8 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         from .rundir import write_run_tables
 
         result.contacts = contact_table(run)
+        if run.recorder is not None:
+            run.recorder.finish()
         result.path = write_run_tables(
             out_dir, job_table, steps, satellites, summary, contacts=result.contacts
         )

@@ -1,7 +1,9 @@
 """The run-directory contract the engine writes: table schemas, summary keys, atomic writer.
 
 A run directory holds ``summary.json`` and the Parquet tables ``jobs``, ``steps``,
-``satellites`` and (optionally) ``contacts``. Every file is written through
+``satellites`` and (optionally) ``contacts``; the engines also write the per-satellite state
+series ``states.parquet`` (and ``links.parquet``, see :mod:`spacecompute.sim.states`) and the
+runner the resolved ``scenario.yaml``, which the 3D view and the CZML scene read. Every file is written through
 :func:`spacecompute.table.atomic_write` (temp file, then rename): a crash never leaves a
 half-written file nor destroys an earlier one. :class:`RunWriter` writes ``summary.json`` last,
 so a directory with a summary is a complete run. Loading, finding and comparing runs is

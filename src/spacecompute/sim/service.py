@@ -1083,6 +1083,11 @@ def run_service(
             state["count." + k] = np.float64(v)
         checkpoint.save(done, state)
 
+    recorder = None
+    if out_dir is not None:
+        from .states import StateRecorder
+
+        recorder = StateRecorder(out_dir, n, steps_done=steps_done, checkpoint=checkpoint)
     g = -1  # global step index
     prev = None
     for chunk in const.propagate_chunks(
@@ -1324,7 +1329,23 @@ def run_service(
             counters["detected"] += float(np.sum(fs.detected_errors))
             brown = float(np.count_nonzero(fs.brownout))
             counters["brownouts"] += brown
+            job_now = (
+                np.where(in_prog >= 0, queue[np.maximum(in_prog, 0)], -1)
+                if queue.size
+                else np.full(n, -1, np.int64)
+            )
             queue = queue[outcome == _WAIT]
+            if recorder is not None:
+                q_left = np.bincount(
+                    jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
+                )
+                used = np.concatenate(
+                    [jobs["edges"][new_ids].ravel(), jobs["edges"][d_ids].ravel()]
+                )
+                used = np.unique(used[used >= 0])
+                if used.size:
+                    recorder.record_links(g, isl.pairs[used, 0], isl.pairs[used, 1])
+                recorder.record(g, sunlit, fs, ops_done > 0, q_left, job_now)
             # 7. accounting
             acc["ops_done"] += ops_done
             acc["energy_j"] += power * dt
@@ -1357,6 +1378,8 @@ def run_service(
             if progress is not None:
                 progress(g + 1, total_steps)
 
+    if recorder is not None:
+        recorder.finish()
     return _finish(
         config,
         policy,

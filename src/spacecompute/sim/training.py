@@ -771,6 +771,11 @@ def run_training(
             )
         )
 
+    recorder = None
+    if out_dir is not None:
+        from .states import StateRecorder
+
+        recorder = StateRecorder(out_dir, n, steps_done=steps_done, checkpoint=checkpoint)
     end_run_ns = s.start_ns + s.total_steps * dt_ns
     k = steps_done
     while k < s.total_steps:
@@ -800,6 +805,13 @@ def run_training(
                 span_w,
             )
             prev_assign = step_stats.pop("assign")
+            fs_k = step_stats.pop("_fleet")
+            computing_k = step_stats.pop("_computing")
+            queue_k = step_stats.pop("_queue_ops")
+            ring_a, ring_b = step_stats.pop("_ring_links")
+            if recorder is not None:
+                recorder.record_links(k, ring_a, ring_b)
+                recorder.record(k, sunlit_all[i], fs_k, computing_k, queue_k, prev_assign)
             for key in ("brownouts", "faults_silent", "faults_detected", "reboots"):
                 totals[key] += step_stats.pop("_" + key)
             row_times.append(tk)
@@ -819,6 +831,8 @@ def run_training(
             if progress is not None:
                 progress(steps_done, s.total_steps)
 
+    if recorder is not None:
+        recorder.finish()
     return _finish(config, s, st, sat, rows, row_times, totals, steps_done, wall0, out_dir)
 
 
@@ -937,6 +951,7 @@ def _step(
     part = np.flatnonzero(assigned)
     ops_progress = ops_lost = allreduce_b = 0.0
     ring_min = np.nan
+    ring_links = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # for the state recorder
     if part.size:
         pj = assign[part]
         theta = _local_angle(geo.r_eci_m, geo.v_eci_m)[part]
@@ -955,6 +970,8 @@ def _step(
         link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
         link[np.repeat(g_size == 1, g_size)] = np.inf
         ring_bps = np.minimum.reduceat(link, g_start) * config.allreduce_rings
+        in_ring = np.repeat(g_size > 1, g_size)
+        ring_links = (ps[in_ring], ps[nxt][in_ring])
         hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
         nn = _nearest_rate(r, s.terminal)
         store_bps = np.minimum.reduceat(nn[ps], g_start)
@@ -1129,6 +1146,12 @@ def _step(
         "_faults_silent": silent_n,
         "_faults_detected": detected_n,
         "_reboots": reboots_n,
+        "_fleet": fs,
+        "_computing": executed > 0,
+        "_queue_ops": np.where(
+            assigned, (J["total_ops"] - st["progress_ops"])[np.maximum(assign, 0)], 0.0
+        ),
+        "_ring_links": ring_links,
     }
 
 
