@@ -308,6 +308,14 @@ def test_sc_run_out_dir_reads_back_the_same_tables_and_shows_html(tmp_path):
     assert isinstance(both, sc.RunResults) and list(both) == ["on-board", "bent-pipe"]
     assert both["on-board"].summary["jobs_total"] == mem.summary["jobs_total"]
     assert "bent-pipe" in both._repr_html_() and "insights_delivered" in both.compare()["metric"]
+    # in a notebook the globe of a run on disk embeds as an iframe with the page inline
+    view = disk.view(height_px=321)
+    assert view._repr_html_().startswith("<iframe srcdoc=") and "height:321px" in view
+    assert "three" in view.lower() and "http://" not in view.split("srcdoc=")[0]
+    with pytest.raises(sc.InputError, match="kept in memory"):
+        mem.view()
+    with pytest.raises(sc.InputError, match="no run"):
+        both.view("optimising")
 
 
 def test_cli_policy_option_imports_from_the_current_directory(example, monkeypatch):

@@ -205,6 +205,8 @@ def test_resume_reuses_only_matching_fingerprints(short_sweep, tmp_path):
     shutil.copytree(first, serial)
     again = run_sweep(str(file), serial, workers=1, resume=True, report=False)
     assert (again.reused, again.ran) == (4, 0)
+    html = again._repr_html_()  # in Jupyter: the counts, then the cells' rows
+    assert "sweep short" in html and html.count("<tr>") >= 1 + 4 and "energy-aware" in html
     # one more policy: only its two cells run
     more = tmp_path / "more.yaml"
     more.write_text(file.read_text().replace("bent-pipe]", "bent-pipe, on-board]"))

@@ -216,6 +216,32 @@ class RunResult:
         """The summary as an HTML table (Jupyter)."""
         return summary_html({self.label: self.summary}, title=f"run {self.label}")
 
+    def view(self, *, height_px: int = 600) -> Html:
+        """The 3D globe of this run (``spacecompute view``, docs/visualisation.md) to show in a
+        notebook cell: offline, three.js and the data inline. Needs the run on disk (run it
+        with ``out_dir``), where its state series and scenario are."""
+        return _view_of(self.path, None, height_px)
+
+
+class Html(str):
+    """HTML text that Jupyter displays as HTML (no IPython needed to make one)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def _view_of(path: Path | None, policy: str | None, height_px: int) -> Html:
+    from ..errors import InputError
+    from .view import embed_view
+
+    if path is None:
+        raise InputError(
+            "the view reads a run directory, and this run was kept in memory",
+            field="out_dir",
+            expected="a run written to disk: sc.run(..., out_dir=DIR)",
+        )
+    return Html(embed_view(path, policy=policy, height_px=height_px))
+
 
 def summary_html(summaries: Mapping[str, Mapping[str, Any]], *, title: str = "") -> str:
     """An HTML table of run summaries: one row per key, one column per run (escaped)."""
@@ -286,6 +312,16 @@ class RunResults(Mapping[str, RunResult]):
 
     def _repr_html_(self) -> str:
         return summary_html(self.summaries, title="runs")
+
+    def view(self, policy: str | None = None, *, height_px: int = 600) -> Html:
+        """The 3D globe of one run of the comparison (``policy``, default the first), as
+        :meth:`RunResult.view`."""
+        if policy is not None and policy not in self._runs:
+            from ..errors import InputError
+
+            raise InputError(f"no run {policy!r}", field="policy", expected=f"one of {list(self)}")
+        run = self._runs[policy] if policy is not None else next(iter(self._runs.values()))
+        return _view_of(run.path, None, height_px)
 
 
 def is_comparison(run_dir: str | os.PathLike) -> bool:

@@ -61,6 +61,14 @@ class SweepRun:
     def failed(self) -> int:
         return sum(r["status"] == "failed" for r in self.records.values())
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the counts, the reasons of failures and the first rows of
+        ``sweep.parquet`` (axes, status and the headline metrics)."""
+        from ..results.store import summary_html
+
+        head = summary_html({self.sweep.name: self.to_json()}, title=f"sweep {self.sweep.name}")
+        return head + _table_html(self.path / "sweep.parquet", rows=20)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "sweep": self.sweep.name,
@@ -73,6 +81,37 @@ class SweepRun:
             "wall_time_s": self.wall_time_s,
             "errors": dict(self.errors.most_common()),
         }
+
+
+def _table_html(path: Path, *, rows: int) -> str:
+    """The first ``rows`` rows of a Parquet table as HTML (empty when there is none yet)."""
+    from html import escape
+
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return ""
+    table = pq.read_table(path)
+    shown = table.slice(0, rows).to_pylist()
+    head = "".join(f"<th>{escape(c)}</th>" for c in table.column_names)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{escape(_cell_text(r[c]))}</td>" for c in table.column_names)
+        + "</tr>"
+        for r in shown
+    )
+    more = (
+        f"<p>{table.num_rows - rows:,} more rows in {escape(str(path))}</p>"
+        if table.num_rows > rows
+        else ""
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return "" if value is None else str(value)
 
 
 def default_workers() -> int:
