@@ -175,16 +175,24 @@ def test_ranges_are_latin_hypercube_samples(tmp_path):
 # --- executors, resume, faults ---------------------------------------------------------------
 
 
-def test_dask_local_cluster_matches_serial(short_sweep, tmp_path):
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-disk", "archives"])
+def test_dask_local_cluster_matches_serial(short_sweep, tmp_path, shared):
     pytest.importorskip("distributed")
     file, serial = short_sweep
     out = tmp_path / "dask"
     result = run_sweep(
-        str(file), out, workers=2, executor="dask", dask_processes=False, report=False
+        str(file),
+        out,
+        workers=2,
+        executor="dask",
+        dask_processes=False,
+        report=False,
+        shared_filesystem=shared,
     )
     assert result.ok == 4
     assert _table(out) == _table(serial)
-    # cells came back from the workers as archives: complete run directories here
+    # written by the workers, or sent back as archives (a cluster without a shared
+    # filesystem): complete run directories here either way
     for row in _table(out):
         run_dir = out / row["run_dir"]
         assert (run_dir / "summary.json").is_file() and (run_dir / "scenario.yaml").is_file()

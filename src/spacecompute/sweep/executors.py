@@ -109,7 +109,8 @@ def run_dask(
     running: RunningFn | None = None,
 ) -> Iterator[CellOutcome]:
     """Run the cells on Dask: a LocalCluster of ``workers`` workers, or the cluster at
-    ``scheduler``; cells come back as archives (``CellTask.run_dir`` must be None)."""
+    ``scheduler``. A cell with a ``run_dir`` is written there by its worker (a shared
+    filesystem: a LocalCluster); without one it comes back as an archive."""
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:

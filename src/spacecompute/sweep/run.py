@@ -133,12 +133,15 @@ def run_sweep(
     resume: bool = False,
     report: bool = True,
     progress: SweepProgressFn | None = None,
+    shared_filesystem: bool | None = None,
 ) -> SweepRun:
     """Run ``sweep`` (file, built-in name or loaded :class:`Sweep`) into ``out_dir``.
 
     ``executor``: ``local`` (``workers`` processes; 1 runs here) or ``dask`` (a LocalCluster of
     ``workers`` workers, threads with ``dask_processes=False``, or the cluster at
     ``scheduler``). Results do not depend on the executor or the number of workers.
+    ``shared_filesystem``: whether the workers write the cells' directories here themselves
+    (default: yes, except on a cluster at ``scheduler``, whose cells come back as archives).
     """
     if executor not in ("local", "dask"):
         raise InputError(f"executor {executor!r}", field="executor", expected="local or dask")
@@ -150,7 +153,9 @@ def run_sweep(
     _prepare(out, spec)
     t0 = time.perf_counter()
     run = SweepRun(spec, out, {})
-    tasks = _plan(run, resume, remote=executor == "dask")
+    if shared_filesystem is None:  # a LocalCluster's workers see this machine's disk
+        shared_filesystem = executor != "dask" or scheduler is None
+    tasks = _plan(run, resume, remote=not shared_filesystem)
     for index in list(run.records):
         _copy_twins(run, index)
     write_table(out, spec, run.records)
