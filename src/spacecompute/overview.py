@@ -15,12 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .astro.checks import check_elements
 from .astro.eclipse import eclipse_events, shadow_margin_m, sunlit_fraction_from_positions
 from .astro.sun import sun_position_eci_m
 from .astro.timeutil import time_grid
 from .errors import InputError, Problem
-from .scenario.build import build_constellation, build_ground, run_settings
+from .scenario.build import build_ground, run_settings
 from .scenario.loader import LoadedScenario, load_scenario
 from .sim.windows import WindowJoiner
 from .table import Table, atomic_write_text
@@ -31,24 +30,12 @@ def check_scenario(name: str) -> tuple[LoadedScenario, object, list[Problem]]:
 
     Raises :class:`InputError` with every error found; returns warnings as problems.
     """
+    from .preflight import checked_constellation, located_in
+
     loaded = load_scenario(name)
-    settings = run_settings(loaded)
-    constellation, notes = build_constellation(
-        loaded.spec.constellation, loaded.base_dir, epoch=settings.start
-    )
-    build_ground(loaded)
-    end = settings.start + np.timedelta64(int(settings.duration_s * 1e9), "ns")
-    checked = check_elements(
-        constellation.elements,
-        at_time=settings.start + (end - settings.start) // 2,
-        max_epoch_age_days=settings.max_epoch_age_days,
-    )
-    errors = [p for p in checked if p.severity == "error"]
-    if errors:
-        raise InputError(problems=errors)
-    warnings = [p for p in checked if p.severity != "error"]
-    if notes:
-        warnings.append(Problem(f"skipped {len(notes)} bad element records", severity="warning"))
+    with located_in(loaded):
+        _, constellation, warnings = checked_constellation(loaded)
+        build_ground(loaded)
     return loaded, constellation, warnings
 
 

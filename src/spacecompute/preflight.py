@@ -167,7 +167,7 @@ def prepare_scenario(scenario: Any, policies: Sequence[Any] | None = None) -> Pr
             problems.extend(p for p in locate(exc.problems, loaded) if p not in problems)
             return None
 
-    built = stage(lambda: _constellation(loaded))
+    built = stage(lambda: checked_constellation(loaded))
     constellation = built[1] if built is not None else None
     stage(lambda: _ground_and_links(loaded, constellation))
     engine = stage(lambda: _engine_configs(loaded, chosen)) if built is not None else None
@@ -221,7 +221,7 @@ def _policy_label(policy: Any) -> str:
     return policy if isinstance(policy, str) else str(policy.name)
 
 
-def _constellation(loaded: Any) -> tuple[Any, Any, list[Problem]]:
+def checked_constellation(loaded: Any) -> tuple[Any, Any, list[Problem]]:
     """Run settings, the constellation (checked element by element and propagated at the run's
     first and last instants), and the warnings."""
     from .astro.checks import check_elements
@@ -229,7 +229,10 @@ def _constellation(loaded: Any) -> tuple[Any, Any, list[Problem]]:
 
     settings = run_settings(loaded)
     constellation, skipped = build_constellation(
-        loaded.spec.constellation, loaded.base_dir, epoch=settings.start
+        loaded.spec.constellation,
+        loaded.base_dir,
+        epoch=settings.start,
+        memory_budget_bytes=int(loaded.spec.memory_budget_mib * 2**20),
     )
     end = settings.start + np.timedelta64(round(settings.duration_s * 1e9), "ns")
     checked = check_elements(
@@ -336,6 +339,7 @@ def _check_engine(kind: str, config: Any) -> None:
 __all__ = [
     "CONFIG_KEYS",
     "PreparedScenario",
+    "checked_constellation",
     "locate",
     "located_in",
     "prepare_scenario",

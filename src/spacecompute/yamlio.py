@@ -294,6 +294,24 @@ def data_presets(folder: str) -> dict[str, Preset]:
     return out
 
 
+def resolve_preset_file(name_or_path: str, presets: dict[str, Preset], what: str) -> Path:
+    """``name_or_path`` as a file path, else the file of the built-in preset of that name (one
+    of ``presets``); otherwise an :class:`InputError` with the closest names (``what``: e.g.
+    "scenario", "sweep")."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if name_or_path in presets:
+        return presets[name_or_path].path
+    close = difflib.get_close_matches(name_or_path, list(presets), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise InputError(
+        f"no such file, and no built-in {what} of that name{hint}",
+        file=name_or_path,
+        expected=f"a {what} YAML file or one of: {', '.join(presets)}",
+    )
+
+
 def _model_at(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
     """The pydantic model class reached by following ``path`` (field names and list indices)."""
     current: object = model

@@ -9,7 +9,6 @@ the ``scenario/`` layer; :mod:`spacecompute.scenario.build` and
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 from pathlib import Path
@@ -18,7 +17,13 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..sizeguard import check_size
-from ..yamlio import Preset, data_presets, load_yaml_file, validate_located
+from ..yamlio import (
+    Preset,
+    data_presets,
+    load_yaml_file,
+    resolve_preset_file,
+    validate_located,
+)
 from .constants import EARTH_RADIUS_WGS72_M, TWO_PI
 from .constellation import Constellation, ShellInfo
 from .constellation_spec import (
@@ -41,19 +46,7 @@ def constellation_presets() -> dict[str, Preset]:
 
 def resolve_constellation_file(name_or_path: str) -> Path:
     """A constellation YAML file path, or the file of the built-in preset of that name."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    presets = constellation_presets()
-    if name_or_path in presets:
-        return presets[name_or_path].path
-    close = difflib.get_close_matches(name_or_path, list(presets), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InputError(
-        f"no such file, and no built-in constellation of that name{hint}",
-        file=name_or_path,
-        expected=f"a constellation YAML file or one of: {', '.join(presets)}",
-    )
+    return resolve_preset_file(name_or_path, constellation_presets(), "constellation")
 
 
 def load_constellation_file(name_or_path: str) -> tuple[ConstellationFile, str, Path]:

@@ -52,6 +52,7 @@ from ..yamlio import (
     Preset,
     format_path,
     load_yaml_file,
+    resolve_preset_file,
     validate_located,
 )
 from .cost import CLAIM_FIELDS, Claim
@@ -386,19 +387,7 @@ def planner_presets() -> dict[str, Preset]:
 
 def resolve(name_or_path: str) -> Path:
     """A planner file path, or the file of the built-in preset of that name."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    presets = planner_presets()
-    if name_or_path in presets:
-        return presets[name_or_path].path
-    close = difflib.get_close_matches(name_or_path, list(presets), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InputError(
-        f"no such file, and no built-in planner design of that name{hint}",
-        file=name_or_path,
-        expected=f"a planner YAML file or one of: {', '.join(presets)}",
-    )
+    return resolve_preset_file(name_or_path, planner_presets(), "planner design")
 
 
 def _problem(located: LocatedYaml, path: tuple, message: str, expected: str) -> Problem:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,13 +11,13 @@ from ..astro.presets import (  # re-exported: the preset reader lives below sim/
     constellation_presets,
     load_constellation_file,
 )
-from ..errors import InputError
 from ..yamlio import (
     LocatedYaml,
     Preset,
     data_presets,
     load_yaml_file,
     problems_from_validation,
+    resolve_preset_file,
     validate_located,
 )
 from .schema import ScenarioSpec
@@ -31,19 +30,8 @@ def scenario_presets() -> dict[str, Preset]:
 
 def resolve(name_or_path: str, kind: str = "scenario") -> Path:
     """A file path, or the file of a built-in preset of that name (``kind``: scenario/constellation)."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
     presets = scenario_presets() if kind == "scenario" else constellation_presets()
-    if name_or_path in presets:
-        return presets[name_or_path].path
-    close = difflib.get_close_matches(name_or_path, list(presets), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InputError(
-        f"no such file, and no built-in {kind} of that name{hint}",
-        file=name_or_path,
-        expected=f"a {kind} YAML file or one of: {', '.join(presets)}",
-    )
+    return resolve_preset_file(name_or_path, presets, kind)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ become failed cells with their error and the sweep goes on.
 from __future__ import annotations
 
 import copy
-import difflib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from ..yamlio import (
     Preset,
     data_presets,
     load_yaml_file,
+    resolve_preset_file,
     validate_located,
 )
 from .fingerprint import cell_fingerprint
@@ -193,19 +193,7 @@ def sweep_presets() -> dict[str, Preset]:
 
 def resolve_sweep(name_or_path: str) -> Path:
     """A sweep file path, or the file of the built-in sweep of that name."""
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    presets = sweep_presets()
-    if name_or_path in presets:
-        return presets[name_or_path].path
-    close = difflib.get_close_matches(name_or_path, list(presets), n=3)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise InputError(
-        f"no such file, and no built-in sweep of that name{hint}",
-        file=name_or_path,
-        expected=f"a sweep YAML file or one of: {', '.join(presets)}",
-    )
+    return resolve_preset_file(name_or_path, sweep_presets(), "sweep")
 
 
 # ---------------------------------------------------------------------------------------------
