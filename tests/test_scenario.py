@@ -233,3 +233,29 @@ def test_every_builtin_scenario_maps_to_an_engine_configuration():
             assert config.policy == policy and callable(run)
             assert config.duration_s == spec.duration_s and config.seed == spec.seed
     assert kinds == {"earth-observation", "inference", "training"}
+
+
+def test_a_preset_with_its_own_epoch_is_run_at_that_epoch(tmp_path):
+    """`constellation: {preset, epoch}` dates the preset's cluster at its epoch, not at the run's
+    start (the engines were given the bare name, which lost the epoch), on the preset's bus."""
+    from spacecompute.runner import run_scenario
+    from spacecompute.scenario.build import training_config
+
+    text = (
+        "name: ep\nstart: 2026-03-20T00:00:00Z\nduration_s: 120\nstep_s: 60\n"
+        "constellation: {preset: suncatcher-cluster%s}\n"
+        "workload: {kind: training, max_parallelism: 16}\npolicy: all-in\n"
+    )
+    dated, plain = tmp_path / "dated.yaml", tmp_path / "plain.yaml"
+    dated.write_text(text % ", epoch: 2026-03-19T00:00:00Z")
+    plain.write_text(text % "")
+    config = training_config(load_scenario(str(dated)))
+    expected = preset_constellation("suncatcher-cluster", epoch="2026-03-19T00:00:00Z")
+    at_start = preset_constellation("suncatcher-cluster", epoch="2026-03-20T00:00:00Z")
+    assert not isinstance(config.constellation, str)
+    assert np.array_equal(config.constellation.elements.raan_rad, expected.elements.raan_rad)
+    assert not np.array_equal(expected.elements.raan_rad, at_start.elements.raan_rad)
+    assert config.bus == "suncatcher"  # the preset's own bus
+    assert training_config(load_scenario(str(plain))).constellation == "suncatcher-cluster"
+    run = run_scenario(str(dated))
+    assert run.summaries["all-in"]["steps"] == 2

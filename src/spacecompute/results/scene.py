@@ -243,8 +243,9 @@ def _constellation(loaded: Any, summary: dict, start: np.datetime64, run_dir: Pa
 
     if loaded is not None:
         spec = loaded.spec
-        if spec.constellation.preset is not None:
+        if spec.constellation.preset is not None and spec.constellation.epoch is None:
             return preset_constellation(spec.constellation.preset, epoch=start), spec.propagator
+        # shells, or a preset with its own epoch: built as the run built it
         const, _ = build_constellation(spec.constellation, loaded.base_dir, epoch=start)
         return const, spec.propagator
     name = summary.get("constellation")

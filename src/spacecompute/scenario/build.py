@@ -216,13 +216,26 @@ def engine_config(loaded: LoadedScenario, policy: Any = None):
     )
 
 
+def _dated_preset_bus(loaded: LoadedScenario) -> str | None:
+    """The bus of a constellation preset given its own epoch (built here, so the engines cannot
+    look its bus up by the preset's name), else None."""
+    c = loaded.spec.constellation
+    if c.preset is None or c.epoch is None:
+        return None
+    from ..spacecraft.hardware import bus_for_constellation
+
+    return bus_for_constellation(c.preset).name
+
+
 def _preset_or_shells(loaded: LoadedScenario, start: np.datetime64):
-    """The scenario's constellation as the engines take it: a preset name, or a built
-    :class:`Constellation` (which needs ``spacecraft.bus``)."""
+    """The scenario's constellation as the engines take it: a preset name (the engines date
+    its Walker shells and clusters at the run's start), or a built :class:`Constellation` (shells,
+    or a preset given its own ``constellation.epoch``, which must not be lost; it flies the bus of
+    ``spacecraft.bus`` or of its preset)."""
     s = loaded.spec
-    if s.constellation.preset is not None:
+    if s.constellation.preset is not None and s.constellation.epoch is None:
         return s.constellation.preset
-    if s.spacecraft.bus is None:
+    if s.spacecraft.bus is None and s.constellation.preset is None:
         raise InputError(
             "a constellation built from shells needs a bus for its satellites",
             file=loaded.file,
@@ -273,7 +286,7 @@ def _run_keys(loaded: LoadedScenario, policy: Any) -> dict:
     settings = run_settings(loaded)
     return {
         "constellation": _preset_or_shells(loaded, settings.start),
-        "bus": s.spacecraft.bus,
+        "bus": s.spacecraft.bus or _dated_preset_bus(loaded),
         "start": str(np.datetime64(settings.start, "ns")) + "Z",
         "duration_s": settings.duration_s,
         "step_s": settings.step_s,

@@ -1148,8 +1148,10 @@ def _step(
         "_reboots": reboots_n,
         "_fleet": fs,
         "_computing": executed > 0,
-        "_queue_ops": np.where(
-            assigned, (J["total_ops"] - st["progress_ops"])[np.maximum(assign, 0)], 0.0
+        "_queue_ops": (
+            np.where(assigned, (J["total_ops"] - st["progress_ops"])[np.maximum(assign, 0)], 0.0)
+            if len(J["total_ops"])
+            else np.zeros(assigned.shape)  # no job has arrived yet
         ),
         "_ring_links": ring_links,
     }
