@@ -43,6 +43,10 @@ class MyPolicy:
         self.start_above = float(start_above)
         self.computing: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        # its settings: a run's fingerprint tells runs of other settings apart by this text
+        return f"MyPolicy(stop_below={self.stop_below}, start_above={self.start_above})"
+
     def prepare(self, predictor: object) -> None:
         """A new run: every satellite starts switched on."""
         self.computing = None

@@ -314,6 +314,13 @@ def test_sc_run_out_dir_reads_back_the_same_tables_and_shows_html(tmp_path):
     assert "three" in view.lower() and "http://" not in view.split("srcdoc=")[0]
     with pytest.raises(sc.InputError, match="kept in memory"):
         mem.view()
+    # the same policy object, run again into its directory, finds its own results (its state
+    # changed during the first run, which must not make them another scenario's)
+    p = _example_class()()
+    first = sc.run("default", policy=p, duration_s=1200, out_dir=tmp_path / "obj")
+    again = sc.run("default", policy=p, duration_s=1200, out_dir=tmp_path / "obj", resume=True)
+    assert again.summary == first.summary
+    assert sc.run("default", policy=p, duration_s=1200, out_dir=tmp_path / "obj", force=True)
     with pytest.raises(sc.InputError, match="no run"):
         both.view("optimising")
 

@@ -213,6 +213,14 @@ def test_a_non_empty_out_that_is_not_a_run_is_refused_unless_forced(tmp_path):
     forced = runner.invoke(app, ["run", scen, "--out", str(out), "--force"])
     assert forced.exit_code == 0, forced.output
     assert (out / "summary.json").exists() and (out / "notes.txt").read_text() == "keep me"
+    # once it holds a run of these inputs, --resume reads it back (the notes do not block it)
+    resumed = runner.invoke(app, ["run", scen, "--out", str(out), "--resume", "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    on_disk = json.loads((out / "summary.json").read_text())
+    assert json.loads(resumed.stdout)["runs"]["on-board"]["steps"] == on_disk["steps"]
+    # another scenario still may not write there
+    other = _write(tmp_path / "o.yaml", {**BASE, "duration_s": 180})
+    assert runner.invoke(app, ["run", other, "--out", str(out)]).exit_code == 2
 
 
 def test_a_checkpoint_of_other_inputs_names_the_differences(tmp_path):

@@ -71,16 +71,17 @@ def _run_dirs(out_dir: Path | None, policies: Sequence[str]) -> dict[str, Path |
 
 
 def _policy_source(given: Any, policy: Any) -> str:
-    """What identifies a policy in a checkpoint's fingerprint: the text it was given as, else
-    its class and its settings (its own ``repr``, or its attributes before the run), so that a
-    checkpoint of other settings is not resumed."""
+    """What identifies a policy in a run's fingerprint: the text it was given as, else its class,
+    its ``name`` and its own ``repr`` where it defines one (give a policy a ``__repr__`` that
+    shows its settings, so that runs of other settings are told apart). Its attributes are not
+    used: a run changes them (a policy's state), and the same object must find its own results."""
     if isinstance(given, str):
         return given
     cls = type(policy)
+    source = f"{cls.__module__}.{cls.__qualname__} named {getattr(policy, 'name', '')!r}"
     if cls.__repr__ is not object.__repr__:
-        return f"{cls.__module__}.{cls.__qualname__}: {policy!r}"
-    settings = sorted((k, repr(v)) for k, v in getattr(policy, "__dict__", {}).items())
-    return f"{cls.__module__}.{cls.__qualname__}: {settings}"
+        source += f": {policy!r}"
+    return source
 
 
 def _policy_label(policy: Any) -> str:
@@ -284,6 +285,7 @@ def run(
     step_s: float | None = None,
     propagator: str | None = None,
     resume: bool = False,
+    force: bool = False,
     compare: bool = False,
     progress: ProgressFn | None = None,
 ) -> Any:
@@ -297,7 +299,8 @@ def run(
     ``compare=True`` runs the scenario's ``policy`` and ``compare`` list. ``seed``,
     ``duration_s``, ``start``, ``step_s``, ``propagator`` override the scenario's keys.
     ``out_dir`` writes the run directories (as ``spacecompute run --out``) and ``resume``
-    continues from their checkpoints.
+    continues from their checkpoints; ``force`` replaces results there of other inputs (as
+    ``--force``).
 
     Returns a :class:`~spacecompute.results.store.RunResult` (``.summary``, ``.jobs``,
     ``.steps``, ``.satellites``, ``.contacts``) for one policy, or a
@@ -331,6 +334,7 @@ def run(
         policies=policies,
         progress=progress,
         keep_results=True,
+        force=force,
     )
     if not many:
         return done.results[done.policies[0]]
@@ -372,7 +376,10 @@ def _check_out(
     targets += [(d, prints[p], docs[p]) for p, d in dirs.items() if d is not None]
     clashes = [(d, r) for d, f, doc in targets if (r := conflict(d, f, doc, stored(d)))]
     reasons = [r for _, r in clashes]
-    others = unrelated_entries(out, {d for d, _, _ in targets})
+    # other files block only a directory that is not yet a run of these inputs (after --force
+    # wrote one beside them, --resume and a re-run find it by its manifest)
+    ours = any(stored(d).manifest is not None for d, _, _ in targets)
+    others = [] if ours and not reasons else unrelated_entries(out, {d for d, _, _ in targets})
     unrelated = None
     if others:
         shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
