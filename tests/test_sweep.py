@@ -405,3 +405,18 @@ def test_pool_records_a_cell_whose_worker_keeps_dying():
     for o in outcomes:
         assert o.record["status"] == "failed" and "worker process died" in o.record["error"]
     assert MAX_WORKER_DEATHS == 2
+
+
+def test_a_user_policy_as_an_axis_is_imported_beside_the_base_scenario(tmp_path):
+    """`policy: "module:Class"` cells import the module from the base scenario's folder (as a
+    run of that scenario does), and their metrics are read under the policy's label."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "my_policy.yaml"
+    file = tmp_path / "user.yaml"
+    file.write_text(
+        f"name: user\nbase: {{scenario: {example}}}\nset: {{duration_s: 1200}}\n"
+        'axes:\n  policy: ["my_policy:MyPolicy", energy-aware]\n'
+    )
+    result = run_sweep(str(file), tmp_path / "out", workers=1, report=False)
+    assert (result.ok, result.failed) == (2, 0), result.errors
+    rows = {r["policy"]: r for r in _table(tmp_path / "out")}
+    assert rows["my_policy:MyPolicy"]["steps"] == rows["energy-aware"]["steps"] == 20

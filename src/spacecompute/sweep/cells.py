@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ def _run_scenario_cell(document: dict[str, Any], run_dir: Path, resume: bool) ->
     import yaml
 
     from ..runner import run_scenario
+    from ..scenario.loader import load_scenario
     from ..table import atomic_write_text
 
     scenario = document["scenario"]
@@ -72,9 +73,12 @@ def _run_scenario_cell(document: dict[str, Any], run_dir: Path, resume: bool) ->
     with tempfile.TemporaryDirectory(prefix="spacecompute-cell-") as tmp:
         path = Path(tmp) / "scenario.yaml"
         atomic_write_text(path, yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True))
-        result = run_scenario(str(path), out_dir=run_dir, resume=resume, force=True)
+        loaded = load_scenario(str(path))
+        if document.get("base_dir"):  # user policies live beside the base scenario
+            loaded = replace(loaded, base_dir=Path(document["base_dir"]))
+        result = run_scenario(loaded, out_dir=run_dir, resume=resume, force=True)
     metrics: dict[str, Any] = {}
-    _scalars("", result.summaries[scenario["policy"]], metrics)
+    _scalars("", result.summaries[result.policies[0]], metrics)  # keyed by the policy's label
     return metrics
 
 

@@ -687,7 +687,9 @@ def _cell_document(base: _Base, doc: dict | None, seed: int, samples: int) -> di
     if doc is None:
         return {}
     if base.kind == "scenario":
-        return {"kind": "scenario", "scenario": {**doc, "seed": seed}}
+        # base_dir: where `policy: "module:Class"` is imported from, as for the base scenario
+        scenario = {**doc, "seed": seed}
+        return {"kind": "scenario", "scenario": scenario, "base_dir": str(base.base_dir)}
     return {"kind": "planner", "design": doc, "seed": seed, "monte_carlo_samples": samples}
 
 
