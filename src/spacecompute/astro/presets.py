@@ -195,7 +195,11 @@ def build_constellation(
         "a run over this constellation",
         [(generated, "satellites")],
         RUN_BYTES_PER_SATELLITE,
-        key=f"{field}.shells (fewer satellites) or memory_budget_mib",
+        key=(
+            "memory_budget_mib (or a smaller constellation)"
+            if ".preset(" in field  # a built-in preset's shells are not the user's to edit
+            else f"{field}.shells (fewer satellites) or memory_budget_mib"
+        ),
         budget_bytes=memory_budget_bytes,
     )
     shell_epoch = spec.epoch or epoch or DEFAULT_EPOCH
