@@ -124,9 +124,7 @@ def test_an_edited_element_file_changes_the_fingerprint(tmp_path):
     doc = {**BASE, "constellation": {"shells": [{"elements": {"file": "sats.tle"}}]}}
     path = _write(tmp_path / "a.yaml", doc)
     before = _doc(path)
-    assert before["file_contents"] == {
-        "constellation.shells[0].elements.file": file_digest(tle)
-    }
+    assert before["file_contents"] == {"constellation.shells[0].elements.file": file_digest(tle)}
     tle.write_text("ISS\n1 25544U\n2 25545\n")
     after = _doc(path)
     assert fingerprint(before) != fingerprint(after)
@@ -164,9 +162,10 @@ def test_resume_after_editing_the_scenario_exits_2_naming_what_differs(finished,
         assert "duration_s: 600 -> 1200" in result.output
         assert "--force" in result.output and "Traceback" not in result.output
     # the earlier results are untouched
-    assert json.loads((copy / "summary.json").read_text())["steps"] == first["runs"]["on-board"][
-        "steps"
-    ]
+    assert (
+        json.loads((copy / "summary.json").read_text())["steps"]
+        == first["runs"]["on-board"]["steps"]
+    )
     forced = runner.invoke(app, ["run", scen, "--out", str(copy), "--resume", "--force", "--json"])
     assert forced.exit_code == 0, forced.output
     assert json.loads(forced.output)["runs"]["on-board"]["steps"] == 20  # the new results
@@ -255,8 +254,10 @@ _docs = st.recursive(
 
 
 @settings(max_examples=150, deadline=None)
-@given(a=st.dictionaries(st.text(max_size=6), _docs, max_size=5), b=st.dictionaries(
-    st.text(max_size=6), _docs, max_size=5))
+@given(
+    a=st.dictionaries(st.text(max_size=6), _docs, max_size=5),
+    b=st.dictionaries(st.text(max_size=6), _docs, max_size=5),
+)
 def test_the_fingerprint_changes_exactly_when_differences_name_a_key(a, b):
     """For any two documents, the fingerprints are equal exactly when differences() finds
     nothing (numbers compared by value: 1 and 1.0 hash alike only if written alike, so such
@@ -276,3 +277,18 @@ def test_one_instant_written_two_ways_is_the_same_input(tmp_path):
     a = _doc(_write(tmp_path / "a.yaml", BASE))
     b = _doc(_write(tmp_path / "b.yaml", {**BASE, "start": "2026-03-20 00:00:00"}))
     assert a["start"] == b["start"] and fingerprint(a) == fingerprint(b)
+
+
+def test_one_policy_of_a_comparison_run_resumes_in_its_own_folder(tmp_path):
+    scen = _write(tmp_path / "c.yaml", {**BASE, "duration_s": 120, "compare": ["bent-pipe"]})
+    out = tmp_path / "cmp"
+    both = runner.invoke(app, ["run", scen, "--out", str(out), "--json"])
+    assert both.exit_code == 0, both.output
+    one = runner.invoke(
+        app, ["run", scen, "--out", str(out), "--resume", "--policy", "bent-pipe", "--json"]
+    )
+    assert one.exit_code == 0, one.output
+    assert json.loads(one.stdout)["runs"] == {
+        "bent-pipe": json.loads(both.stdout)["runs"]["bent-pipe"]
+    }
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["bent-pipe", "on-board"]

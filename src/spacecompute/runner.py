@@ -63,11 +63,25 @@ class ScenarioRun:
 
 
 def _run_dirs(out_dir: Path | None, policies: Sequence[str]) -> dict[str, Path | None]:
+    """Where each policy's run goes: ``out_dir`` for one policy, ``out_dir/<policy>`` for
+    several, and also for one policy picked out of an existing comparison run (``--policy``)."""
     if out_dir is None:
         return {p: None for p in policies}
-    if len(policies) == 1:
+    if len(policies) == 1 and not _holds_comparison(out_dir):
         return {policies[0]: out_dir}
     return {p: out_dir / p for p in policies}
+
+
+def _holds_comparison(out_dir: Path) -> bool:
+    from .errors import SpacecomputeError
+    from .results.store import is_comparison
+
+    if not (out_dir / "summary.json").is_file():
+        return False
+    try:
+        return is_comparison(out_dir)
+    except (SpacecomputeError, OSError, ValueError):
+        return False  # not a readable summary: the reuse rule reports it
 
 
 def _policy_source(given: Any, policy: Any) -> str:
