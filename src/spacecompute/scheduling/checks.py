@@ -41,11 +41,17 @@ def _shape(a: np.ndarray, shape: tuple[int, ...], policy, step, label, expected)
         raise _fail(policy, step, f"{label} of shape {a.shape}", expected)
 
 
+def _field(value: Any, shape: tuple[int, ...], policy, step, label, kinds, expected) -> np.ndarray:
+    """``value`` as an array of one of the dtype ``kinds`` and of ``shape``, else the error."""
+    a = _array(value, policy, step, label, kinds, expected)
+    _shape(a, shape, policy, step, label, expected)
+    return a
+
+
 def check_eo_decision(load: Any, n: int, policy: Any, step: int) -> np.ndarray:
     """The Earth-observation decision as float64 (N,) in [0, 1]."""
     expected = f"({n},) real loads in [0, 1]"
-    a = _array(load, policy, step, "loads", "biuf", expected)
-    _shape(a, (n,), policy, step, "loads", expected)
+    a = _field(load, (n,), policy, step, "loads", "biuf", expected)
     a = a.astype(np.float64, copy=False)
     if n and not (np.isfinite(a).all() and a.min() >= -LOAD_TOLERANCE):
         raise _fail(policy, step, "a NaN, infinite or negative load", expected)
@@ -63,21 +69,18 @@ def check_service_decision(
     if not (hasattr(decision, "satellite") and hasattr(decision, "priority")):
         raise _fail(policy, step, type(decision).__name__, "a ServiceDecision(satellite, priority)")
     expected = f"({m},) integer satellite indices in -1..{n - 1}"
-    sat = _array(decision.satellite, policy, step, "satellites", "iu", expected)
-    _shape(sat, (m,), policy, step, "satellites", expected)
+    sat = _field(decision.satellite, (m,), policy, step, "satellites", "iu", expected)
     if m and (sat.min() < -1 or sat.max() >= n):
         raise _fail(policy, step, f"a satellite index {sat.min()}..{sat.max()}", expected)
     expected_p = f"({m},) real priorities (seconds after the step start), not NaN"
-    prio = _array(decision.priority, policy, step, "priorities", "biuf", expected_p)
-    _shape(prio, (m,), policy, step, "priorities", expected_p)
+    prio = _field(decision.priority, (m,), policy, step, "priorities", "biuf", expected_p)
     prio = prio.astype(np.float64, copy=False)
     if m and np.isnan(prio).any():
         raise _fail(policy, step, "a NaN priority", expected_p)
     no_cap = getattr(decision, "no_capacity", None)
     if no_cap is not None:
         expected_c = f"({m},) bool or None"
-        no_cap = _array(no_cap, policy, step, "no_capacity", "b", expected_c)
-        _shape(no_cap, (m,), policy, step, "no_capacity", expected_c)
+        no_cap = _field(no_cap, (m,), policy, step, "no_capacity", "b", expected_c)
     return sat.astype(np.int64, copy=False), prio, no_cap
 
 
@@ -89,21 +92,18 @@ def check_training_decision(
     if not hasattr(decision, "assign"):
         raise _fail(policy, step, type(decision).__name__, "a TrainingDecision(assign, ...)")
     expected = f"({n},) integer job ids or -1"
-    assign = _array(decision.assign, policy, step, "assign", "iu", expected)
-    _shape(assign, (n,), policy, step, "assign", expected)
+    assign = _field(decision.assign, (n,), policy, step, "assign", "iu", expected)
     load = getattr(decision, "load", None)
     if load is not None:  # the engine clips it to [0, 1] on assigned satellites
         expected_l = f"({n},) real loads in [0, 1], or None"
-        load = _array(load, policy, step, "load", "biuf", expected_l)
-        _shape(load, (n,), policy, step, "load", expected_l)
+        load = _field(load, (n,), policy, step, "load", "biuf", expected_l)
         load = load.astype(np.float64, copy=False)
         if n and np.isnan(load).any():
             raise _fail(policy, step, "a NaN load", expected_l)
     reject = getattr(decision, "reject", None)
     if reject is not None:
         expected_r = f"({n_jobs},) bool over the view's jobs, or None"
-        reject = _array(reject, policy, step, "reject", "b", expected_r)
-        _shape(reject, (n_jobs,), policy, step, "reject", expected_r)
+        reject = _field(reject, (n_jobs,), policy, step, "reject", "b", expected_r)
     return assign.astype(np.int64, copy=False), load, reject
 
 
