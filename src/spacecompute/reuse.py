@@ -46,6 +46,7 @@ RUN_FILES: frozenset[str] = frozenset(
         "states.parquet",  # the per-satellite state series (view, CZML)
         "links.parquet",
         ".states",
+        ".tables",  # part files of the tables a run streams (spacecompute.sim.sink)
         "scenario.yaml",  # the scenario as run (view and CZML rebuild orbits from it)
         "scene.czml",
         "view.html",

@@ -82,6 +82,7 @@ from ..table import Table
 from .forecast import EOPredictor, chunk_environment, with_previous_instant
 from .queues import FifoQueues, JobStore
 from .rundir import fleet_row
+from .sink import ParquetTable, concat_tables, parts_folder, write_table_stream
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -529,12 +530,12 @@ class _EORun:
         computing = (ops_done > 0) & (self.current_job >= 0)
         hit_silent = computing & (fs.silent_errors > 0)
         if hit_silent.any():
-            np.add.at(jobs["faults"], self.current_job[hit_silent], fs.silent_errors[hit_silent])
+            jobs.add_at("faults", self.current_job[hit_silent], fs.silent_errors[hit_silent])
         hit_detected = computing & ((fs.detected_errors > 0) | (fs.reboots > 0))
         if hit_detected.any():
             cur = self.current_job[hit_detected]
-            np.add.at(
-                jobs["restarts"],
+            jobs.add_at(
+                "restarts",
                 cur,
                 (fs.detected_errors[hit_detected] + fs.reboots[hit_detected]).astype(np.int64),
             )
@@ -719,6 +720,7 @@ def run_engine(
         if callable(prepare):
             prepare(state.predictor())
         saved = checkpoint.load() if checkpoint is not None else None
+        state.jobs.stream_to(parts_folder(out_dir, checkpoint, "jobs"), resume=saved is not None)
         if saved is not None:
             state.load_state_dict(saved[1])
         if out_dir is not None:
@@ -754,6 +756,93 @@ def contact_table(run: _EORun) -> Table:
     return tracker.finish()
 
 
+def _job_table(cols: dict[str, np.ndarray]) -> Table:
+    """The ``jobs`` table of the job rows ``cols`` (the store's columns and ``job_id``)."""
+    status, arrival, end = cols["status"], cols["arrival"], cols["end"]
+    completed = status == _COMPLETED
+    latency = np.full(status.size, np.nan)
+    latency[completed] = (end[completed] - arrival[completed]) / 1e9
+
+    def ts(a: np.ndarray) -> np.ndarray:
+        return a.astype("datetime64[ns]")  # int64 min is NaT
+
+    return Table(
+        {
+            "job_id": cols["job_id"],
+            "kind": np.full(status.size, JOB_KIND, dtype=object),
+            "satellite": cols["satellite"],
+            "arrival": ts(arrival),
+            "start": ts(cols["start"]),
+            "end": ts(end),
+            "status": _STATUS_NAMES[status],
+            "drop_reason": _REASON_NAMES[cols["reason"]],
+            "ops": cols["ops"],
+            "bytes_in": cols["bits"] / 8.0,
+            "bytes_out": cols["bytes_out"],
+            "latency_s": latency,
+            "energy_j": cols["energy_j"],
+            "lat_deg": cols["lat_deg"],
+            "lon_deg": cols["lon_deg"],
+            "cloudy": cols["cloudy"],
+            "restarts": cols["restarts"],
+            "station": np.where(completed, cols["station"], -1),
+            "faults": cols["faults"],
+        }
+    )
+
+
+class _JobTotals:
+    """What the summary takes from the jobs, gathered piece by piece in job-id order: counts,
+    and the columns whose sums and percentiles must equal those of the whole table (latencies
+    of completed jobs and job energies: 8 bytes a job)."""
+
+    def __init__(self) -> None:
+        self.count = dict.fromkeys(
+            (
+                "completed",
+                "dropped",
+                "pending",
+                "insights",
+                "lost",
+                "cloudy",
+                "corrupted",
+                "restarted",
+            ),
+            0,
+        )
+        self._lat: list[np.ndarray] = []
+        self._lat_insight: list[np.ndarray] = []
+        self._energy: list[np.ndarray] = []
+
+    def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
+        status, reason = cols["status"], cols["reason"]
+        completed, dropped = status == _COMPLETED, status == _DROPPED
+        useful = completed & ~cols["cloudy"]
+        c = self.count
+        c["completed"] += int(completed.sum())
+        c["dropped"] += int(dropped.sum())
+        c["pending"] += int((status == _PENDING).sum())
+        c["insights"] += int(useful.sum())
+        c["lost"] += int((dropped & (reason != _REASON_CLOUDY)).sum())
+        c["cloudy"] += int((dropped & (reason == _REASON_CLOUDY)).sum())
+        c["corrupted"] += int(((cols["faults"] > 0) & completed).sum())
+        c["restarted"] += int((cols["restarts"] > 0).sum())
+        self._lat.append(table["latency_s"][completed])
+        self._lat_insight.append(table["latency_s"][useful])
+        self._energy.append(cols["energy_j"])
+        return table
+
+    def latencies(self) -> tuple[np.ndarray, np.ndarray]:
+        """Latencies (s) of the completed jobs and of the useful (not cloudy) ones."""
+        return np.concatenate([np.zeros(0), *self._lat]), np.concatenate(
+            [np.zeros(0), *self._lat_insight]
+        )
+
+    def energy_j(self) -> float:
+        """Sum of the jobs' ``energy_j`` (one sum over the column, as the whole table's)."""
+        return float(np.concatenate([np.zeros(0), *self._energy]).sum())
+
+
 def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     """Build the tables and the summary; write the run directory if asked."""
     config, policy, jobs, const = run.config, run.policy, run.jobs, run.const
@@ -761,39 +850,19 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     sat_ops, sat_energy, sat_sunlit = run.sat_ops, run.sat_energy, run.sat_sunlit
     faults_silent, brownouts_total = float(run.totals[0]), float(run.totals[1])
     trace = run.trace
-    status = jobs["status"]
-    arrival = jobs["arrival"]
-    end = jobs["end"]
-    completed = status == _COMPLETED
-    latency = np.full(jobs.n, np.nan)
-    latency[completed] = (end[completed] - arrival[completed]) / 1e9
+    # the jobs stream from the store's parts, window by window in id order (memory: a window)
+    totals = _JobTotals()
+    pieces = (totals.add(cols, _job_table(cols)) for cols in jobs.drain())
+    empty = _job_table(jobs.empty_rows())
+    if out_dir is not None:
+        from pathlib import Path
 
-    def ts(a: np.ndarray) -> np.ndarray:
-        return a.astype("datetime64[ns]")  # int64 min is NaT
-
-    job_table = Table(
-        {
-            "job_id": np.arange(jobs.n, dtype=np.int64),
-            "kind": np.full(jobs.n, JOB_KIND, dtype=object),
-            "satellite": jobs["satellite"].copy(),
-            "arrival": ts(arrival),
-            "start": ts(jobs["start"]),
-            "end": ts(end),
-            "status": _STATUS_NAMES[status],
-            "drop_reason": _REASON_NAMES[jobs["reason"]],
-            "ops": jobs["ops"].copy(),
-            "bytes_in": jobs["bits"] / 8.0,
-            "bytes_out": jobs["bytes_out"].copy(),
-            "latency_s": latency,
-            "energy_j": jobs["energy_j"].copy(),
-            "lat_deg": jobs["lat_deg"].copy(),
-            "lon_deg": jobs["lon_deg"].copy(),
-            "cloudy": jobs["cloudy"].copy(),
-            "restarts": jobs["restarts"].copy(),
-            "station": np.where(completed, jobs["station"], -1),
-            "faults": jobs["faults"].copy(),
-        }
-    )
+        job_table: Table = ParquetTable(
+            write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
+        )
+    else:
+        job_table = concat_tables(list(pieces), empty)
+    jobs.close()
     steps = Table(
         {
             "time": run.step_time_ns[:n_steps].astype("datetime64[ns]"),
@@ -811,10 +880,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
             "sunlit_fraction": sat_sunlit / max(n_steps, 1),
         }
     )
-    lat_done = latency[completed]
-    useful_done = completed & ~jobs["cloudy"]
-    lat_insight = latency[useful_done]
-    reason = jobs["reason"]
+    lat_done, lat_insight = totals.latencies()
     end_time = np.datetime64(start, "ns") + np.timedelta64(round(duration * 1e9), "ns")
     summary: dict[str, Any] = {
         "scenario": config.scenario,
@@ -825,8 +891,8 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         "step_s": dt,
         "satellites": n,
         "jobs_total": int(jobs.n),
-        "jobs_completed": int(completed.sum()),
-        "jobs_dropped": int((status == _DROPPED).sum()),
+        "jobs_completed": totals.count["completed"],
+        "jobs_dropped": totals.count["dropped"],
         "bits_captured": float(steps["bits_captured"].sum()),
         "bits_processed": float(steps["bits_processed"].sum()),
         "bits_downlinked": float(steps["bits_downlinked"].sum()),
@@ -837,7 +903,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         "brownouts": brownouts_total,
         "faults_silent": faults_silent,
         "wall_time_s": _time.perf_counter() - wall0,
-        "jobs_pending": int((status == _PENDING).sum()),
+        "jobs_pending": totals.count["pending"],
         "seed": int(config.seed),
         "constellation": config.constellation
         if isinstance(config.constellation, str)
@@ -848,18 +914,18 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         "precision": run.precision,
         "bytes_downlinked": float(steps["bits_downlinked"].sum()) / 8.0,
         "downlink_time_s": float(steps["downlink_busy_s"].sum()),
-        "insights_delivered": int(useful_done.sum()),
+        "insights_delivered": totals.count["insights"],
         "insight_latency_median_s": float(np.median(lat_insight)) if lat_insight.size else None,
         "insight_latency_p95_s": float(np.percentile(lat_insight, 95))
         if lat_insight.size
         else None,
-        "jobs_lost": int(((status == _DROPPED) & (reason != _REASON_CLOUDY)).sum()),
-        "jobs_discarded_cloudy": int(((status == _DROPPED) & (reason == _REASON_CLOUDY)).sum()),
-        "jobs_corrupted": int(((jobs["faults"] > 0) & completed).sum()),
-        "jobs_restarted": int((jobs["restarts"] > 0).sum()),
-        "energy_jobs_j": float(jobs["energy_j"].sum()),
-        "energy_per_insight_j": float(sat_energy.sum()) / int(useful_done.sum())
-        if useful_done.any()
+        "jobs_lost": totals.count["lost"],
+        "jobs_discarded_cloudy": totals.count["cloudy"],
+        "jobs_corrupted": totals.count["corrupted"],
+        "jobs_restarted": totals.count["restarted"],
+        "energy_jobs_j": totals.energy_j(),
+        "energy_per_insight_j": float(sat_energy.sum()) / totals.count["insights"]
+        if totals.count["insights"]
         else None,
     }
     result = EngineResult(
@@ -880,7 +946,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         if run.recorder is not None:
             run.recorder.finish()
         result.path = write_run_tables(
-            out_dir, job_table, steps, satellites, summary, contacts=result.contacts
+            out_dir, None, steps, satellites, summary, contacts=result.contacts
         )
     return result
 

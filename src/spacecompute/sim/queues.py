@@ -19,6 +19,8 @@ concatenated array of queued jobs, so that every sum the engine takes over them 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -473,12 +475,49 @@ class FifoQueues:
 # job store
 
 
+class _Column:
+    """Column ``name`` of a :class:`JobStore`, indexed by job ids (an int or an array of them):
+    ``store["end"][ids]`` reads, ``store["end"][ids] = v`` writes. ``np.asarray`` of it gives
+    the held jobs' values in id order (a copy)."""
+
+    __slots__ = ("_name", "_store")
+
+    def __init__(self, store: JobStore, name: str) -> None:
+        self._store, self._name = store, name
+
+    def __getitem__(self, ids: Any) -> np.ndarray:
+        return self._store.cols[self._name][self._store.slots(ids)]
+
+    def __setitem__(self, ids: Any, values: Any) -> None:
+        self._store.cols[self._name][self._store.slots(ids)] = values
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self._store.cols[self._name][: self._store.held]
+        return np.array(a, dtype=dtype)
+
+    def __len__(self) -> int:
+        return self._store.held
+
+
 class JobStore:
-    """Growable struct of arrays of every job of the run, indexed by job id.
+    """The run's *unfinished* jobs as a struct of arrays; finished ones stream to a sink.
 
     Columns: floats ``_FLOAT``, integers ``_INT`` (``start`` and ``end`` are ns since 1970,
     :data:`NAT` when missing), and ``cloudy`` (bool). Subclasses add columns by extending
-    ``_FLOAT`` / ``_INT``. Capacity doubles when full (amortized O(1) per job).
+    ``_FLOAT`` / ``_INT``. Job ids are 0, 1, 2, ... in the order of :meth:`add`; ``store[col]``
+    is the column indexed by job id (see :class:`_Column`), for held jobs only.
+
+    A job is *finished* once its ``status`` is not :attr:`PENDING` (0): its row is final (the
+    engines write nothing to it after that). Finished rows leave the store for its sink
+    (a :class:`~spacecompute.sim.sink.PartSink`, see :meth:`stream_to`; a temporary folder
+    when none was given) by *compaction*: when an :meth:`add` finds the store full, the
+    finished rows are moved out and the unfinished ones moved to the front in id order, and
+    the capacity doubles only if they still fill more than half of it. A compaction costs
+    O(rows held) and is followed by at least as many additions before the next one: amortised
+    O(1) per job, and the store holds at most ``2 x (unfinished jobs + one batch)`` rows (1024
+    at least). Held ids are sorted, so a job's row is found by binary search. Checkpoints
+    (:meth:`state_dict`) compact and flush first: the state holds only unfinished jobs and the
+    parts on disk hold every finished one. :meth:`drain` gives every job back in id order.
     """
 
     _FLOAT: tuple[str, ...] = (
@@ -493,15 +532,88 @@ class JobStore:
     _INT: tuple[str, ...] = ("satellite", "arrival", "start", "end", "status", "reason")
     _BOOL: tuple[str, ...] = ("cloudy",)
     _NAT_COLUMNS = ("start", "end")
+    #: ``status`` of a job that is not finished.
+    PENDING = 0
+    #: The key column of the rows handed to the sink.
+    KEY = "job_id"
 
     def __init__(self) -> None:
-        self.n = 0
+        self.n = 0  # jobs added (ids 0 .. n-1)
+        self.held = 0  # rows held: slots 0 .. held-1, ids ascending
         self.cols: dict[str, np.ndarray] = {k: np.zeros(0) for k in self._FLOAT}
         self.cols.update({k: np.zeros(0, np.int64) for k in self._INT})
         self.cols.update({k: np.zeros(0, bool) for k in self._BOOL})
+        self._ids = np.zeros(0, np.int64)
+        self._sink: Any = None
 
     def __len__(self) -> int:
+        """Number of jobs added so far (held or written)."""
         return self.n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(jobs={self.n}, held={self.held})"
+
+    # -- the sink -----------------------------------------------------------------------------
+    @property
+    def sink(self) -> Any:
+        """Where finished rows go (a temporary :class:`~spacecompute.sim.sink.PartSink` unless
+        :meth:`stream_to` named a folder)."""
+        if self._sink is None:
+            from .sink import PartSink
+
+            self._sink = PartSink(None, key=self.KEY)
+        return self._sink
+
+    def stream_to(self, folder: Any, *, resume: bool = False, **options: Any) -> None:
+        """Stream finished rows to part files in ``folder`` (None: a temporary folder). Without
+        ``resume`` earlier parts there are removed; with it, :meth:`load_state_dict` keeps the
+        parts its checkpoint covers. ``options``: of :class:`~spacecompute.sim.sink.PartSink`."""
+        from .sink import PartSink
+
+        if self._sink is not None:
+            self._sink.clear()
+        self._sink = PartSink(folder, key=self.KEY, **options)
+        if not resume:
+            self._sink.reset()
+
+    # -- rows ---------------------------------------------------------------------------------
+    def slots(self, ids: Any) -> np.ndarray:
+        """Rows of the held jobs ``ids`` (an int or an integer array); a KeyError for an id
+        that is not held (finished and written, or never added)."""
+        ids = np.asarray(ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"job ids of dtype {ids.dtype}, expected integers")
+        held = self._ids[: self.held]
+        s = np.searchsorted(held, ids)
+        if ids.size:
+            found = held[np.minimum(s, max(self.held - 1, 0))] if self.held else held[:0]
+            ok = (s < self.held) & (found == ids) if self.held else np.zeros(ids.shape, bool)
+            if not np.all(ok):
+                bad = np.atleast_1d(ids)[~np.atleast_1d(ok)][0]
+                raise KeyError(f"job {bad} is not held (finished and written, or never added)")
+        return s
+
+    def __getitem__(self, key: str) -> _Column:
+        """Column ``key``, indexed by job ids (reads and writes go to the store)."""
+        if key not in self.cols:
+            raise KeyError(key)
+        return _Column(self, key)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Ids of the held jobs, ascending (a copy)."""
+        return self._ids[: self.held].copy()
+
+    def add_at(self, key: str, ids: np.ndarray, values: Any) -> None:
+        """``np.add.at`` on column ``key`` at jobs ``ids``: repeated ids add up; ids of finished
+        jobs are skipped (their rows are final)."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        values = np.broadcast_to(np.asarray(values), ids.shape)
+        held = self._ids[: self.held]
+        s = np.minimum(np.searchsorted(held, ids), max(self.held - 1, 0))
+        ok = (held[s] == ids) if self.held else np.zeros(ids.shape, bool)
+        ok[ok] &= self.cols["status"][s[ok]] == self.PENDING
+        np.add.at(self.cols[key], s[ok], values[ok])
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         """Append jobs: column name -> (m,) values (missing columns get 0, ``start``/``end``
@@ -527,14 +639,8 @@ class JobStore:
         for k, v in arrays.items():
             if v.shape != (m,) and v.ndim != 0:
                 raise InputError(f"column {k} has shape {v.shape}", field=k, expected=f"({m},)")
-        start, need = self.n, self.n + m
-        cap = len(self.cols["satellite"])
-        if need > cap:
-            new = max(need, 2 * cap, 1024)
-            for k, a in self.cols.items():
-                b = np.empty(new, a.dtype)
-                b[:start] = a[:start]
-                self.cols[k] = b
+        self._make_room(m)
+        start, need = self.held, self.held + m
         for k, a in self.cols.items():
             if k in arrays:
                 a[start:need] = arrays[k]
@@ -542,36 +648,114 @@ class JobStore:
                 a[start:need] = NAT
             else:
                 a[start:need] = 0
-        self.n = need
-        return np.arange(start, need, dtype=np.int64)
+        ids = np.arange(self.n, self.n + m, dtype=np.int64)
+        self._ids[start:need] = ids
+        self.held = need
+        self.n += m
+        return ids
 
-    def __getitem__(self, key: str) -> np.ndarray:
-        """Column ``key`` of the jobs so far, a view (writes go to the store)."""
-        return self.cols[key][: self.n]
+    def _make_room(self, m: int) -> None:
+        """Room for ``m`` more rows: compact when full, grow when still more than half full."""
+        cap = self._ids.size
+        if self.held + m <= cap:
+            return
+        self.compact()
+        need = self.held + m
+        if 2 * need > cap:
+            self._resize(max(2 * need, 1024))
 
+    def _resize(self, new: int) -> None:
+        h = self.held
+        for k, a in list(self.cols.items()):
+            b = np.empty(new, a.dtype)
+            b[:h] = a[:h]
+            self.cols[k] = b
+        ids = np.empty(new, np.int64)
+        ids[:h] = self._ids[:h]
+        self._ids = ids
+
+    def compact(self) -> int:
+        """Move the finished rows to the sink and the unfinished ones to the front (id order
+        kept); returns the rows moved out. O(rows held)."""
+        h = self.held
+        done = self.cols["status"][:h] != self.PENDING
+        n_done = int(np.count_nonzero(done))
+        if n_done == 0:
+            return 0
+        out = {self.KEY: self._ids[:h][done]}
+        out.update({k: a[:h][done] for k, a in self.cols.items()})
+        self.sink.append(out)
+        keep = ~done
+        live = h - n_done
+        for a in (*self.cols.values(), self._ids):
+            a[:live] = a[:h][keep]
+        self.held = live
+        return n_done
+
+    def drain(self) -> Any:
+        """Every job added, finished or not, window by window in id order (dicts of the
+        columns and ``job_id``, see :meth:`PartSink.windows`); the store is empty afterwards.
+        Call :meth:`close` once the windows are used."""
+        h = self.held
+        if h:
+            out = {self.KEY: self._ids[:h].copy()}
+            out.update({k: a[:h].copy() for k, a in self.cols.items()})
+            self.sink.append(out)
+        self.held = 0
+        self._resize(0)
+        return self.sink.windows()
+
+    def empty_rows(self) -> dict[str, np.ndarray]:
+        """No rows: the columns of :meth:`drain`'s windows, of length 0."""
+        out = {self.KEY: np.zeros(0, np.int64)}
+        out.update({k: a[:0].copy() for k, a in self.cols.items()})
+        return out
+
+    def close(self) -> None:
+        """Remove the sink's part files (after :meth:`drain`'s table is written)."""
+        if self._sink is not None:
+            self._sink.clear()
+
+    # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The used part of every column (for checkpoints; copies)."""
-        return {k: a[: self.n].copy() for k, a in self.cols.items()}
+        """The unfinished jobs (copies) and how far the sink got, for checkpoints: compacts and
+        flushes first, so that the parts on disk hold every finished job."""
+        self.compact()
+        self.sink.flush()
+        h = self.held
+        out = {k: a[:h].copy() for k, a in self.cols.items()}
+        out["ids"] = self._ids[:h].copy()
+        out["added"] = np.asarray(self.n)
+        out.update({"sink." + k: v for k, v in self.sink.state().items()})
+        return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`state_dict` saved."""
-        missing = [k for k in self.cols if k not in state]
+        """Restore what :meth:`state_dict` saved (the sink's parts written after it are
+        removed)."""
+        missing = [k for k in (*self.cols, "ids", "added") if k not in state]
         if missing:
             raise InputError(
                 f"job state lacks column(s) {', '.join(missing)}",
                 field="state",
                 expected="a JobStore.state_dict()",
             )
-        n = len(state[next(iter(self.cols))])
+        ids = np.array(state["ids"], dtype=np.int64).reshape(-1)
+        h = ids.size
         cols = {}
         for k, a in self.cols.items():
             cols[k] = np.array(state[k], dtype=a.dtype, copy=True).reshape(-1)
-            if len(cols[k]) != n:
+            if len(cols[k]) != h:
                 raise InputError(
-                    f"job column {k} has {len(cols[k])} rows, expected {n}", field="state"
+                    f"job column {k} has {len(cols[k])} rows, expected {h}", field="state"
                 )
-        self.cols = cols
-        self.n = n
+        added = int(state["added"])
+        if h and (np.any(ids[1:] <= ids[:-1]) or ids[0] < 0 or ids[-1] >= added):
+            raise InputError("job state ids are not ascending job ids", field="state")
+        sink = {k[len("sink.") :]: v for k, v in state.items() if k.startswith("sink.")}
+        if sink:
+            self.sink.truncate(sink)
+        self.cols, self._ids, self.held, self.n = cols, ids, h, added
+        self._make_room(0)
 
 
 __all__ = ["NAT", "FifoQueues", "JobStore"]

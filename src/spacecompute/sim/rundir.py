@@ -235,6 +235,21 @@ class RunWriter:
             self.tables.append(name)
         return path
 
+    def adopt_table(self, name: str) -> Path:
+        """Count ``<out_dir>/<name>.parquet``, written already (streamed, see
+        :mod:`spacecompute.sim.sink`), as a table of this run, its schema checked against the
+        contract (footer only)."""
+        import pyarrow.parquet as pq
+
+        path = self.out_dir / f"{name}.parquet"
+        if name in SCHEMAS:
+            problems = check_schema(name, pq.read_schema(path), str(path))
+            if problems:
+                raise InputError(problems=problems)
+        if name not in self.tables:
+            self.tables.append(name)
+        return path
+
     def write_summary(self, summary: Mapping[str, Any]) -> Path:
         """Write ``summary.json`` (NaN and numpy values made plain JSON; sorted as given)."""
         path = self.out_dir / "summary.json"
@@ -258,16 +273,22 @@ class RunWriter:
 
 def write_run_tables(
     out_dir: str | os.PathLike,
-    jobs: Table,
+    jobs: Table | None,
     steps: Table,
     satellites: Table,
     summary: Mapping[str, Any],
     *,
     contacts: Table | None = None,
 ) -> Path:
-    """Write a whole run directory (the tables, then ``summary.json``) and return it."""
+    """Write a whole run directory (the tables, then ``summary.json``) and return it.
+
+    ``jobs`` None: ``<out_dir>/jobs.parquet`` was streamed there already (its schema is
+    checked)."""
     writer = RunWriter(out_dir)
-    writer.write_table("jobs", jobs)
+    if jobs is None:  # streamed there already (spacecompute.sim.sink)
+        writer.adopt_table("jobs")
+    else:
+        writer.write_table("jobs", jobs)
     writer.write_table("steps", steps)
     writer.write_table("satellites", satellites)
     if contacts is not None:

@@ -1,0 +1,285 @@
+"""Streaming tables: rows written to Parquet part files as a run goes, put in key order at the end.
+
+Why: a run's job table grows with its duration (13 million jobs a day for 100,000 satellites
+imaging the ground), and holding it until the end made a run's memory grow with its length.
+A :class:`PartSink` takes rows as they become final (a finished job), in any order, and keeps
+at most :data:`PART_ROWS` of them in memory: past that, and whenever asked (at every
+checkpoint), it writes them to a *part file* ``<folder>/part-NNNNNN.parquet`` (closed, written
+atomically). Inside a part the rows are sorted by the key (the job id), one Parquet row group
+per key window ``[w W, (w + 1) W)`` (``W`` = :data:`WINDOW_ROWS`).
+
+At the end :meth:`PartSink.windows` hands the rows back window by window in key order: the
+row groups of one window from every part (found from the parts' footers, no data read),
+concatenated and sorted by the key. Memory: one window (``W`` rows), never the whole table.
+Keys are job ids 0, 1, 2, ... so every window but the last holds exactly ``W`` rows: written one
+window per row group, the assembled file has the row groups ``pyarrow.parquet.write_table``
+gives the same table (1,048,576 rows each).
+
+Resume: a checkpoint records :meth:`PartSink.state` (parts written and rows in them) after a
+:meth:`~PartSink.flush`; :meth:`PartSink.truncate` removes the parts a killed run wrote after
+it, so the resumed run writes them again and ends with the same rows (tested). A killed run
+leaves at most a temporary file beside the parts (atomic writes), which the next write ignores.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..table import Table, atomic_write
+
+#: Rows buffered before they are written to a part file (~130 MB of job rows).
+PART_ROWS = 1 << 20
+#: Rows per key window: per row group of the parts and of the assembled file (pyarrow's
+#: default row group length, 1,048,576).
+WINDOW_ROWS = 1 << 20
+_PART_GLOB = "part-*.parquet"
+#: Folder of a run directory holding the part files of its streamed tables, one folder per
+#: table (removed once the tables are assembled).
+TABLES_DIR = ".tables"
+
+
+def parts_folder(out_dir: Any, checkpoint: Any, table: str) -> Path | None:
+    """Where a run streams table ``table``: ``<out_dir>/.tables/<table>``, else beside the
+    checkpoint (``<its run dir>/.tables/<table>``), so that the parts outlive a killed run
+    that can be resumed; None (a temporary folder) when the run has neither."""
+    if out_dir is not None:
+        return Path(out_dir) / TABLES_DIR / table
+    if checkpoint is not None:
+        return Path(checkpoint.path).parent.parent / TABLES_DIR / table
+    return None
+
+
+def _part_index(path: Path) -> int:
+    return int(path.stem.split("-")[1])
+
+
+class PartSink:
+    """Rows of one table streamed to part files under ``folder`` (see the module docstring).
+
+    ``folder``: where the parts go (created when the first part is written); None: a private
+    temporary folder, removed by :meth:`clear` or when the sink is garbage-collected. ``key``:
+    the integer column rows are put in order by. ``part_rows`` / ``window_rows``: see
+    :data:`PART_ROWS` / :data:`WINDOW_ROWS`.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path | None,
+        *,
+        key: str,
+        part_rows: int = PART_ROWS,
+        window_rows: int = WINDOW_ROWS,
+    ) -> None:
+        if folder is None:
+            folder = tempfile.mkdtemp(prefix="spacecompute-parts-")
+            self._finalizer: Any = weakref.finalize(self, shutil.rmtree, folder, True)
+        else:
+            self._finalizer = None
+        self.folder = Path(folder)
+        self.key = str(key)
+        self.part_rows = int(part_rows)
+        self.window_rows = int(window_rows)
+        self._buf: list[dict[str, np.ndarray]] = []
+        self._buffered = 0
+        self.parts = 0  # part files written
+        self.rows_written = 0  # rows in them
+
+    def __repr__(self) -> str:
+        return f"PartSink({str(self.folder)!r}, parts={self.parts}, rows={len(self)})"
+
+    def __len__(self) -> int:
+        """Rows taken so far (written and buffered)."""
+        return self.rows_written + self._buffered
+
+    # -- writing ------------------------------------------------------------------------------
+    def append(self, cols: Mapping[str, np.ndarray]) -> None:
+        """Take rows: column name -> (m,) array, every call with the same columns (the key
+        among them); written to a part once :attr:`part_rows` are buffered."""
+        m = len(cols[self.key])
+        if m == 0:
+            return
+        self._buf.append({k: np.asarray(v) for k, v in cols.items()})
+        self._buffered += m
+        if self._buffered >= self.part_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows to the next part file (nothing when none are buffered)."""
+        if not self._buf:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        cols = {k: np.concatenate([b[k] for b in self._buf]) for k in self._buf[0]}
+        key = cols[self.key]
+        order = np.argsort(key, kind="stable")
+        table = pa.table({k: v[order] for k, v in cols.items()})
+        window = key[order] // self.window_rows
+        cuts = np.r_[0, np.flatnonzero(window[1:] != window[:-1]) + 1, window.size]
+
+        def write(tmp: str) -> None:
+            with pq.ParquetWriter(tmp, table.schema) as writer:
+                for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                    writer.write_table(table.slice(a, b - a), row_group_size=self.window_rows)
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.folder / f"part-{self.parts:06d}.parquet", write)
+        self.parts += 1
+        self.rows_written += int(key.size)
+        self._buf, self._buffered = [], 0
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """What a checkpoint records (call :meth:`flush` first): ``parts`` and ``rows``."""
+        if self._buf:
+            raise RuntimeError("flush the sink before saving its state")
+        return {"parts": np.asarray(self.parts), "rows": np.asarray(self.rows_written)}
+
+    def reset(self) -> None:
+        """Start empty: remove every part (a run that starts from its first step)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._buf, self._buffered, self.parts, self.rows_written = [], 0, 0, 0
+
+    def truncate(self, state: Mapping[str, Any]) -> None:
+        """Go back to a checkpoint's :meth:`state`: remove the parts written after it and check
+        that those before it are all there."""
+        import pyarrow.parquet as pq
+
+        parts, rows = int(state["parts"]), int(state["rows"])
+        found = sorted(self.folder.glob(_PART_GLOB)) if self.folder.is_dir() else []
+        for path in found:
+            if _part_index(path) >= parts:
+                path.unlink()
+        kept = [p for p in found if _part_index(p) < parts]
+        have = sum(pq.read_metadata(p).num_rows for p in kept)
+        if len(kept) != parts or have != rows:
+            raise InputError(
+                f"{self.folder} holds {len(kept)} of the {parts} parts ({have} of {rows} rows) "
+                "the checkpoint was saved with",
+                field="--resume",
+                expected="the run directory as the interrupted run left it (or run again "
+                "without --resume)",
+            )
+        self._buf, self._buffered, self.parts, self.rows_written = [], 0, parts, rows
+
+    # -- reading ------------------------------------------------------------------------------
+    def windows(self) -> Iterator[dict[str, np.ndarray]]:
+        """Every row taken, window by window in key order (rows of one window sorted by key,
+        stable); flushes first. Memory: one window."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.flush()
+        index: dict[int, list[tuple[Path, int]]] = {}
+        for path in sorted(self.folder.glob(_PART_GLOB)) if self.folder.is_dir() else []:
+            if _part_index(path) >= self.parts:
+                continue
+            meta = pq.read_metadata(path)
+            col = meta.schema.to_arrow_schema().get_field_index(self.key)
+            for rg in range(meta.num_row_groups):
+                stats = meta.row_group(rg).column(col).statistics
+                if stats is not None and stats.has_min_max:
+                    low = int(stats.min)
+                else:  # no statistics: read the key of the row group
+                    low = int(pq.ParquetFile(path).read_row_group(rg, [self.key])[0][0].as_py())
+                index.setdefault(low // self.window_rows, []).append((path, rg))
+        for w in sorted(index):
+            table = pa.concat_tables(
+                [pq.ParquetFile(path).read_row_group(rg) for path, rg in index[w]]
+            )
+            cols = {name: table.column(name).to_numpy() for name in table.column_names}
+            del table
+            order = np.argsort(cols[self.key], kind="stable")
+            yield {k: v[order] for k, v in cols.items()}
+
+    def clear(self) -> None:
+        """Remove the parts and their folder (after the table was assembled)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.folder.parent.name == TABLES_DIR:
+            try:
+                self.folder.parent.rmdir()  # the last streamed table of the run
+            except OSError:
+                pass
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._buf, self._buffered, self.parts, self.rows_written = [], 0, 0, 0
+
+
+def concat_tables(tables: list[Table], empty: Table) -> Table:
+    """One :class:`Table` of ``tables`` one after the other (``empty`` when there are none)."""
+    if not tables:
+        return empty
+    if len(tables) == 1:
+        return tables[0]
+    return Table({c: np.concatenate([t[c] for t in tables]) for c in tables[0].columns})
+
+
+def write_table_stream(path: str | Path, tables: Iterator[Table], empty: Table) -> Path:
+    """Write the :class:`Table` pieces ``tables`` (same columns) one after the other into the
+    Parquet file ``path``, atomically (``empty``: what to write when there is none); memory is one piece. The result equals ``Table.write`` of their
+    concatenation."""
+    import pyarrow.parquet as pq
+
+    def write(tmp: str) -> None:
+        writer = None
+        try:
+            for table in tables:
+                arrow = table.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, arrow.schema)
+                writer.write_table(arrow)
+            if writer is None:
+                pq.write_table(empty.to_arrow(), tmp)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    return atomic_write(path, write)
+
+
+class ParquetTable(Table):
+    """A :class:`Table` read from a Parquet file when first used (then held): a run's result
+    tables stay on disk until asked for. Columns as :class:`~spacecompute.results.store.RunResult`
+    reads them (strings as object arrays, timestamps as ``datetime64[ns]``)."""
+
+    __slots__ = ("_path", "_loaded")
+
+    def __init__(self, path: str | Path) -> None:  # noqa: D107 - no Table.__init__: lazy
+        self._path = Path(path)
+        self._loaded: dict[str, np.ndarray] | None = None
+
+    @property
+    def _columns(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        if self._loaded is None:
+            import pyarrow.parquet as pq
+
+            arrow = pq.read_table(self._path)
+            self._loaded = {
+                c: arrow.column(c).to_numpy(zero_copy_only=False) for c in arrow.column_names
+            }
+        return self._loaded
+
+    def __repr__(self) -> str:
+        if self._loaded is None:
+            return f"ParquetTable({str(self._path)!r}, not read yet)"
+        return super().__repr__()
+
+
+__all__ = [
+    "PART_ROWS",
+    "TABLES_DIR",
+    "WINDOW_ROWS",
+    "ParquetTable",
+    "PartSink",
+    "concat_tables",
+    "parts_folder",
+    "write_table_stream",
+]
