@@ -348,6 +348,94 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
     assert whole.summary["jobs_completed"] > 0 and whole.summary["jobs_pending"] > 0
 
 
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Part files of 29 rows, windows of 64 rows and a job store of 16 rows at least, so that
+    a short run compacts its store, writes many parts and assembles many windows."""
+    from spacecompute.sim import sink
+    from spacecompute.sim.queues import JobStore
+
+    monkeypatch.setattr(sink, "PART_ROWS", 29)
+    monkeypatch.setattr(sink, "WINDOW_ROWS", 64)
+    monkeypatch.setattr(JobStore, "MIN_ROWS", 16)
+
+
+def _files_equal(a, b) -> bool:
+    return a.read_bytes() == b.read_bytes()
+
+
+def test_streamed_jobs_equal_the_whole_table_and_the_store_holds_unfinished_jobs(
+    tmp_path, small_parts, monkeypatch
+):
+    """With tiny parts, windows and store, the jobs stream out as the run goes: the tables
+    and summary equal those of one window in memory (columns, order, dtypes); the store's
+    capacity never passes 2 x the peak of (unfinished jobs + a step's arrivals); nothing is
+    left of the parts."""
+    from spacecompute.results.store import RunResult
+    from spacecompute.sim import engine, sink
+
+    cfg = EngineConfig(policy="energy-aware", bus="cote-3u", duration_s=3 * HOURS)
+    seen: list[tuple[int, int, int]] = []
+    add = engine._EOJobs.add
+
+    def watched(self, **values):
+        ids = add(self, **values)
+        pending = int(np.count_nonzero(self.cols["status"][: self.held] == 0))
+        seen.append((self.cols["status"].size, pending, ids.size))
+        return ids
+
+    monkeypatch.setattr(engine._EOJobs, "add", watched)
+    streamed = run_engine(cfg, out_dir=tmp_path / "run")
+    monkeypatch.undo()
+    monkeypatch.setattr(sink, "PART_ROWS", 1 << 20)
+    monkeypatch.setattr(sink, "WINDOW_ROWS", 1 << 20)
+    whole = run_engine(cfg)
+    assert isinstance(streamed.jobs, sink.ParquetTable)
+    for name in ("jobs", "steps", "satellites"):
+        a, b = getattr(whole, name), getattr(streamed, name)
+        assert _tables_equal(a, b), name
+        assert [a[c].dtype for c in a.columns] == [b[c].dtype for c in b.columns], name
+    np.testing.assert_array_equal(streamed.jobs["job_id"], np.arange(len(whole.jobs)))
+    a = {k: v for k, v in whole.summary.items() if k != "wall_time_s"}
+    b = {k: v for k, v in RunResult.load(tmp_path / "run").summary.items() if k != "wall_time_s"}
+    assert json_round(a) == b
+    assert whole.summary["jobs_total"] > 5 * 16 and whole.summary["jobs_pending"] > 0
+    peak = 0
+    for cap, pending, m in seen:
+        peak = max(peak, pending + m)
+        assert cap <= max(2 * peak, 16)
+    assert max(cap for cap, _, _ in seen) < whole.summary["jobs_total"] / 2
+    assert not (tmp_path / "run" / sink.TABLES_DIR).exists()
+
+
+def json_round(d):
+    import json
+
+    return json.loads(json.dumps(d))
+
+
+def test_resume_with_a_run_directory_writes_identical_parquet_files(tmp_path, small_parts):
+    """Killed after a checkpoint (with parts written after it) and resumed: every Parquet file
+    of the run directory is byte for byte that of an uninterrupted run."""
+    from spacecompute.sim.checkpoint import Checkpointer, fingerprint
+
+    cfg = EngineConfig(policy="on-board", duration_s=3 * HOURS, chunk_steps=64)
+    run_engine(cfg, out_dir=tmp_path / "whole")
+    out = tmp_path / "killed"
+    ck = Checkpointer(out, 50, fingerprint(cfg))
+    with pytest.raises(_Kill):
+        run_engine(cfg, out_dir=out, checkpoint=ck, progress=_kill_after(175))
+    steps_done, state = ck.load()
+    assert steps_done == 150
+    written = len(list((out / ".tables" / "jobs").glob("part-*.parquet")))
+    assert written > int(state["jobs.sink.parts"]) > 0  # parts after the checkpoint: dropped
+    run_engine(cfg, out_dir=out, checkpoint=ck)
+    files = sorted(p.name for p in (tmp_path / "whole").glob("*.parquet"))
+    assert "jobs.parquet" in files and "states.parquet" in files
+    for name in files:
+        assert _files_equal(tmp_path / "whole" / name, out / name), name
+
+
 def test_checkpoint_of_another_configuration_is_refused(tmp_path):
     from spacecompute.sim.checkpoint import Checkpointer, fingerprint
 

@@ -366,29 +366,41 @@ def test_serve_empty_and_scalar_capacity():
 # JobStore
 
 
-def test_job_store_add_grow_defaults_and_round_trip():
+def test_job_store_add_grow_defaults_and_round_trip(tmp_path):
     js = JobStore()
+    js.stream_to(tmp_path / "parts")
     ids1 = js.add(satellite=np.array([1, 2]), ops=np.array([3.0, 4.0]))
     ids2 = js.add(satellite=np.arange(3000) % 5, bits=np.full(3000, 8.0), cloudy=True)
     np.testing.assert_array_equal(ids1, [0, 1])
     np.testing.assert_array_equal(ids2, np.arange(2, 3002))
-    assert js.n == len(js) == 3002
-    np.testing.assert_array_equal(js["ops"][:3], [3.0, 4.0, 0.0])  # missing columns are 0
-    assert np.all(js["start"] == NAT) and np.all(js["end"] == NAT)
-    assert js["cloudy"].sum() == 3000 and js["bits"].sum() == 8.0 * 3000
-    js["status"][5] = 2  # columns are views
-    assert js["status"][5] == 2
-    s = js.state_dict()
-    assert all(len(v) == 3002 for v in s.values())
+    assert js.n == len(js) == js.held == 3002
+    np.testing.assert_array_equal(js["ops"][[0, 1, 2]], [3.0, 4.0, 0.0])  # missing columns: 0
+    assert np.all(np.asarray(js["start"]) == NAT) and np.all(np.asarray(js["end"]) == NAT)
+    assert np.asarray(js["cloudy"]).sum() == 3000 and np.asarray(js["bits"]).sum() == 8.0 * 3000
+    js["status"][5] = 2  # writes go to the store; status != 0: finished
+    js["end"][np.array([5, 7])] = [50, 70]
+    assert js["status"][5] == 2 and js["end"][7] == 70
+    js.add_at("ops", np.array([7, 7, 5]), 1.0)  # repeated ids add up; finished job 5 skipped
+    assert js["ops"][7] == 2.0 and js["ops"][5] == 0.0
+    s = js.state_dict()  # compacts: only the unfinished jobs stay, job 5 is on disk
+    assert js.held == 3001 and all(len(s[k]) == 3001 for k in (*js.cols, "ids"))
+    with pytest.raises(KeyError, match="job 5"):
+        js["end"][5]
     other = JobStore()
+    other.stream_to(tmp_path / "parts", resume=True)
     other.load_state_dict(s)
-    for k in s:
-        assert np.array_equal(other[k], js[k])
+    for k in js.cols:
+        assert np.array_equal(np.asarray(other[k]), np.asarray(js[k]))
     other.add(satellite=np.array([9]))
     assert other.n == 3003 and js.n == 3002  # independent copies
+    rows = list(other.drain())
+    assert len(rows) == 1 and np.array_equal(rows[0]["job_id"], np.arange(3003))
+    assert rows[0]["end"][5] == 50 and rows[0]["status"][5] == 2
+    other.close()
+    assert not (tmp_path / "parts").exists()
 
 
-def test_job_store_subclass_columns_and_errors():
+def test_job_store_subclass_columns_and_errors(tmp_path):
     class Extra(JobStore):
         _INT = (*JobStore._INT, "restarts")
 
@@ -399,7 +411,92 @@ def test_job_store_subclass_columns_and_errors():
         js.add(satellite=np.array([0]), no_such_column=np.array([1]))
     with pytest.raises(InputError):
         js.add(satellite=np.array([0, 1]), ops=np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(KeyError):
+        js["restarts"][np.array([2])]  # never added
     s = js.state_dict()
     s["ops"] = s["ops"][:1]
     with pytest.raises(InputError):
         Extra().load_state_dict(s)
+    # a checkpoint whose parts are gone is refused, naming the folder
+    js["status"][0] = 1
+    s = js.state_dict()
+    fresh = Extra()
+    fresh.stream_to(tmp_path / "elsewhere", resume=True)
+    with pytest.raises(InputError, match="parts"):
+        fresh.load_state_dict(s)
+
+
+def test_job_store_holds_only_unfinished_jobs_and_gives_every_row_back(tmp_path):
+    """Jobs arrive in batches and finish out of id order (per-satellite FIFO with random
+    service): the store's capacity stays within 2 x the peak of (unfinished + batch) (no
+    growth with the run's length), and the rows drained from the parts (several parts and
+    windows) equal a reference table of every job, dtypes included."""
+    rng = np.random.default_rng(3)
+    js = JobStore()
+    js.stream_to(tmp_path / "p", part_rows=700, window_rows=512)
+    ref: dict[str, list[np.ndarray]] = {"status": [], "end": [], "ops": [], "satellite": []}
+    status = np.zeros(0, np.int64)
+    end = np.zeros(0, np.int64)
+    worst, peak = 0.0, 0
+    for step in range(300):
+        m = int(rng.integers(0, 60))
+        sats = rng.integers(0, 8, m)
+        ops = rng.random(m)
+        ids = js.add(satellite=sats, ops=ops)
+        ref["ops"].append(ops)
+        ref["satellite"].append(sats)
+        status = np.r_[status, np.zeros(m, np.int64)]
+        end = np.r_[end, np.full(m, NAT)]
+        # finish a random set of the held jobs (some satellites stall for long stretches)
+        held = js.ids
+        stalled = np.asarray(js["satellite"][held]) == step // 50 % 8
+        done = held[(rng.random(held.size) < 0.3) & ~stalled]
+        js["status"][done] = 1 + done % 2
+        js["end"][done] = step
+        status[done], end[done] = 1 + done % 2, step
+        peak = max(peak, int(np.count_nonzero(status == 0)) + m)
+        worst = max(worst, js.cols["status"].size / max(2 * peak, 1024))
+        if step == 150:
+            js.state_dict()  # a checkpoint: flushes a part mid-run, holds the unfinished only
+            assert js.held == np.count_nonzero(status == 0)
+        assert ids.size == m
+    assert worst <= 1.0
+    assert js.sink.parts > 2  # streamed as it went
+    rows = list(js.drain())
+    assert len(rows) > 1  # several windows
+    got = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    np.testing.assert_array_equal(got["job_id"], np.arange(js.n))
+    np.testing.assert_array_equal(got["status"], status)
+    np.testing.assert_array_equal(got["end"], end)
+    np.testing.assert_array_equal(got["ops"], np.concatenate(ref["ops"]))
+    np.testing.assert_array_equal(got["satellite"], np.concatenate(ref["satellite"]))
+    assert got["status"].dtype == np.int64 and got["ops"].dtype == np.float64
+    assert got["cloudy"].dtype == bool and got["job_id"].dtype == np.int64
+    js.close()
+
+
+def test_part_sink_truncate_to_a_checkpoint(tmp_path):
+    """Parts written after a checkpoint's state are removed on resume; the rows given back are
+    those of the checkpoint plus what is written again, as if nothing had stopped."""
+    from spacecompute.sim.sink import PartSink
+
+    def rows(k: np.ndarray) -> dict[str, np.ndarray]:
+        return {"job_id": k, "x": k * 2.0}
+
+    sink = PartSink(tmp_path, key="job_id", part_rows=10, window_rows=8)
+    sink.append(rows(np.arange(25)[::-1]))
+    sink.flush()
+    state = sink.state()
+    sink.append(rows(np.arange(25, 60)))  # written after the checkpoint, then killed
+    sink.flush()
+    again = PartSink(tmp_path, key="job_id", part_rows=10, window_rows=8)
+    again.truncate(state)
+    assert again.parts == state["parts"] and len(again) == 25
+    again.append(rows(np.arange(25, 40)))
+    got = list(again.windows())
+    assert [len(w["job_id"]) for w in got] == [8, 8, 8, 8, 8]
+    k = np.concatenate([w["job_id"] for w in got])
+    np.testing.assert_array_equal(k, np.arange(40))
+    np.testing.assert_array_equal(np.concatenate([w["x"] for w in got]), np.arange(40) * 2.0)
+    again.clear()
+    assert not tmp_path.joinpath("part-000000.parquet").exists()

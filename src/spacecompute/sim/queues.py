@@ -512,9 +512,10 @@ class JobStore:
     (a :class:`~spacecompute.sim.sink.PartSink`, see :meth:`stream_to`; a temporary folder
     when none was given) by *compaction*: when an :meth:`add` finds the store full, the
     finished rows are moved out and the unfinished ones moved to the front in id order, and
-    the capacity doubles only if they still fill more than half of it. A compaction costs
-    O(rows held) and is followed by at least as many additions before the next one: amortised
-    O(1) per job, and the store holds at most ``2 x (unfinished jobs + one batch)`` rows (1024
+    the capacity becomes twice what they fill if they fill more than half of it (or less than
+    an eighth: it shrinks after a backlog). A compaction costs O(rows held) and is followed by
+    at least as many additions before the next one: amortised O(1) per job, and the store
+    holds at most ``2 x (unfinished jobs + one batch)`` rows at their peak (:attr:`MIN_ROWS`
     at least). Held ids are sorted, so a job's row is found by binary search. Checkpoints
     (:meth:`state_dict`) compact and flush first: the state holds only unfinished jobs and the
     parts on disk hold every finished one. :meth:`drain` gives every job back in id order.
@@ -536,6 +537,8 @@ class JobStore:
     PENDING = 0
     #: The key column of the rows handed to the sink.
     KEY = "job_id"
+    #: Smallest capacity (rows) the store grows to.
+    MIN_ROWS = 1024
 
     def __init__(self) -> None:
         self.n = 0  # jobs added (ids 0 .. n-1)
@@ -661,8 +664,8 @@ class JobStore:
             return
         self.compact()
         need = self.held + m
-        if 2 * need > cap:
-            self._resize(max(2 * need, 1024))
+        if 2 * need > cap or (8 * need < cap and cap > self.MIN_ROWS):
+            self._resize(max(2 * need, self.MIN_ROWS))  # grow, or shrink after a backlog
 
     def _resize(self, new: int) -> None:
         h = self.held

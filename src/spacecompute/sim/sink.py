@@ -67,7 +67,7 @@ class PartSink:
     ``folder``: where the parts go (created when the first part is written); None: a private
     temporary folder, removed by :meth:`clear` or when the sink is garbage-collected. ``key``:
     the integer column rows are put in order by. ``part_rows`` / ``window_rows``: see
-    :data:`PART_ROWS` / :data:`WINDOW_ROWS`.
+    :data:`PART_ROWS` / :data:`WINDOW_ROWS` (the defaults, read when the sink is made).
     """
 
     def __init__(
@@ -75,8 +75,8 @@ class PartSink:
         folder: str | Path | None,
         *,
         key: str,
-        part_rows: int = PART_ROWS,
-        window_rows: int = WINDOW_ROWS,
+        part_rows: int | None = None,
+        window_rows: int | None = None,
     ) -> None:
         if folder is None:
             folder = tempfile.mkdtemp(prefix="spacecompute-parts-")
@@ -85,8 +85,8 @@ class PartSink:
             self._finalizer = None
         self.folder = Path(folder)
         self.key = str(key)
-        self.part_rows = int(part_rows)
-        self.window_rows = int(window_rows)
+        self.part_rows = int(PART_ROWS if part_rows is None else part_rows)
+        self.window_rows = int(WINDOW_ROWS if window_rows is None else window_rows)
         self._buf: list[dict[str, np.ndarray]] = []
         self._buffered = 0
         self.parts = 0  # part files written

@@ -47,6 +47,8 @@ SUNLIT, ECLIPSE, COMPUTING, THROTTLED, FAULTED, BROWNED_OUT = range(6)
 MAX_SATELLITES = 10_000
 #: Rows buffered before they are written to a part file.
 FLUSH_ROWS = 2_000_000
+#: Rows per row group of the joined files (pyarrow's default).
+ROW_GROUP_ROWS = 1 << 20
 PARTS_DIR = ".states"
 STATES_FILE = "states.parquet"
 LINKS_FILE = "links.parquet"
@@ -231,9 +233,21 @@ class StateRecorder:
             schema = schema.with_metadata(meta)
 
             def write(tmp: Any, parts: list[Path] = parts, schema: pa.Schema = schema) -> None:
+                # row groups of ROW_GROUP_ROWS whatever the parts (checkpoints flush parts):
+                # a resumed run's file is byte for byte an uninterrupted one's
                 with pq.ParquetWriter(tmp, schema) as writer:
+                    held: list[pa.Table] = []
+                    rows = 0
                     for part in parts:
-                        writer.write_table(pq.read_table(part).cast(schema))
+                        held.append(pq.read_table(part).cast(schema))
+                        rows += held[-1].num_rows
+                        if rows >= ROW_GROUP_ROWS:
+                            table = pa.concat_tables(held)
+                            whole = rows - rows % ROW_GROUP_ROWS
+                            writer.write_table(table.slice(0, whole), ROW_GROUP_ROWS)
+                            held, rows = [table.slice(whole)], rows - whole
+                    if rows:
+                        writer.write_table(pa.concat_tables(held), ROW_GROUP_ROWS)
 
             atomic_write(path, write)
         shutil.rmtree(self.parts, ignore_errors=True)
