@@ -82,7 +82,7 @@ from ..table import Table
 from .forecast import EOPredictor, chunk_environment, with_previous_instant
 from .queues import FifoQueues, JobStore
 from .rundir import fleet_row
-from .sink import ParquetTable, concat_tables, parts_folder, write_table_stream
+from .sink import ParquetTable, parts_folder, temporary_parquet, write_table_stream
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -860,8 +860,9 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         job_table: Table = ParquetTable(
             write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
         )
-    else:
-        job_table = concat_tables(list(pieces), empty)
+    else:  # kept in memory: a temporary file, read when the table is first used
+        tmp = write_table_stream(temporary_parquet("spacecompute-jobs-"), pieces, empty)
+        job_table = ParquetTable(tmp, owned=True)
     jobs.close()
     steps = Table(
         {

@@ -23,6 +23,7 @@ leaves at most a temporary file beside the parts (atomic writes), which the next
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 import weakref
@@ -127,7 +128,7 @@ class PartSink:
 
         def write(tmp: str) -> None:
             with pq.ParquetWriter(tmp, table.schema) as writer:
-                for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                for a, b in itertools.pairwise(cuts):
                     writer.write_table(table.slice(a, b - a), row_group_size=self.window_rows)
 
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -248,13 +249,17 @@ def write_table_stream(path: str | Path, tables: Iterator[Table], empty: Table) 
 class ParquetTable(Table):
     """A :class:`Table` read from a Parquet file when first used (then held): a run's result
     tables stay on disk until asked for. Columns as :class:`~spacecompute.results.store.RunResult`
-    reads them (strings as object arrays, timestamps as ``datetime64[ns]``)."""
+    reads them (strings as object arrays, timestamps as ``datetime64[ns]``). ``owned``: the
+    file is a temporary one of this table, removed when the table is garbage-collected (a
+    run kept in memory). Pickles as a plain :class:`Table`."""
 
-    __slots__ = ("_path", "_loaded")
+    __slots__ = ("__weakref__", "_loaded", "_path")
 
-    def __init__(self, path: str | Path) -> None:  # noqa: D107 - no Table.__init__: lazy
+    def __init__(self, path: str | Path, *, owned: bool = False) -> None:
         self._path = Path(path)
         self._loaded: dict[str, np.ndarray] | None = None
+        if owned:
+            weakref.finalize(self, _unlink, self._path)
 
     @property
     def _columns(self) -> dict[str, np.ndarray]:  # type: ignore[override]
@@ -267,10 +272,30 @@ class ParquetTable(Table):
             }
         return self._loaded
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Table, (dict(self._columns),))
+
     def __repr__(self) -> str:
         if self._loaded is None:
             return f"ParquetTable({str(self._path)!r}, not read yet)"
         return super().__repr__()
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def temporary_parquet(prefix: str) -> Path:
+    """A new empty temporary file name for a table of a run kept in memory (see
+    :class:`ParquetTable` ``owned``)."""
+    import os
+
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".parquet")
+    os.close(fd)
+    return Path(name)
 
 
 __all__ = [
@@ -281,5 +306,6 @@ __all__ = [
     "PartSink",
     "concat_tables",
     "parts_folder",
+    "temporary_parquet",
     "write_table_stream",
 ]

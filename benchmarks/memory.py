@@ -1,0 +1,123 @@
+"""Benchmark: peak memory of an Earth-observation run against its duration (issue 15).
+
+A run writes its run directory (``run_engine(config, out_dir)``, as ``spacecompute run --out``):
+finished jobs stream to Parquet part files as the run goes and the job store holds only the
+unfinished ones (:mod:`spacecompute.sim.sink`), so peak memory should not grow with the
+duration once the per-chunk arrays and the land mask are paid for. Each case runs in a fresh
+child process (numba caches warm: a 10-minute default run first) on a Walker delta shell at
+550 km / 53 deg (planes = sqrt(satellites), bus ``starlink-v1``), policy ``on-board``, 60 s
+steps; peak RSS is the child's ``ru_maxrss`` (what ``/usr/bin/time -v`` reports as "Maximum
+resident set size"). Run it with ``PYTHONPATH`` pointing at another checkout to measure that
+one side by side.
+
+Usage::
+
+    python benchmarks/memory.py [--cases 10000x6,10000x24,100000x2] [--policy on-board]
+                                [--budget-mib 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+
+START = "2026-01-01T00:00:00Z"
+
+
+def child(n: int, hours: float, policy: str, budget_mib: float | None) -> None:
+    """Run one case in this (fresh) process; print one JSON line."""
+    import resource
+
+    import spacecompute as sc
+    from spacecompute.sim.engine import EngineConfig, run_engine
+
+    planes = max(1, round(math.sqrt(n)))
+    while n % planes:
+        planes -= 1
+    const = sc.walker(
+        total=n, planes=planes, phasing=1, altitude_km=550, inclination_deg=53, epoch=START
+    )
+    run_engine(EngineConfig(duration_s=600.0))  # warm-up: numba caches, imports
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    with tempfile.TemporaryDirectory(prefix="spacecompute-mem-") as out:
+        t0 = time.perf_counter()
+        config = EngineConfig(
+            constellation=const,
+            bus="starlink-v1",
+            policy=policy,
+            start=START,
+            duration_s=hours * 3600.0,
+            memory_budget_bytes=None if budget_mib is None else int(budget_mib * 2**20),
+        )
+        result = run_engine(config, out_dir=out)
+        wall = time.perf_counter() - t0
+    s = result.summary
+    print(
+        json.dumps(
+            {
+                "satellites": n,
+                "hours": hours,
+                "jobs": int(s["jobs_total"]),
+                "pending": int(s["jobs_pending"]),
+                "wall_s": wall,
+                "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "warm_rss_mib": base,
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", default="10000x6,10000x24,100000x2")
+    ap.add_argument("--policy", default="on-board")
+    ap.add_argument(
+        "--budget-mib",
+        type=float,
+        default=None,
+        help="the engine's chunk memory budget (default: the engine's own)",
+    )
+    ap.add_argument("--child", nargs=2, metavar=("SATELLITES", "HOURS"))
+    args = ap.parse_args()
+    if args.child:
+        child(int(args.child[0]), float(args.child[1]), args.policy, args.budget_mib)
+        return
+    import spacecompute
+
+    print(
+        f"# spacecompute {spacecompute.__version__} ({spacecompute.__file__}), "
+        f"{platform.processor() or platform.machine()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"chunk budget {args.budget_mib or 'default'} MiB"
+    )
+    print(
+        f"{'satellites':>10} {'hours':>5} {'jobs':>11} {'pending':>9} {'wall_s':>7} "
+        f"{'peak_RSS_MiB':>12} {'after_warm-up_MiB':>17}"
+    )
+    for case in args.cases.split(","):
+        n, hours = case.split("x")
+        cmd = [sys.executable, __file__, "--child", n, hours, "--policy", args.policy]
+        if args.budget_mib is not None:
+            cmd += ["--budget-mib", str(args.budget_mib)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+        if not lines:
+            print(f"{case}: failed: {(proc.stderr or proc.stdout).strip().splitlines()[-3:]}")
+            continue
+        r = json.loads(lines[-1])
+        print(
+            f"{r['satellites']:>10,} {r['hours']:>5g} {r['jobs']:>11,} {r['pending']:>9,} "
+            f"{r['wall_s']:>7.1f} {r['rss_mib']:>12.0f} {r['warm_rss_mib']:>17.0f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
