@@ -11,9 +11,9 @@ per key window ``[w W, (w + 1) W)`` (``W`` = :data:`WINDOW_ROWS`).
 At the end :meth:`PartSink.windows` hands the rows back window by window in key order: the
 row groups of one window from every part (found from the parts' footers, no data read),
 concatenated and sorted by the key. Memory: one window (``W`` rows), never the whole table.
-Keys are job ids 0, 1, 2, ... so every window but the last holds exactly ``W`` rows: written one
-window per row group, the assembled file has the row groups ``pyarrow.parquet.write_table``
-gives the same table (1,048,576 rows each).
+Keys are job ids 0, 1, 2, ... so every window but the last holds exactly ``W`` rows: the
+assembled file has row groups of ``W`` rows, whatever the parts were (a table of up to ``W``
+rows is one row group, as ``pyarrow.parquet.write_table`` writes it).
 
 Resume: a checkpoint records :meth:`PartSink.state` (parts written and rows in them) after a
 :meth:`~PartSink.flush`; :meth:`PartSink.truncate` removes the parts a killed run wrote after
@@ -36,11 +36,11 @@ import numpy as np
 from ..errors import InputError
 from ..table import Table, atomic_write
 
-#: Rows buffered before they are written to a part file (~130 MB of job rows).
-PART_ROWS = 1 << 20
-#: Rows per key window: per row group of the parts and of the assembled file (pyarrow's
-#: default row group length, 1,048,576).
-WINDOW_ROWS = 1 << 20
+#: Rows buffered before they are written to a part file (131,072: ~18 MB of job rows).
+PART_ROWS = 1 << 17
+#: Rows per key window: the most rows a row group of the parts holds, and the row groups of the
+#: assembled file (262,144 rows: ~35 MB of job rows, ~0.15 GB while a window is assembled).
+WINDOW_ROWS = 1 << 18
 _PART_GLOB = "part-*.parquet"
 #: Folder of a run directory holding the part files of its streamed tables, one folder per
 #: table (removed once the tables are assembled).
@@ -199,7 +199,9 @@ class PartSink:
             cols = {name: table.column(name).to_numpy() for name in table.column_names}
             del table
             order = np.argsort(cols[self.key], kind="stable")
-            yield {k: v[order] for k, v in cols.items()}
+            for k in cols:  # one column at a time: one window plus one column in memory
+                cols[k] = cols[k][order]
+            yield cols
 
     def clear(self) -> None:
         """Remove the parts and their folder (after the table was assembled)."""
