@@ -701,8 +701,10 @@ class JobStore:
         Call :meth:`close` once the windows are used."""
         h = self.held
         if h:
-            out = {self.KEY: self._ids[:h].copy()}
-            out.update({k: a[:h].copy() for k, a in self.cols.items()})
+            out = {self.KEY: self._ids[:h]}
+            out.update({k: a[:h] for k, a in self.cols.items()})
+            self.held = 0
+            self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
         self.held = 0
         self._resize(0)

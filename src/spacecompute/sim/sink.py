@@ -105,12 +105,14 @@ class PartSink:
         """Take rows: column name -> (m,) array, every call with the same columns (the key
         among them); written to a part once :attr:`part_rows` are buffered."""
         m = len(cols[self.key])
-        if m == 0:
-            return
-        self._buf.append({k: np.asarray(v) for k, v in cols.items()})
-        self._buffered += m
-        if self._buffered >= self.part_rows:
-            self.flush()
+        a = 0
+        while a < m:  # in slices, so that a part never holds much more than part_rows rows
+            b = min(m, a + max(self.part_rows - self._buffered, 1))
+            self._buf.append({k: np.asarray(v)[a:b] for k, v in cols.items()})
+            self._buffered += b - a
+            a = b
+            if self._buffered >= self.part_rows:
+                self.flush()
 
     def flush(self) -> None:
         """Write the buffered rows to the next part file (nothing when none are buffered)."""
@@ -136,6 +138,7 @@ class PartSink:
         self.parts += 1
         self.rows_written += int(key.size)
         self._buf, self._buffered = [], 0
+        pa.default_memory_pool().release_unused()  # the pool would keep the part's buffers
 
     # -- checkpoints --------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
@@ -198,6 +201,7 @@ class PartSink:
             )
             cols = {name: table.column(name).to_numpy() for name in table.column_names}
             del table
+            pa.default_memory_pool().release_unused()  # the pool would keep the window
             order = np.argsort(cols[self.key], kind="stable")
             for k in cols:  # one column at a time: one window plus one column in memory
                 cols[k] = cols[k][order]
