@@ -233,25 +233,41 @@ class StateRecorder:
             schema = schema.with_metadata(meta)
 
             def write(tmp: Any, parts: list[Path] = parts, schema: pa.Schema = schema) -> None:
-                # row groups of ROW_GROUP_ROWS whatever the parts (checkpoints flush parts):
-                # a resumed run's file is byte for byte an uninterrupted one's
                 with pq.ParquetWriter(tmp, schema) as writer:
-                    held: list[pa.Table] = []
-                    rows = 0
-                    for part in parts:
-                        held.append(pq.read_table(part).cast(schema))
-                        rows += held[-1].num_rows
-                        if rows >= ROW_GROUP_ROWS:
-                            table = pa.concat_tables(held)
-                            whole = rows - rows % ROW_GROUP_ROWS
-                            writer.write_table(table.slice(0, whole), ROW_GROUP_ROWS)
-                            held, rows = [table.slice(whole)], rows - whole
-                    if rows:
-                        writer.write_table(pa.concat_tables(held), ROW_GROUP_ROWS)
+                    _write_regrouped(writer, parts, schema)
 
             atomic_write(path, write)
         shutil.rmtree(self.parts, ignore_errors=True)
         return out
+
+
+def _write_regrouped(writer: Any, parts: list[Path], schema: Any) -> None:
+    """Write the rows of ``parts`` in row groups of :data:`ROW_GROUP_ROWS`, whatever the parts
+    (checkpoints flush parts): a resumed run's file is byte for byte an uninterrupted one's.
+    Memory: one row group of a part plus a carried remainder of under ROW_GROUP_ROWS rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    held: list[Any] = []
+    rows = 0
+    for part in parts:
+        file = pq.ParquetFile(part)
+        for rg in range(file.metadata.num_row_groups):
+            held.append(file.read_row_group(rg).cast(schema))
+            rows += held[-1].num_rows
+            if rows < ROW_GROUP_ROWS:
+                continue
+            table = pa.concat_tables(held)
+            whole = rows - rows % ROW_GROUP_ROWS
+            writer.write_table(table.slice(0, whole), ROW_GROUP_ROWS)
+            rest = table.slice(whole)
+            # a copy, so that the rows written are freed
+            held = [pa.concat_tables([rest, schema.empty_table()]).combine_chunks()]
+            rows -= whole
+            del table, rest
+            pa.default_memory_pool().release_unused()
+    if rows:
+        writer.write_table(pa.concat_tables(held), ROW_GROUP_ROWS)
 
 
 class _Rows:
