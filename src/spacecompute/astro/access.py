@@ -56,6 +56,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..errors import InputError
 from ..table import Table
 from .frames import enu_basis
@@ -335,7 +336,7 @@ def _cross_interp(r, t_s, i, n, px, py, pz, ux, uy, uz, sin_mask, t_guess):
     return (a * fb - b * fa) / (fb - fa)
 
 
-@njit(cache=True, parallel=True)
+@twin_kernel()
 def _prefilter_prepare(r, r_station_min_m, e_min_deg, unit, thr):
     """Geocentric unit vectors unit[i, k, n] (struct of arrays, NaN where r is) and per-satellite
     thresholds thr[n] = cos(lambda_max) for the satellite's largest radius (module docstring);
@@ -386,7 +387,7 @@ def _emit(b, cnt, s, n, end, flags, sf, out_f, out_i):
     out_i[b, cnt, 2] = flags
 
 
-@njit(cache=True, parallel=True)
+@twin_kernel()
 def _advance(
     r,
     t_s,

@@ -181,6 +181,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..errors import InputError, Problem
 from ..yamlio import load_yaml_text
 
@@ -411,7 +412,7 @@ def _dose_parts(lat, lon, h, fp, fe, par):  # pragma: no cover - compiled
 _FASTMATH = {"contract", "arcp"}  # FMA and reciprocals; NaN and inf semantics kept
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _total_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """Total dose rate, scalar shielding factors (the hot path: vectorizes). Invalid points
     get NaN; returns their number."""
@@ -427,7 +428,7 @@ def _total_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compil
     return bad
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _total_kernel_per_point(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """Total dose rate with per-point shielding factors fp, fe (N,)."""
     bad = 0
@@ -444,7 +445,7 @@ def _total_kernel_per_point(lat, lon, alt, fp, fe, par, out):  # pragma: no cove
     return bad
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _parts_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """The three parts into out[0..2], per-point shielding factors fp, fe (N,)."""
     bad = 0
@@ -892,7 +893,7 @@ def _poisson_rest(lam, key, u0, p0):  # pragma: no cover - compiled
             return int(k), j
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _inject_kernel(
     step_key, first_sat, dose, ndev, per_sat, mscal, busy, rates, needs_busy, out, flag
 ):  # pragma: no cover - compiled
@@ -1270,7 +1271,7 @@ def apply_mitigation(
     )
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _mitigate_kernel(
     kind, counts, reboot_s, unit, tau, restart_s, units, silent, detected, reboots, downtime, lost
 ):  # pragma: no cover - compiled
