@@ -31,7 +31,11 @@ PARALLEL_MIN_WORK = 200_000
 
 def largest_array_size(*args: Any) -> int:
     """The default measure of work: elements of the largest array argument."""
-    return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+    size = 0
+    for a in args:
+        if isinstance(a, np.ndarray) and a.size > size:
+            size = a.size
+    return size
 
 
 def _renamed(py_func: Callable, suffix: str) -> Callable:
@@ -65,7 +69,8 @@ class TwinKernel:
 
     def choose(self, *args: Any) -> Any:
         """The twin a call with these arguments runs."""
-        if numba.get_num_threads() > 1 and self._work(*args) >= PARALLEL_MIN_WORK:
+        # the size first: asking numba for its thread count costs microseconds per call
+        if self._work(*args) >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1:
             return self.parallel
         return self.serial
 
