@@ -171,6 +171,7 @@ sampled), so the randomness is all in :func:`inject_faults`.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -466,6 +467,18 @@ def _parts_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compil
 
 
 def _shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(shielding_mm_al, float | int) and not isinstance(shielding_mm_al, bool):
+        fp, fe = _scalar_shield_factors(float(shielding_mm_al))  # every step: cached
+        return fp.copy(), fe.copy()
+    return _array_shield_factors(shielding_mm_al)
+
+
+@functools.lru_cache(maxsize=64)
+def _scalar_shield_factors(shielding_mm_al: float) -> tuple[np.ndarray, np.ndarray]:
+    return _array_shield_factors(shielding_mm_al)
+
+
+def _array_shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]:
     t = np.atleast_1d(np.asarray(shielding_mm_al, dtype=np.float64)).ravel()
     lo, hi = SHIELDING_RANGE_MM
     if t.size == 0 or not np.all(np.isfinite(t)) or t.min() < lo or t.max() > hi:
@@ -960,7 +973,7 @@ def _seed_key(seed: Any) -> tuple[int, int]:
     elif isinstance(seed, np.random.SeedSequence):
         ss = seed
     elif isinstance(seed, int | np.integer) and not isinstance(seed, bool) and int(seed) >= 0:
-        ss = np.random.SeedSequence(int(seed))
+        return _int_seed_key(int(seed))
     else:
         raise InputError(
             f"{seed!r}",
@@ -968,6 +981,13 @@ def _seed_key(seed: Any) -> tuple[int, int]:
             expected="a non-negative int, a SeedSequence or a numpy Generator",
         )
     k0, k1 = (int(x) for x in ss.generate_state(2, np.uint64))
+    return k0, k1
+
+
+@functools.lru_cache(maxsize=256)
+def _int_seed_key(seed: int) -> tuple[int, int]:
+    """:func:`_seed_key` of an int (asked for every step of a run: cached)."""
+    k0, k1 = (int(x) for x in np.random.SeedSequence(seed).generate_state(2, np.uint64))
     return k0, k1
 
 
