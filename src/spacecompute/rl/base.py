@@ -113,9 +113,7 @@ def unit(a: Any) -> np.ndarray:
 
 def bounded(a: Any, high: float) -> np.ndarray:
     """float32 clipped to [0, high] (NaN as 0)."""
-    return np.clip(np.nan_to_num(np.asarray(a, np.float64), nan=0.0), 0.0, high).astype(
-        np.float32
-    )
+    return np.clip(np.nan_to_num(np.asarray(a, np.float64), nan=0.0), 0.0, high).astype(np.float32)
 
 
 class SpacecomputeEnv(gym.Env):

@@ -238,7 +238,7 @@ class InferenceEnv(SpacecomputeEnv):
     def _decision(self, action: Any, view: ServiceView, info: dict[str, Any]) -> ServiceDecision:
         size = self.n_cities if self.action_kind == "rule" else self.n
         a = np.asarray(action)
-        if a.shape != (size,) or not (a.dtype.kind in "biu"):
+        if a.shape != (size,) or a.dtype.kind not in "biu":
             what = "city" if self.action_kind == "rule" else "satellite"
             raise InputError(
                 f"action of shape {a.shape} and dtype {a.dtype}",

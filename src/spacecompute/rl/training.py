@@ -234,9 +234,7 @@ class TrainingEnv(SpacecomputeEnv):
             "time_fraction": np.array([view.step_index / self.total_steps], np.float32),
         }
 
-    def _decision(
-        self, action: Any, view: TrainingView, info: dict[str, Any]
-    ) -> TrainingDecision:
+    def _decision(self, action: Any, view: TrainingView, info: dict[str, Any]) -> TrainingDecision:
         load = None
         if self.action_kind == "slot-load":
             if not isinstance(action, dict) or set(action) != {"slot", "load"}:
