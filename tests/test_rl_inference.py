@@ -44,7 +44,7 @@ def test_check_env_passes(action):
     assert isinstance(env, InferenceEnv)
     check_env(env, skip_render_check=True)
     assert env.n == 1584 and env.n_cities == 30 and env.total_steps == 3
-    assert env.cities[:2] == ["Tokyo", "Delhi"] or len(set(env.cities)) == 30
+    assert len(set(env.cities)) == 30
     env.close()
 
 

@@ -50,8 +50,10 @@ the requests that arrive in the step, as a policy's view does):
   ``city_requests`` (count), ``city_work_s`` (their work in seconds of one payload's peak),
   ``city_visible`` (satellites above the elevation mask), ``city_candidates`` (satellites within
   ``max_isl_hops``), ``city_best_capacity`` (highest ``capacity_fraction`` among them),
-  ``city_best_wait_s`` (shortest queue wait among them, backlog over rate; a bound when none can
-  compute); a city without requests in the step shows zeros (its geometry is not computed);
+  ``city_best_wait_s`` (shortest queue wait among them, backlog over rate; the bound when none
+  can compute or there is none); the engine computes the geometry of the cities that send
+  requests in the step only, so a city without requests shows no visible satellites and no
+  candidates;
 - ``time_fraction`` (1,), the elapsed share of the run.
 
 Counts are clipped to [0, :data:`~spacecompute.rl.base.MAX_COUNT`], seconds to
