@@ -43,7 +43,7 @@ def test_check_env_passes(action):
     env = SpacecomputeEnv(SCENARIO, action=action, duration_s=30)
     assert isinstance(env, InferenceEnv)
     check_env(env, skip_render_check=True)
-    assert env.n == 1584 and env.n_cities == 30 and env.total_steps == 3
+    assert env.n == 396 and env.n_cities == 30 and env.total_steps == 3
     assert len(set(env.cities)) == 30
     env.close()
 
@@ -125,6 +125,24 @@ def test_reject_everywhere_and_the_energy_reward():
     assert not _same_summary(ref.summary, s)
     # no work was queued: every backlog observation is empty
     assert all(o["backlog_s"].max() == 0 for o in observations)
+    env.close()
+
+
+def test_each_city_follows_its_rule():
+    """Half the cities reject, the other half use least completion: the rejecting cities' requests
+    all end dropped at arrival, on no satellite; the others' are served."""
+    env = InferenceEnv(SCENARIO, duration_s=30)
+    half = np.arange(env.n_cities) % 2 == 0
+    action = np.where(half, RULES.index("reject"), RULES.index("isl-offload"))
+    _episode(env, 0, lambda obs: action)
+    jobs = env.result.jobs
+    city, status = np.asarray(jobs["city"]), np.asarray(jobs["status"])
+    rejecting = np.isin(city, np.asarray(env.cities)[half])
+    assert rejecting.any() and (~rejecting).any()
+    assert np.all(status[rejecting] == "dropped")
+    assert np.all(np.asarray(jobs["satellite"])[rejecting] == -1)
+    served = status[~rejecting] == "completed"
+    assert served.mean() > 0.5
     env.close()
 
 
