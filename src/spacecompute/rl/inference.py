@@ -35,9 +35,10 @@ plus the work placed in the step by the load-blind rules (taken as queued at the
 by the load-aware rule before them (``isl-offload`` then ``deadline-aware``); with one rule in
 every city this is exactly that policy. Every request is served earliest deadline first; all
 requests share one latency objective, so this is arrival order (FIFO), as the built-ins.
-A request the agent refuses (``reject``, or no open candidate under ``gate``) ends ``dropped``
-with reason ``deadline`` (admission control), or ``no_capacity`` under ``gate`` when none of its
-candidates is open.
+A request the agent refuses (``reject``, or no open candidate under ``gate``) ends ``dropped``,
+with the engine's reason: ``no_satellite`` when its city sees none, ``no_capacity`` when none of
+its candidates can compute (under ``gate``: none is open), else ``deadline`` (admission control,
+as the ``deadline-aware`` policy's refusals).
 
 **Observation** (``spaces.Dict`` of float32 arrays, at the step start; the city features describe
 the requests that arrive in the step, as a policy's view does):
