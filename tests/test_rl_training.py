@@ -99,6 +99,8 @@ def test_slots_are_stable_and_the_window_is_bounded():
         held = h[:, s][h[:, s] >= 0]
         assert np.all(np.diff(held) >= 0)
     assert obs["job_present"].sum() == (env.slot_jobs >= 0).sum()
+    mask = env.action_masks().reshape(env.n, env.job_slots + 1)
+    assert np.array_equal(mask[5], np.r_[True, obs["job_present"] > 0]) and mask[:, 0].all()
     one = TrainingEnv(SCENARIO, job_slots=1, duration_s=900)
     obs, _ = one.reset(seed=0)
     outside = False

@@ -26,6 +26,7 @@ a job given more than ``max_width`` keeps its lowest-index satellites, and a job
 at its deadline. :meth:`expert_action` encodes a built-in (or any) policy's decision on the
 current view, for imitation learning; followed at every step it reproduces that policy's run
 exactly (tested), as long as the policy rejects no job and serves none outside the window.
+:meth:`action_masks` gives the slot values that point to a job, for maskable agents.
 
 **Observation** (``spaces.Dict``, at the step start):
 
@@ -191,6 +192,13 @@ class TrainingEnv(SpacecomputeEnv):
         pos = np.clip(np.searchsorted(keys, job_ids), 0, keys.size - 1)
         hit = (keys[pos] == job_ids) & (job_ids >= 0)
         return np.where(hit, order[pos], -1)
+
+    def action_masks(self) -> np.ndarray:
+        """Which slot values each satellite may take now, (N x (J + 1),) bool, satellite by
+        satellite (idle always; a slot only while a job holds it): the flat mask of a
+        ``MultiDiscrete`` action that maskable agents take (e.g. sb3-contrib's MaskablePPO)."""
+        row = np.r_[True, self._slot_job >= 0]
+        return np.tile(row, self.n)
 
     # -- translation ----------------------------------------------------------------------------
     def _observation(self, view: TrainingView) -> dict[str, np.ndarray]:
