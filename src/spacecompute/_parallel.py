@@ -23,9 +23,10 @@ from typing import Any
 import numba
 import numpy as np
 
-#: Below this many array elements a twin kernel runs on one thread. Measured on 2 cores
-#: (docs/benchmarks.md, "Threads"): the per-step spacecraft kernels break even with two threads
-#: near 50,000 satellites; under that the wake-up of the worker threads dominates.
+#: Below this many array elements a twin kernel runs on one thread. Engine runs below
+#: ``_runtime.PARALLEL_MIN_SATELLITES`` satellites use one numba thread anyway (measured,
+#: docs/benchmarks.md); this threshold keeps direct calls on small arrays (the Python API, the
+#: tests) on the one-thread twin. ``benchmarks/threads.py`` times both twins side by side.
 PARALLEL_MIN_WORK = 200_000
 
 
