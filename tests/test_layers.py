@@ -28,6 +28,7 @@ LAYER_RANK: dict[str, int] = {
     "_runtime": 0,
     "_cache": 0,
     "_parallel": 0,
+    "_forked": 0,
     "sizeguard": 0,
     "richtable": 0,
     "fingerprint": 0,
