@@ -21,9 +21,9 @@ For steps ``k = 0 .. H-1`` (``k = 0`` the current step) and workloads ``w``:
 - grants ``g[w,k]`` in ``[0, D[w,k]]`` (``D`` the view's demand at ``k = 0``, the forecast's
   after) and ``sum_w g[w,k] <= cap_k`` (the view's capacity at ``k = 0``, the forecast's or 1
   after);
-- energy at the bus: ``j sum_w g[w,k] + ch_k + sp_k - dis_k = S_k - B_k`` with ``j`` the
-  view's ``dynamic_energy_j`` (a full share above idle), ``S`` and ``B`` the forecast's solar and
-  base (bus + idle payload) energy, ``ch`` charge, ``dis`` discharge delivered, ``sp`` spill
+- energy at the bus: ``j sum_w g[w,k] + ch_k - dis_k <= S_k - B_k`` with ``j`` the view's
+  ``dynamic_energy_j`` (a full share above idle), ``S`` and ``B`` the forecast's solar and base
+  (bus + idle payload) energy, ``ch`` charge, ``dis`` discharge delivered; the slack is spill
   (array energy the full battery cannot take);
 - battery: ``E_{k+1} = E_k + eta_c ch_k - dis_k / eta_d`` with ``E_0`` the measured
   ``battery_j``, ``E_{k+1} <= battery capacity`` and ``E_{k+1} >= min(reserve, E°_{k+1})``,
@@ -244,8 +244,8 @@ def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float
 
     w, h, g = x.demand.shape
     gh = g * h
-    fam = w + 4  # families: g_0 .. g_{W-1}, ch, dis, sp, e (each G x H, satellite-major)
-    ch, dis, sp, en = w, w + 1, w + 2, w + 3
+    fam = w + 3  # families: g_0 .. g_{W-1}, ch, dis, e (each G x H, satellite-major)
+    ch, dis, en = w, w + 1, w + 2
     scale = np.where(x.capacity_j > 0, x.capacity_j, 1.0)  # energies in battery capacities
     j = np.repeat(x.dynamic_j / scale, h)
     eta_c, eta_d = np.repeat(x.eta_c, h), np.repeat(x.eta_d, h)
@@ -257,12 +257,12 @@ def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float
     def col(f: int, cells: np.ndarray = cell) -> np.ndarray:
         return f * gh + cells
 
-    # rows 0..gh-1: energy balance; gh..2gh-1: battery; 2gh..3gh-1: capacity (<=)
-    bal, bat, cap = cell, gh + cell, 2 * gh + cell
+    # rows 0..gh-1: battery (=); gh..2gh-1: energy balance (<=: the rest of a surplus spills);
+    # 2gh..3gh-1: capacity (<=)
+    bat, bal, cap = cell, gh + cell, 2 * gh + cell
     parts = [
         *((bal, col(i), j) for i in range(w)),
         (bal, col(ch), 1.0),
-        (bal, col(sp), 1.0),
         (bal, col(dis), -1.0),
         (bat, col(en), 1.0),
         (bat[later], col(en, cell[later] - 1), -1.0),
@@ -277,8 +277,8 @@ def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float
     )
     matrix = sparse.csr_array((vals, (rows, cols)), shape=(3 * gh, fam * gh))
     e0 = x.battery_j / scale
-    b_eq = np.concatenate([(x.net_j.T / scale[:, None]).ravel(), np.where(k == 0, e0[sat], 0.0)])
-    b_ub = x.capacity.T.ravel()
+    b_eq = np.where(k == 0, e0[sat], 0.0)
+    b_ub = np.concatenate([(x.net_j.T / scale[:, None]).ravel(), x.capacity.T.ravel()])
 
     lo = np.zeros(fam * gh)
     hi = np.full(fam * gh, np.inf)
@@ -295,9 +295,9 @@ def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float
         cost[col(i)] = -(x.weight[i] / top) * earlier
     res = linprog(
         cost,
-        A_ub=matrix[2 * gh :],
+        A_ub=matrix[gh:],
         b_ub=b_ub,
-        A_eq=matrix[: 2 * gh],
+        A_eq=matrix[:gh],
         b_eq=b_eq,
         bounds=np.column_stack([lo, hi]),
         method="highs",
