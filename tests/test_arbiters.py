@@ -327,6 +327,27 @@ def test_optimising_resumes_from_its_state_with_the_same_grants():
         b.load_state_dict({"plan_start": 0})
 
 
+def test_optimising_bad_forecast_is_a_clear_error_and_lp_trouble_falls_back(monkeypatch):
+    h = 3
+    view = _energy_view(
+        [125.0], 100.0, 200.0, 10.0, np.zeros((h, 1)), np.zeros((h, 1)), np.ones((2, h, 1)), [3, 1]
+    )
+    bad = dataclasses.replace(view.forecast, base_energy_j=np.zeros((h + 1, 1)))
+    with pytest.raises(InputError, match=r"forecast base_energy_j of shape \(4, 1\)"):
+        OptimisingArbiter().share(dataclasses.replace(view, forecast=bad))
+    bad = dataclasses.replace(view.forecast, demand=np.ones((3, h, 1)))
+    with pytest.raises(InputError, match="forecast demand"):
+        OptimisingArbiter().share(dataclasses.replace(view, forecast=bad))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("simulated HiGHS trouble")
+
+    monkeypatch.setattr("spacecompute.scheduling.arbiter_lp.solve_plan", fail)
+    arb = OptimisingArbiter()
+    g = arb.share(view)  # the one-step optimum: 25 J buys 2.5 shares, capacity 1, weight 3 first
+    assert g[:, 0].tolist() == [1.0, 0.0] and arb.lp_failures == 1 and arb.plan_sats.size == 0
+
+
 def test_optimising_rejects_bad_settings():
     with pytest.raises(InputError, match="horizon_s"):
         OptimisingArbiter(horizon_s=0)

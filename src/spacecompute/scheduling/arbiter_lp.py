@@ -183,18 +183,22 @@ def horizon_inputs(view: ArbiterView) -> HorizonInputs:
         )
     h = demand.shape[1]
     demand[:, 0] = np.clip(np.asarray(view.demand, dtype=np.float64), 0.0, 1.0)
-    capacity = np.ones((h, n)) if f.capacity is None else np.array(f.capacity, dtype=np.float64)
-    capacity = np.clip(np.broadcast_to(capacity, (h, n)), 0.0, 1.0).copy()
+    fields = {"solar_energy_j": f.solar_energy_j, "base_energy_j": f.base_energy_j}
+    if f.capacity is not None:
+        fields["capacity"] = f.capacity
+    arrays = {}
+    for key, value in fields.items():
+        a = np.asarray(value, dtype=np.float64)
+        if a.shape != (h, n) or not np.isfinite(a).all():
+            raise InputError(
+                f"forecast {key} of shape {a.shape}",
+                field=f"forecast.{key}",
+                expected=f"a finite ({h}, {n}) array (H steps x satellites, as the demand)",
+            )
+        arrays[key] = a
+    capacity = np.clip(arrays.get("capacity", np.ones((h, n))), 0.0, 1.0)
     capacity[0] = np.clip(np.asarray(view.capacity, dtype=np.float64), 0.0, 1.0)
-    net = np.asarray(f.solar_energy_j, dtype=np.float64) - np.asarray(
-        f.base_energy_j, dtype=np.float64
-    )
-    if net.shape != (h, n) or not np.isfinite(net).all():
-        raise InputError(
-            f"forecast energies of shape {net.shape}",
-            field="forecast.solar_energy_j",
-            expected=f"finite ({h}, {n}) arrays, as the forecast demand",
-        )
+    net = arrays["solar_energy_j"] - arrays["base_energy_j"]
     cap_j = np.maximum(np.asarray(view.battery_capacity_j, dtype=np.float64), 0.0)
     e0 = np.clip(np.asarray(view.battery_j, dtype=np.float64), 0.0, cap_j)
     eta_c = _per_sat(view.charge_efficiency, n)
@@ -320,8 +324,9 @@ class OptimisingArbiter:
     the look-ahead the engine is asked for (``view.forecast``); ``replan_s`` (default 10 min)
     how often the plan is solved again; ``earlier_gain`` the ``epsilon`` of the objective;
     ``group_size`` the most satellites in one LP. ``last_objective`` (the weighted shares the
-    last plan gives the energy-bound satellites over its horizon), ``lp_solves`` and
-    ``lp_seconds`` report the work done.
+    last plan gives the energy-bound satellites over its horizon), ``lp_solves``,
+    ``lp_failures`` (LPs HiGHS could not solve: their satellites got the one-step optimum, which
+    is safe for the step) and ``lp_seconds`` report the work done.
     """
 
     name = "optimising"
@@ -357,6 +362,7 @@ class OptimisingArbiter:
         self.plan_n = 0
         self.last_objective = 0.0
         self.lp_solves = 0
+        self.lp_failures = 0
         self.lp_seconds = 0.0
 
     def __repr__(self) -> str:
@@ -368,7 +374,9 @@ class OptimisingArbiter:
     def share(self, view: ArbiterView) -> np.ndarray:
         """This step's grants (W, N): the plan's where energy binds, else the one-step optimum."""
         grants = one_step_grants(view)
-        if view.forecast is None or grants.size == 0:
+        f = view.forecast
+        no_horizon = f is None or (np.ndim(f.demand) == 3 and np.shape(f.demand)[1] == 0)
+        if no_horizon or grants.size == 0:
             return grants
         step = int(view.step_index)
         every = max(1, round(self.replan_s / float(view.dt_s)))
@@ -398,12 +406,19 @@ class OptimisingArbiter:
         plan = np.zeros((w, h, binding.size))
         value = 0.0
         t0 = time.perf_counter()
+        solved = np.ones(binding.size, dtype=bool)
         for g0 in range(0, binding.size, self.group_size):  # bounded: ceil(N_bind / size)
             sel = slice(g0, g0 + self.group_size)
-            plan[:, :, sel], v = solve_plan(x.take(binding[sel]), self.earlier_gain)
-            value += v
             self.lp_solves += 1
+            try:
+                plan[:, :, sel], v = solve_plan(x.take(binding[sel]), self.earlier_gain)
+            except RuntimeError:  # numerical trouble in HiGHS: these get the one-step optimum
+                self.lp_failures += 1
+                solved[sel] = False
+                continue
+            value += v
         self.lp_seconds += time.perf_counter() - t0
+        binding, plan = binding[solved], plan[:, :, solved]
         self.plan_start, self.plan_sats, self.plan = int(view.step_index), binding, plan
         self.plan_n = int(x.demand.shape[2])
         self.last_objective = value
