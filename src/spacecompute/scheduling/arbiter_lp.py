@@ -44,7 +44,9 @@ Work saved
 A satellite whose greedy plan (every step the highest weights first, up to demand and capacity)
 keeps its battery above the floor on the whole forecast needs no LP: that plan maximises every
 step's value on its own, so it is optimal. Only the others (energy binds) go into the LP, in
-groups of ``group_size`` satellites (satellites do not interact). The plan is solved every
+groups of ``group_size`` satellites (satellites do not interact; HiGHS solves many small
+block-diagonal LPs faster than one large one: 324 satellites x 60 steps in groups of 16-32 in
+3.4 s, in groups of 256 in 5.6 s on the loaded 2-core development machine). The plan is solved every
 ``replan_s`` (default 10 min) and on the step indices that are multiples of that many steps, so
 results do not depend on how the engine chunks time; between plans each satellite gets its
 planned shares, capped by its current demand, capacity and this step's energy
@@ -337,7 +339,7 @@ class OptimisingArbiter:
         replan_s: float = 600.0,
         *,
         earlier_gain: float = 1e-3,
-        group_size: int = 256,
+        group_size: int = 32,
     ) -> None:
         for fname, v in (("horizon_s", horizon_s), ("replan_s", replan_s)):
             if isinstance(v, bool) or not isinstance(v, int | float) or not (0 < v < math.inf):
