@@ -57,6 +57,9 @@ def _view(demand, capacity=None, *, weight=None, priority=None, names=None, **kw
         "reserve_j": np.zeros(n),
     }
     values.update(kw)
+    for value in values.values():  # the engine hands out read-only arrays
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
     return ArbiterView(**values)
 
 
@@ -133,15 +136,19 @@ def test_water_fill_equals_closed_form(w, n, seed):
 
 
 def _forecast(solar, base, demand, capacity=None) -> ArbiterForecast:
-    solar = np.asarray(solar, dtype=float)
-    return ArbiterForecast(
-        sunlit=(solar > 0).astype(float),
-        solar_energy_j=solar,
-        base_energy_j=np.asarray(base, dtype=float),
-        demand=np.asarray(demand, dtype=float),
-        in_contact=np.zeros(solar.shape, bool),
-        capacity=capacity,
-    )
+    solar = np.array(solar, dtype=float)
+    arrays = {
+        "sunlit": (solar > 0).astype(float),
+        "solar_energy_j": solar,
+        "base_energy_j": np.array(base, dtype=float),
+        "demand": np.array(demand, dtype=float),
+        "in_contact": np.zeros(solar.shape, bool),
+    }
+    if capacity is not None:
+        arrays["capacity"] = np.array(capacity, dtype=float)
+    for value in arrays.values():
+        value.flags.writeable = False
+    return ArbiterForecast(**arrays)
 
 
 def _energy_view(battery, reserve, cap_j, dyn, solar, base, demand, weight, step=0, eff=1.0):
