@@ -55,6 +55,12 @@ the plan, and every satellite when the run offers no forecast, get the one-step 
 highest weights first up to ``min(capacity, energy_available_j / dynamic_energy_j)`` (the
 solution of the one-step LP, a fractional knapsack). HiGHS solves the LP (Q. Huangfu and
 J. A. J. Hall, Math. Prog. Comp. 10 (2018) 119-142) through :func:`scipy.optimize.linprog`.
+
+Relation to :mod:`~spacecompute.scheduling.lookahead`: the same method (receding horizon, one
+sparse LP per group of satellites, indexing by family x satellite x step) but not its code:
+the EO policy's LP models the imaging queues and downlink with a bus's constants shared by all
+satellites (``EnergyModel.from_bus``), while the arbiter gets per-satellite energies, reserve
+and efficiencies from its view, and shares between workloads rather than planning one queue.
 """
 
 from __future__ import annotations
