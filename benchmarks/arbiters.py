@@ -102,8 +102,8 @@ def measure(n: int, w: int, h: int) -> dict[str, float]:
         "screen_ms": 1e3 * _best(lambda: energy_binds(x, greedy_plan(x)), 5),
         "lp_s": _best(lambda: solve_plan(x, 1e-3), 3),
         "replan_s": _best(lambda: OptimisingArbiter().share(view), 3),
-        "vars": (w + 3) * n * h,
-        "nnz": n * h * (2 * w + 6) - n,
+        "vars": (w + 1) * n * h,
+        "nnz": n * h * (3 * w + 4) - 2 * n,  # capacity + two battery rows
         "binding": int(binding.sum()),
         "value": value,
         "min_margin_j": float((path - x.floor_j).min()),

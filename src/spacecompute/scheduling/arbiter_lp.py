@@ -21,15 +21,17 @@ For steps ``k = 0 .. H-1`` (``k = 0`` the current step) and workloads ``w``:
 - grants ``g[w,k]`` in ``[0, D[w,k]]`` (``D`` the view's demand at ``k = 0``, the forecast's
   after) and ``sum_w g[w,k] <= cap_k`` (the view's capacity at ``k = 0``, the forecast's or 1
   after);
-- energy at the bus: ``j sum_w g[w,k] + ch_k - dis_k <= S_k - B_k`` with ``j`` the view's
-  ``dynamic_energy_j`` (a full share above idle), ``S`` and ``B`` the forecast's solar and base
-  (bus + idle payload) energy, ``ch`` charge, ``dis`` discharge delivered; the slack is spill
-  (array energy the full battery cannot take);
-- battery: ``E_{k+1} = E_k + eta_c ch_k - dis_k / eta_d`` with ``E_0`` the measured
-  ``battery_j``, ``E_{k+1} <= battery capacity`` and ``E_{k+1} >= min(reserve, E°_{k+1})``,
-  where ``E°`` is the battery with no grant at all (the bus alone). So no grant takes a battery
-  below its reserve (no brown-out), and where the bus alone would (an eclipse longer than the
-  battery), the grants cost that battery nothing more. Grants of zero are always feasible.
+- battery: the bus balance ``b_k = S_k - B_k - j sum_w g[w,k]`` (``j`` the view's
+  ``dynamic_energy_j``, a full share above idle; ``S`` and ``B`` the forecast's solar and base
+  (bus + idle payload) energy) charges the battery through ``eta_c`` when positive and draws
+  ``b / eta_d`` from it when negative: ``E_{k+1} = min(C, E_k + min(eta_c b_k, b_k / eta_d))``
+  (the rest of a surplus spills), with ``E_0`` the measured ``battery_j``, ``C`` the battery's
+  capacity, and ``E_{k+1} >= min(reserve, E°_{k+1})``, where ``E°`` is the battery with no
+  grant at all (the bus alone). So no grant takes a battery below its reserve (no brown-out),
+  and where the bus alone would (an eclipse longer than the battery), the grants cost that
+  battery nothing more. Grants of zero are always feasible. In the LP the two ``min`` become
+  ``E_{k+1} <= C``, ``E_{k+1} <= E_k + eta_c b_k`` and ``E_{k+1} <= E_k + b_k / eta_d``
+  (linear, exact for the grants: see :func:`solve_plan`).
 
 Objective (maximised): ``sum_{w,k} weight[w] (1 + epsilon (H - k) / H) g[w,k]``, the weighted
 share of payload time delivered, with a small ``epsilon`` (``earlier_gain``) that prefers
@@ -250,17 +252,26 @@ def energy_binds(x: HorizonInputs, grants: np.ndarray, tol_j: float = 1e-9) -> n
 
 def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float]:
     """Solve the LP of the module docstring for the satellites of ``x``: grants (W, H, G) and
-    the objective ``sum weight x grant`` (unscaled by ``earlier_gain``)."""
+    the objective ``sum weight x grant`` (unscaled by ``earlier_gain``).
+
+    Variables: the grants and the battery ``E_{k+1}`` per satellite-step (scaled by the
+    battery's capacity). The bus balance is substituted: with ``b_k = S_k - B_k - j G_k`` the
+    battery gains ``phi(b) = min(eta_c b, b / eta_d)`` (concave), so ``E_{k+1} <= E_k +
+    phi(b_k)`` is two linear rows. The LP may keep ``E`` below the physical battery (energy
+    wasted); that never helps the objective, and since ``phi`` is increasing the physical path
+    ``min(cap, E_k + phi(b_k))`` is the highest feasible one: a grant plan is feasible exactly
+    when the physical battery stays above the floor, and the slack at the capacity is spill.
+    """
     from scipy import sparse  # here: the arbiter registry should not load scipy
     from scipy.optimize import linprog
 
     w, h, g = x.demand.shape
     gh = g * h
-    fam = w + 3  # families: g_0 .. g_{W-1}, ch, dis, e (each G x H, satellite-major)
-    ch, dis, en = w, w + 1, w + 2
+    en = w  # families: g_0 .. g_{W-1}, e (each G x H, satellite-major)
     scale = np.where(x.capacity_j > 0, x.capacity_j, 1.0)  # energies in battery capacities
     j = np.repeat(x.dynamic_j / scale, h)
     eta_c, eta_d = np.repeat(x.eta_c, h), np.repeat(x.eta_d, h)
+    lossy = bool((x.eta_c < 1).any() or (x.eta_d < 1).any())
     sat = np.repeat(np.arange(g), h)
     k = np.tile(np.arange(h), g)
     cell = np.arange(gh)
@@ -269,51 +280,40 @@ def solve_plan(x: HorizonInputs, earlier_gain: float) -> tuple[np.ndarray, float
     def col(f: int, cells: np.ndarray = cell) -> np.ndarray:
         return f * gh + cells
 
-    # rows 0..gh-1: battery (=); gh..2gh-1: energy balance (<=: the rest of a surplus spills);
-    # 2gh..3gh-1: capacity (<=)
-    bat, bal, cap = cell, gh + cell, 2 * gh + cell
-    parts = [
-        *((bal, col(i), j) for i in range(w)),
-        (bal, col(ch), 1.0),
-        (bal, col(dis), -1.0),
-        (bat, col(en), 1.0),
-        (bat[later], col(en, cell[later] - 1), -1.0),
-        (bat, col(ch), -eta_c),
-        (bat, col(dis), 1.0 / eta_d),
-        *((cap, col(i), 1.0) for i in range(w)),
-    ]
+    # rows: capacity, battery on a surplus (eta_c), battery on a deficit (1 / eta_d; the same
+    # row when lossless)
+    cap, gain, loss = cell, gh + cell, 2 * gh + cell
+    battery_rows = [(gain, eta_c)] + ([(loss, 1.0 / eta_d)] if lossy else [])
+    parts = [(cap, col(i), 1.0) for i in range(w)]
+    for rows_, factor in battery_rows:
+        parts += [(rows_, col(i), j * factor) for i in range(w)]
+        parts += [(rows_, col(en), 1.0), (rows_[later], col(en, cell[later] - 1), -1.0)]
+    n_rows = gh * (1 + len(battery_rows))
     rows = np.concatenate([r for r, _, _ in parts])
     cols = np.concatenate([c for _, c, _ in parts])
     vals = np.concatenate(
         [np.broadcast_to(np.asarray(v, np.float64), r.shape) for r, _, v in parts]
     )
-    matrix = sparse.csr_array((vals, (rows, cols)), shape=(3 * gh, fam * gh))
-    e0 = x.battery_j / scale
-    b_eq = np.where(k == 0, e0[sat], 0.0)
-    b_ub = np.concatenate([(x.net_j.T / scale[:, None]).ravel(), x.capacity.T.ravel()])
+    matrix = sparse.csr_array((vals, (rows, cols)), shape=(n_rows, (w + 1) * gh))
+    net = (x.net_j.T / scale[:, None]).ravel()
+    start = np.where(k == 0, (x.battery_j / scale)[sat], 0.0)  # E_0 moves to the right side
+    b_ub = np.concatenate(
+        [x.capacity.T.ravel()] + [net * factor + start for _, factor in battery_rows]
+    )
 
-    lo = np.zeros(fam * gh)
-    hi = np.full(fam * gh, np.inf)
+    lo = np.zeros((w + 1) * gh)
+    hi = np.empty((w + 1) * gh)
     for i in range(w):
         hi[col(i)] = x.demand[i].T.ravel()
-    lo[col(en)] = (x.floor_j.T / scale[:, None]).ravel()
     hi[col(en)] = (x.capacity_j / scale)[sat]
-    lo[col(en)] = np.minimum(lo[col(en)], hi[col(en)])
+    lo[col(en)] = np.minimum((x.floor_j.T / scale[:, None]).ravel(), hi[col(en)])
 
     top = float(x.weight.max()) if w else 1.0
     earlier = 1.0 + earlier_gain * (h - k) / h
-    cost = np.zeros(fam * gh)
+    cost = np.zeros((w + 1) * gh)
     for i in range(w):
         cost[col(i)] = -(x.weight[i] / top) * earlier
-    res = linprog(
-        cost,
-        A_ub=matrix[gh:],
-        b_ub=b_ub,
-        A_eq=matrix[:gh],
-        b_eq=b_eq,
-        bounds=np.column_stack([lo, hi]),
-        method="highs",
-    )
+    res = linprog(cost, A_ub=matrix, b_ub=b_ub, bounds=np.column_stack([lo, hi]), method="highs")
     if res.status != 0 or res.x is None:  # grants of zero are feasible by construction
         raise RuntimeError(f"optimising arbiter: LP failed: {res.message}")
     grants = np.stack([res.x[col(i)].reshape(g, h).T for i in range(w)])
