@@ -12,6 +12,7 @@ from .arbiters import (
     Arbiter,
     ArbiterForecast,
     ArbiterView,
+    OptimisingArbiter,
     PriorityArbiter,
     WeightedFairArbiter,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "EnergyAware",
     "InferencePolicy",
     "OnBoard",
+    "OptimisingArbiter",
     "Policy",
     "PolicyView",
     "PriorityArbiter",

@@ -70,12 +70,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
-from .arbiters import ArbiterView
+
+if TYPE_CHECKING:  # annotations only: arbiters.py imports this module for its registry
+    from .arbiters import ArbiterView
 
 #: Grants below this share are noise of the LP and count as zero.
 _SHARE_TOL = 1e-9

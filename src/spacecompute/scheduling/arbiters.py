@@ -25,11 +25,12 @@ arbiter that plans energy: on its forecast its grants never take a battery below
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import InputError
+from .arbiter_lp import OptimisingArbiter
 
 
 @dataclass(frozen=True)
@@ -199,26 +200,39 @@ class WeightedFairArbiter:
         return water_fill(demand, capacity, weight)
 
 
-#: The built-in arbiters, by the name a scenario gives (``arbiter:``).
-ARBITER_NAMES: tuple[str, ...] = ("priority", "weighted-fair", "optimising")
+#: The built-in arbiters, by the name a scenario gives (``arbiter:``); the LP arbiter loads
+#: scipy only when it first solves.
+ARBITERS: dict[str, type] = {
+    "priority": PriorityArbiter,
+    "weighted-fair": WeightedFairArbiter,
+    "optimising": OptimisingArbiter,
+}
+ARBITER_NAMES: tuple[str, ...] = tuple(ARBITERS)
 
 
 def builtin_arbiter(name: str) -> type:
     """The class of built-in arbiter ``name`` (one of :data:`ARBITER_NAMES`); KeyError else."""
-    if name == "optimising":  # the LP arbiter loads scipy: only when asked for
-        from .arbiter_lp import OptimisingArbiter
+    return ARBITERS[name]
 
-        return OptimisingArbiter
-    return {"priority": PriorityArbiter, "weighted-fair": WeightedFairArbiter}[name]
+
+def resolve_arbiter(spec: Any, **kwargs: Any) -> Any:
+    """:func:`spacecompute.scheduling.custom.resolve_arbiter` (a name, ``module:Class``, an
+    entry point, a class or an object -> a checked arbiter), here beside the built-ins."""
+    from .custom import resolve_arbiter as resolve
+
+    return resolve(spec, **kwargs)
 
 
 __all__ = [
+    "ARBITERS",
     "ARBITER_NAMES",
     "Arbiter",
     "ArbiterForecast",
     "ArbiterView",
+    "OptimisingArbiter",
     "PriorityArbiter",
     "WeightedFairArbiter",
     "builtin_arbiter",
+    "resolve_arbiter",
     "water_fill",
 ]
