@@ -1,0 +1,66 @@
+"""Arrays reused from one time chunk to the next (imports nothing of ours).
+
+A run streams over time chunks whose arrays (look angles, geodetic positions, downlink rates)
+take hundreds of MB. Allocating them afresh for every chunk costs more than computing them: on
+virtual machines the kernel faults in every fresh page (about 1.3-1.8 ms per MiB here,
+docs/benchmarks.md), and glibc returns blocks above its mmap threshold to the system when they
+are freed. A :class:`BufferPool` keeps the last arrays of each name and hands one out again only
+when nothing else refers to it (its reference count, views included: a numpy view holds its base),
+so an array still held by the previous chunk, a forecast or a caller is never overwritten; a
+new one is allocated instead. A request shorter along the first axis than a kept array gets a
+leading slice of it.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+#: References to a kept array when nothing outside the pool holds it: the pool's list and the
+#: argument of ``sys.getrefcount``.
+_REFS_WHEN_FREE = 2
+
+
+class BufferPool:
+    """Named reusable arrays (see the module docstring); ``keep`` arrays per name at most."""
+
+    def __init__(self, keep: int = 3) -> None:
+        self.keep = int(keep)
+        self._slots: dict[str, list[np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str, shape: tuple[int, ...], dtype: object = np.float64) -> np.ndarray:
+        """An uninitialised C-contiguous array of ``shape`` that nothing else refers to."""
+        shape = tuple(int(s) for s in shape)
+        dt = np.dtype(dtype)
+        with self._lock:
+            slots = self._slots.setdefault(name, [])
+            for i in range(len(slots)):
+                kept = slots[i]
+                if (
+                    kept.dtype == dt
+                    and kept.shape[1:] == shape[1:]
+                    and kept.shape[0] >= shape[0]
+                    and sys.getrefcount(slots[i]) == _REFS_WHEN_FREE + 1  # + the name `kept`
+                ):
+                    del kept
+                    return slots[i][: shape[0]] if shape else slots[i]
+            del slots[self.keep - 1 :]  # the least recently allocated make room
+            new = np.empty(shape, dt)
+            slots.insert(0, new)
+            return new
+
+    def clear(self) -> None:
+        """Forget every kept array (the memory returns once no caller holds it)."""
+        with self._lock:
+            self._slots.clear()
+
+    def nbytes(self) -> int:
+        """Bytes of the arrays kept."""
+        with self._lock:
+            return sum(a.nbytes for slots in self._slots.values() for a in slots)
+
+
+__all__ = ["BufferPool"]

@@ -1,0 +1,144 @@
+"""Which satellites image in which steps: one fused numba pass over a chunk (no temporaries).
+
+For every step ``k`` (all instants but the last) and satellite, :func:`imaging_steps` computes,
+as :func:`~spacecompute.workloads.eo.eo_frames` defines them, the ground speed
+``|r(t_{k+1}) - r(t_k)| / dt x (|r| - h) / |r|``, the frame period of the sensor, the validity of
+the step, the sun elevation at the sub-satellite point
+(:func:`~spacecompute.workloads.eo.sun_elevation_deg`) and, for the ``"land"`` area of
+interest, the land mask cell (:func:`~spacecompute.workloads.landmask.is_land`), and writes
+only the (step, satellite, period) triples that image. Every value is computed by the same
+operations in the same order as the numpy formulas
+(:func:`spacecompute.sim.numpy_reference.imaging_steps_numpy`), so the results are the same bit
+for bit (tested); other areas of interest are applied to the triples afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ..astro.ephemeris import Ephemeris
+from ..astro.frames import teme_to_ecef
+from ..astro.sun import sun_direction_eci
+from ..astro.timeutil import datetime64_to_jd, gmst_rad
+from .landmask import kernel_args, land_cell
+
+_NO_LAND = np.zeros((0, 0), np.uint8)
+_NO_LAND.flags.writeable = False
+_NO_GRID = np.zeros(8)
+
+
+def sun_direction_ecef(times: np.ndarray) -> np.ndarray:
+    """Unit sun direction in the Earth-fixed frame at ``times`` (T, 3), as
+    :func:`~spacecompute.workloads.eo.sun_elevation_deg` computes it."""
+    s, _ = teme_to_ecef(sun_direction_eci(times), gmst_rad(*datetime64_to_jd(times)))
+    return np.ascontiguousarray(s, dtype=np.float64)
+
+
+def imaging_steps(
+    eph: Ephemeris,
+    sensor: Any,
+    *,
+    land: bool,
+    min_sun_elevation_deg: float,
+    buffers: Any = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(step, satellite, frame_period_s)`` of the (step, satellite) pairs that image.
+
+    Pairs in row-major order (by step, then satellite). ``land``: keep only pairs over land
+    (else every pair in daylight; apply another area of interest to the result). ``buffers``: a
+    :class:`~spacecompute._buffers.BufferPool` for the outputs (views into it), else fresh.
+    """
+    r = np.ascontiguousarray(eph.r_ecef_m, dtype=np.float64)
+    lat = np.ascontiguousarray(eph.lat_deg, dtype=np.float64)
+    lon = np.ascontiguousarray(eph.lon_deg, dtype=np.float64)
+    alt = np.ascontiguousarray(eph.alt_m, dtype=np.float64)
+    valid = np.ascontiguousarray(eph.valid, dtype=bool)
+    t_ns = eph.times.astype(np.int64)
+    dt = np.ascontiguousarray(np.diff(t_ns) / 1e9, dtype=np.float64)
+    sun = sun_direction_ecef(eph.times[:-1])
+    bits, grid = kernel_args() if land else (_NO_LAND, _NO_GRID)
+    sensor_args = (
+        float(sensor.pixel_pitch_m),
+        float(sensor.focal_length_m),
+        float(sensor.rows),
+        float(min_sun_elevation_deg),
+    )
+    total = max(0, r.shape[0] - 1) * r.shape[1]
+    capacity = min(total, max(1024, total // 4))
+    while True:
+        if buffers is None:
+            k_out = np.empty(capacity, np.int64)
+            s_out = np.empty(capacity, np.int64)
+            p_out = np.empty(capacity)
+        else:
+            k_out = buffers.take("imaging.step", (capacity,), np.int64)
+            s_out = buffers.take("imaging.satellite", (capacity,), np.int64)
+            p_out = buffers.take("imaging.period", (capacity,))
+        count = _imaging_kernel(
+            r, dt, valid, lat, lon, alt, sun, *sensor_args, bits, grid, k_out, s_out, p_out
+        )
+        if count <= capacity:
+            return k_out[:count], s_out[:count], p_out[:count]
+        capacity = min(total, 2 * count)
+
+
+@njit(cache=True, error_model="numpy")
+def _imaging_kernel(
+    r, dt, valid, lat, lon, alt, sun, pitch, focal, rows, el_min, bits, grid, k_out, s_out, p_out
+):  # pragma: no cover - compiled
+    """See the module docstring; returns the number of pairs (write them again into larger
+    arrays if it exceeds their length)."""
+    use_land = bits.shape[0] > 0
+    room = k_out.shape[0]
+    count = 0
+    for k in range(r.shape[0] - 1):
+        sx = sun[k, 0]
+        sy = sun[k, 1]
+        sz = sun[k, 2]
+        for n in range(r.shape[1]):
+            h = alt[k, n]
+            x = r[k, n, 0]
+            y = r[k, n, 1]
+            z = r[k, n, 2]
+            dx = r[k + 1, n, 0] - x
+            dy = r[k + 1, n, 1] - y
+            dz = r[k + 1, n, 2] - z
+            rnorm = math.sqrt(x * x + y * y + z * z)
+            speed = math.sqrt(dx * dx + dy * dy + dz * dz) / dt[k] * (rnorm - h) / rnorm
+            period = pitch * h / focal * rows / speed
+            if not (
+                valid[k, n]
+                and valid[k + 1, n]
+                and math.isfinite(period)
+                and period > 0.0
+                and h > 0.0
+            ):
+                continue
+            la = math.radians(lat[k, n])
+            lo = math.radians(lon[k, n])
+            cl = math.cos(la)
+            sin_el = cl * math.cos(lo) * sx + cl * math.sin(lo) * sy + math.sin(la) * sz
+            if sin_el > 1.0:
+                sin_el = 1.0
+            elif sin_el < -1.0:
+                sin_el = -1.0
+            if not math.degrees(math.asin(sin_el)) > el_min:
+                continue
+            if use_land:
+                lat_c = min(max(lat[k, n], -90.0), 90.0)
+                lon_c = (lon[k, n] + 180.0) % 360.0 - 180.0
+                if not land_cell(bits, grid, lat_c, lon_c):
+                    continue
+            if count < room:
+                k_out[count] = k
+                s_out[count] = n
+                p_out[count] = period
+            count += 1
+    return count
+
+
+__all__ = ["imaging_steps", "sun_direction_ecef"]
