@@ -32,8 +32,11 @@ class BufferPool:
         self._lock = threading.Lock()
 
     def take(self, name: str, shape: tuple[int, ...], dtype: object = np.float64) -> np.ndarray:
-        """An uninitialised C-contiguous array of ``shape`` that nothing else refers to."""
+        """An uninitialised C-contiguous array of ``shape`` (at least one axis) that nothing
+        else refers to: always a view of a kept array, which the view keeps in use."""
         shape = tuple(int(s) for s in shape)
+        if not shape:
+            raise ValueError("a buffer has at least one axis")
         dt = np.dtype(dtype)
         with self._lock:
             slots = self._slots.setdefault(name, [])
@@ -46,11 +49,10 @@ class BufferPool:
                     and sys.getrefcount(slots[i]) == _REFS_WHEN_FREE + 1  # + the name `kept`
                 ):
                     del kept
-                    return slots[i][: shape[0]] if shape else slots[i]
+                    return slots[i][: shape[0]]
             del slots[self.keep - 1 :]  # the least recently allocated make room
-            new = np.empty(shape, dt)
-            slots.insert(0, new)
-            return new
+            slots.insert(0, np.empty(shape, dt))
+            return slots[0][: shape[0]]
 
     def clear(self) -> None:
         """Forget every kept array (the memory returns once no caller holds it)."""

@@ -23,7 +23,6 @@ from ..astro.sun import sun_position_eci_m
 from ..astro.timeutil import time_grid
 from ..table import Table
 
-
 #: Arrays of the per-chunk work, reused from chunk to chunk (see :mod:`spacecompute._buffers`):
 #: an array still held by a caller (the previous chunk, a forecast) is never handed out again.
 CHUNK_BUFFERS = BufferPool()

@@ -9,7 +9,8 @@ else uses them.
 - :func:`look_angles_numpy`: :func:`spacecompute.astro.access.look_angles`;
 - :func:`ecef_to_geodetic_numpy`: :func:`spacecompute.astro.frames.ecef_to_geodetic`;
 - :func:`imaging_steps_numpy`: :func:`spacecompute.workloads.eo_steps.imaging_steps`;
-- :func:`chunk_environment_numpy`: :func:`spacecompute.sim.forecast.chunk_environment`.
+- :func:`chunk_environment_numpy`: :func:`spacecompute.sim.forecast.chunk_environment`;
+- :func:`with_previous_instant_numpy`: :func:`spacecompute.sim.forecast.with_previous_instant`.
 """
 
 from __future__ import annotations
@@ -139,6 +140,27 @@ def eo_frames_numpy(
     )
 
 
+def with_previous_instant_numpy(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
+    """:func:`~spacecompute.sim.forecast.with_previous_instant` by ``np.concatenate`` (fresh
+    arrays for every chunk)."""
+    if prev is None:
+        return eph
+
+    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        if a is None or b is None:
+            return None
+        return np.concatenate([a[-1:], b], axis=0)
+
+    return Ephemeris(
+        cat(prev.times, eph.times),
+        cat(prev.r_eci_m, eph.r_eci_m),
+        cat(prev.v_eci_m, eph.v_eci_m),
+        names=eph.names,
+        valid=cat(prev.valid, eph.valid),
+        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
+    )
+
+
 def chunk_environment_numpy(
     eph: Ephemeris,
     stations: Any,
@@ -190,4 +212,5 @@ __all__ = [
     "eo_frames_numpy",
     "imaging_steps_numpy",
     "look_angles_numpy",
+    "with_previous_instant_numpy",
 ]
