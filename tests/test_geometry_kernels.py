@@ -7,6 +7,8 @@ same order, so not even the last bit may move.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -80,8 +82,12 @@ def test_look_angles_kernel_equals_numpy(stations, shape):
     np.testing.assert_array_equal(rng2, rng0)
 
 
-def test_visible_pairs_equal_numpy_mask(stations):
+@pytest.mark.parametrize("masks", [None, [-5.0, 0.0, 0.0, 10.0, -90.0, 45.0]])
+def test_visible_pairs_equal_numpy_mask(stations, masks):
+    if masks is not None:  # negative and zero masks: the pairs below the horizon count too
+        stations = dataclasses.replace(stations, min_elevation_deg=np.array(masks))
     r = _positions(np.random.default_rng(7), (30, 500, 3))
+    r[0, :4] = stations.ecef_m[:4]  # zero line of sight: elevation 0 (atan2(0, 0))
     el0, _, rng0 = look_angles_numpy(r, stations)
     visible = np.isfinite(el0) & (el0 >= stations.min_elevation_deg[None, :, None])
     assert visible.sum() > visible.size // 16  # more than first guessed: exercises the retry

@@ -222,8 +222,11 @@ def _visible_kernel(r, st, basis, mask, idx, el, rng):  # pragma: no cover - com
             py = st[s, 1]
             pz = st[s, 2]
             lo = mask[s]
+            below_if_down = lo >= 0.0
             for n in range(n_sat):
                 de, dn, du = _enu(r[t, n, 0] - px, r[t, n, 1] - py, r[t, n, 2] - pz, basis, s)
+                if below_if_down and du < 0.0:
+                    continue  # elevation < 0 <= mask (skips atan2 and hypot for most pairs)
                 e = math.degrees(math.atan2(du, math.hypot(de, dn)))
                 if math.isfinite(e) and e >= lo:
                     if count < room:

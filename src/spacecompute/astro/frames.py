@@ -149,12 +149,14 @@ def _geodetic_kernel(r, lat_deg, lon_deg, alt_m):  # pragma: no cover - compiled
         p = math.hypot(x, y)
         lon = math.atan2(y, x)
         beta = math.atan2(z * a, p * b)
-        lat = 0.0
-        for _ in range(2):
-            sb = math.sin(beta)
-            cb = math.cos(beta)
-            lat = math.atan2(z + ep2b * math.pow(sb, 3.0), p - e2a * math.pow(cb, 3.0))
-            beta = math.atan2(b * math.sin(lat), a * math.cos(lat))
+        lat = math.atan2(
+            z + ep2b * math.pow(math.sin(beta), 3.0), p - e2a * math.pow(math.cos(beta), 3.0)
+        )
+        beta = math.atan2(b * math.sin(lat), a * math.cos(lat))
+        # second refinement (numpy computes one more beta after it, which nothing uses)
+        lat = math.atan2(
+            z + ep2b * math.pow(math.sin(beta), 3.0), p - e2a * math.pow(math.cos(beta), 3.0)
+        )
         sin_lat = math.sin(lat)
         cos_lat = math.cos(lat)
         n = a / math.sqrt(1.0 - e2 * sin_lat * sin_lat)
