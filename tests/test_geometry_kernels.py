@@ -166,7 +166,8 @@ def test_buffer_pool_never_hands_out_a_held_array():
     del c
     d = pool.take("x", (4, 3))  # c's array is still held through a view
     assert not np.shares_memory(d, view)
-    assert pool.take("x", (4, 5)).shape == (4, 5)  # other trailing shape: a new array
+    assert pool.take("x", (4, 5)).shape == (4, 5)  # other trailing shape: a new array ...
+    assert pool.nbytes() == 4 * 5 * 8  # ... and the (., 3) ones of the last run are forgotten
     assert pool.take("x", (4, 3), np.float32).dtype == np.float32
     pool.clear()
     assert pool.nbytes() == 0

@@ -8,7 +8,9 @@ are freed. A :class:`BufferPool` keeps the last arrays of each name and hands on
 when nothing else refers to it (its reference count, views included: a numpy view holds its base),
 so an array still held by the previous chunk, a forecast or a caller is never overwritten; a
 new one is allocated instead. A request shorter along the first axis than a kept array gets a
-leading slice of it.
+leading slice of it; a request of another shape beyond the first axis (another run) makes the
+pool forget the arrays of that name, so it holds at most ``keep`` chunks' worth of the latest
+run (:meth:`BufferPool.clear` forgets everything).
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class BufferPool:
                 ):
                     del kept
                     return slots[i][: shape[0]]
-            del slots[self.keep - 1 :]  # the least recently allocated make room
+            # arrays of another shape or dtype belonged to another run: forget them; the least
+            # recently allocated make room
+            slots[:] = [a for a in slots if a.dtype == dt and a.shape[1:] == shape[1:]]
+            del slots[self.keep - 1 :]
             slots.insert(0, np.empty(shape, dt))
             return slots[0][: shape[0]]
 
