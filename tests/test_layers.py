@@ -27,6 +27,7 @@ LAYER_RANK: dict[str, int] = {
     "yamlio": 0,
     "_runtime": 0,
     "_cache": 0,
+    "_buffers": 0,
     "sizeguard": 0,
     "richtable": 0,
     "fingerprint": 0,
