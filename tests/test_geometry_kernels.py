@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import spacecompute as sc
+from spacecompute import _runtime
 from spacecompute._buffers import BufferPool
 from spacecompute.astro.access import look_angles, visible_pairs
 from spacecompute.astro.ephemeris import Ephemeris
@@ -30,6 +31,12 @@ from spacecompute.workloads.eo import SensorModel
 from spacecompute.workloads.eo_steps import imaging_steps
 
 START = "2026-03-20T00:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def kernels_always(monkeypatch):
+    """The kernels for every size (small inputs run the numpy formulas otherwise)."""
+    monkeypatch.setattr(_runtime, "FUSED_MIN_POINTS", 0)
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +195,28 @@ def test_with_previous_instant_copies_into_reused_buffers(eph):
     del y
     z = with_previous_instant(first, second, buffers=pool)
     assert _address(z.r_eci_m) == address
+
+
+def test_small_inputs_compile_no_kernel(monkeypatch, eph, stations):
+    """Below FUSED_MIN_POINTS the numpy formulas run (same numbers): the default 12-satellite
+    run compiles none of the geometry kernels."""
+    from spacecompute.astro import access, frames
+    from spacecompute.workloads import eo_steps
+
+    monkeypatch.setattr(_runtime, "FUSED_MIN_POINTS", 10**9)
+
+    def boom(*args):
+        raise AssertionError("kernel called for a small input")
+
+    for module, name in [
+        (frames, "_geodetic_kernel"),
+        (access, "_look_kernel"),
+        (access, "_visible_kernel"),
+        (eo_steps, "_imaging_kernel"),
+    ]:
+        monkeypatch.setattr(module, name, boom)
+    e = _fresh(eph)
+    assert ecef_to_geodetic(e.r_ecef_m)[0].shape == e.valid.shape
+    assert look_angles(e.r_ecef_m, stations)[0].shape == (25, 6, 240)
+    assert visible_pairs(e.r_ecef_m, stations)[0].size > 0
+    assert imaging_steps(e, SensorModel.cote(), land=True, min_sun_elevation_deg=10.0)[0].size

@@ -56,6 +56,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .. import _runtime
 from ..errors import InputError
 from ..table import Table
 from .frames import enu_basis
@@ -97,9 +98,8 @@ def look_angles(
     WGS84 ellipsoid's tangent plane, azimuth in [0, 360) from north through east.
 
     One numba pass writes the results with no (..., S, N, 3) temporaries; the values are bit
-    for bit those of the numpy formulas
-    (:func:`spacecompute.sim.numpy_reference.look_angles_numpy`, tested). For contact windows
-    over long spans use :func:`contact_windows`, which never holds (..., S, N) arrays.
+    for bit those of the numpy formulas (:func:`look_angles_numpy`, tested), which small inputs
+    run instead. For contact windows over long spans use :func:`contact_windows`, which never holds (..., S, N) arrays.
     """
     r = np.asarray(r_sat_ecef_m, dtype=np.float64)
     if r.ndim < 2 or r.shape[-1] != 3:
@@ -109,6 +109,9 @@ def look_angles(
             expected="an array of shape (..., N, 3) in m",
         )
     lead, n = r.shape[:-2], r.shape[-2]
+    if r.size // 3 * len(stations) < _runtime.FUSED_MIN_POINTS:  # no kernel to compile
+        el, az, rng = look_angles_numpy(r, stations)
+        return el, az if azimuth else None, rng
     flat = np.ascontiguousarray(r.reshape(-1, n, 3))
     st, basis = _station_geometry(stations)
     shape = (flat.shape[0], st.shape[0], n)
@@ -149,6 +152,10 @@ def visible_pairs(
     st, basis = _station_geometry(stations)
     mask = np.ascontiguousarray(stations.min_elevation_deg, dtype=np.float64)
     total = r.shape[0] * st.shape[0] * r.shape[1]
+    if total < _runtime.FUSED_MIN_POINTS:  # no kernel to compile for a small chunk
+        el, _, rng = look_angles_numpy(r, stations)
+        visible = np.isfinite(el) & (el >= mask[None, :, None])
+        return np.flatnonzero(visible), el[visible], rng[visible]
     capacity = min(total, max(1024, total // 16))
     while True:
         if buffers is None:
@@ -163,6 +170,27 @@ def visible_pairs(
         if count <= capacity:
             return idx[:count], el[:count], rng[:count]
         capacity = min(total, 2 * count)  # rare: the pool keeps the larger arrays
+
+
+def look_angles_numpy(
+    r_sat_ecef_m: np.ndarray, stations: GroundStations
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`look_angles` as whole-array numpy expressions with (..., S, N, 3) temporaries (the
+    reference of its kernel, and what it runs below
+    :data:`~spacecompute._runtime.FUSED_MIN_POINTS` station-satellite-instants)."""
+    r = np.asarray(r_sat_ecef_m, dtype=np.float64)
+    st = stations.ecef_m  # (S, 3)
+    basis = enu_basis(stations.lat_deg, stations.lon_deg)  # (S, 3, 3) rows E, N, U
+    d = r[..., None, :, :] - st[:, None, :]  # (..., S, N, 3)
+    de = np.einsum("...snk,sk->...sn", d, basis[:, 0, :])
+    dn = np.einsum("...snk,sk->...sn", d, basis[:, 1, :])
+    du = np.einsum("...snk,sk->...sn", d, basis[:, 2, :])
+    horizontal = np.hypot(de, dn)
+    elevation = np.degrees(np.arctan2(du, horizontal))
+    azimuth = np.degrees(np.arctan2(de, dn)) % 360.0
+    azimuth = np.where(azimuth >= 360.0, 0.0, azimuth)
+    rng = np.sqrt(de * de + dn * dn + du * du)
+    return elevation, azimuth, rng
 
 
 def _station_geometry(stations: GroundStations) -> tuple[np.ndarray, np.ndarray]:
@@ -1097,5 +1125,6 @@ __all__ = [
     "access_summary",
     "contact_windows",
     "look_angles",
+    "look_angles_numpy",
     "visible_pairs",
 ]

@@ -20,6 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .. import _runtime
 from .constants import (
     EARTH_ECCENTRICITY_SQ,
     EARTH_EQUATORIAL_RADIUS_M,
@@ -109,8 +110,8 @@ def ecef_to_geodetic(
     float64 arrays of shape (...) written in place (and returned).
 
     One numba pass over the points, no temporaries; bit for bit the numpy formulas of
-    :func:`spacecompute.sim.numpy_reference.ecef_to_geodetic_numpy` (same operations in the same
-    order, tested).
+    :func:`ecef_to_geodetic_numpy` (same operations in the same order, tested), which small
+    inputs run instead.
     """
     r = np.asarray(r_ecef_m, dtype=np.float64)
     if r.ndim < 1 or r.shape[-1] != 3:
@@ -122,8 +123,37 @@ def ecef_to_geodetic(
     elif any(o.shape != shape or o.dtype != np.float64 or not o.flags.c_contiguous for o in out):
         raise ValueError(f"out must be three C-contiguous float64 arrays of shape {shape}")
     lat, lon, alt = out
-    _geodetic_kernel(flat, lat.reshape(-1), lon.reshape(-1), alt.reshape(-1))
+    if flat.shape[0] < _runtime.FUSED_MIN_POINTS:  # no kernel to compile for a small input
+        for o, v in zip(out, ecef_to_geodetic_numpy(flat), strict=True):
+            o.reshape(-1)[:] = v
+    else:
+        _geodetic_kernel(flat, lat.reshape(-1), lon.reshape(-1), alt.reshape(-1))
     return lat, lon, alt
+
+
+def ecef_to_geodetic_numpy(r_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ecef_to_geodetic` as whole-array numpy expressions (the reference of its kernel,
+    and what it runs below :data:`~spacecompute._runtime.FUSED_MIN_POINTS` points)."""
+    r = np.asarray(r_ecef_m, dtype=np.float64)
+    x, y, z = r[..., 0], r[..., 1], r[..., 2]
+    a = EARTH_EQUATORIAL_RADIUS_M
+    e2 = EARTH_ECCENTRICITY_SQ
+    b = a * np.sqrt(1.0 - e2)
+    ep2 = e2 / (1.0 - e2)
+    p = np.hypot(x, y)
+    lon = np.arctan2(y, x)
+    # Parametric latitude as the starting point, then Bowring's iteration
+    beta = np.arctan2(z * a, p * b)
+    for _ in range(2):
+        sb, cb = np.sin(beta), np.cos(beta)
+        lat = np.arctan2(z + ep2 * b * sb**3, p - e2 * a * cb**3)
+        beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
+    sin_lat = np.sin(lat)
+    cos_lat = np.cos(lat)
+    n = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)
+    # Height by projection on the normal: well conditioned at all latitudes, poles included
+    alt = p * cos_lat + z * sin_lat - a * a / n
+    return np.rad2deg(lat), np.rad2deg(lon), alt
 
 
 _A = EARTH_EQUATORIAL_RADIUS_M
@@ -178,4 +208,11 @@ def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.stack([east, north, up], axis=-2)
 
 
-__all__ = ["ecef_to_geodetic", "ecef_to_teme", "enu_basis", "geodetic_to_ecef", "teme_to_ecef"]
+__all__ = [
+    "ecef_to_geodetic",
+    "ecef_to_geodetic_numpy",
+    "ecef_to_teme",
+    "enu_basis",
+    "geodetic_to_ecef",
+    "teme_to_ecef",
+]

@@ -3,12 +3,15 @@
 Before the kernels, a chunk's environment was computed with these numpy expressions (full-size
 temporaries for every intermediate). They are kept, unchanged, as the reference the kernels are
 tested against (``tests/test_geometry_kernels.py``: ``assert_array_equal`` on random inputs and
-on a chunk of a constellation) and as the "numpy" column of ``benchmarks/geometry.py``. Nothing
-else uses them.
+on a chunk of a constellation) and as the "numpy" column of ``benchmarks/geometry.py``. The
+look angles, geodetic and imaging formulas live beside their kernels (small inputs, below
+:data:`~spacecompute._runtime.FUSED_MIN_POINTS`, run them so that a small run compiles no
+kernel); the whole-chunk functions here are used by nothing but tests and benchmarks.
 
 - :func:`look_angles_numpy`: :func:`spacecompute.astro.access.look_angles`;
 - :func:`ecef_to_geodetic_numpy`: :func:`spacecompute.astro.frames.ecef_to_geodetic`;
-- :func:`imaging_steps_numpy`: :func:`spacecompute.workloads.eo_steps.imaging_steps`;
+- :func:`imaging_steps_numpy`: :func:`spacecompute.workloads.eo_steps.imaging_steps` (with the
+  area of interest of :func:`~spacecompute.workloads.eo.eo_frames`);
 - :func:`chunk_environment_numpy`: :func:`spacecompute.sim.forecast.chunk_environment`;
 - :func:`with_previous_instant_numpy`: :func:`spacecompute.sim.forecast.with_previous_instant`.
 """
@@ -19,83 +22,25 @@ from typing import Any
 
 import numpy as np
 
-from ..astro.constants import EARTH_ECCENTRICITY_SQ, EARTH_EQUATORIAL_RADIUS_M
+from ..astro.access import look_angles_numpy
 from ..astro.eclipse import sunlit_fraction_from_positions
 from ..astro.ephemeris import Ephemeris
-from ..astro.frames import enu_basis
+from ..astro.frames import ecef_to_geodetic_numpy
 from ..astro.sun import sun_position_eci_m
 from ..table import Table
-from ..workloads.eo import (
-    SensorModel,
-    _aoi_mask_fn,
-    _hash_uniform,
-    sun_elevation_deg,
-)
+from ..workloads.eo import SensorModel, _aoi_mask_fn, _hash_uniform
+from ..workloads.eo_steps import imaging_steps_numpy as _imaging_steps_numpy
 from ..workloads.inference import model_spec
 from .forecast import ChunkEnvironment
-
-
-def look_angles_numpy(
-    r_sat_ecef_m: np.ndarray, stations: Any
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Elevation, azimuth, range (..., S, N) with (..., S, N, 3) temporaries and ``einsum``."""
-    r = np.asarray(r_sat_ecef_m, dtype=np.float64)
-    st = stations.ecef_m  # (S, 3)
-    basis = enu_basis(stations.lat_deg, stations.lon_deg)  # (S, 3, 3) rows E, N, U
-    d = r[..., None, :, :] - st[:, None, :]  # (..., S, N, 3)
-    de = np.einsum("...snk,sk->...sn", d, basis[:, 0, :])
-    dn = np.einsum("...snk,sk->...sn", d, basis[:, 1, :])
-    du = np.einsum("...snk,sk->...sn", d, basis[:, 2, :])
-    horizontal = np.hypot(de, dn)
-    elevation = np.degrees(np.arctan2(du, horizontal))
-    azimuth = np.degrees(np.arctan2(de, dn)) % 360.0
-    azimuth = np.where(azimuth >= 360.0, 0.0, azimuth)
-    rng = np.sqrt(de * de + dn * dn + du * du)
-    return elevation, azimuth, rng
-
-
-def ecef_to_geodetic_numpy(r_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bowring's method with two refinements, as whole-array numpy expressions."""
-    r = np.asarray(r_ecef_m, dtype=np.float64)
-    x, y, z = r[..., 0], r[..., 1], r[..., 2]
-    a = EARTH_EQUATORIAL_RADIUS_M
-    e2 = EARTH_ECCENTRICITY_SQ
-    b = a * np.sqrt(1.0 - e2)
-    ep2 = e2 / (1.0 - e2)
-    p = np.hypot(x, y)
-    lon = np.arctan2(y, x)
-    beta = np.arctan2(z * a, p * b)
-    for _ in range(2):
-        sb, cb = np.sin(beta), np.cos(beta)
-        lat = np.arctan2(z + ep2 * b * sb**3, p - e2 * a * cb**3)
-        beta = np.arctan2(b * np.sin(lat), a * np.cos(lat))
-    sin_lat = np.sin(lat)
-    cos_lat = np.cos(lat)
-    n = a / np.sqrt(1.0 - e2 * sin_lat * sin_lat)
-    alt = p * cos_lat + z * sin_lat - a * a / n
-    return np.rad2deg(lat), np.rad2deg(lon), alt
 
 
 def imaging_steps_numpy(
     eph: Ephemeris, sensor: SensorModel, *, aoi: object, min_sun_elevation_deg: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(step, satellite, frame period) of the imaging pairs, with (T-1, N) temporaries."""
-    t_ns = eph.times.astype(np.int64)
-    lat = eph.lat_deg[:-1]
-    lon = eph.lon_deg[:-1]
-    alt = eph.alt_m[:-1]
-    r = eph.r_ecef_m
-    dt = (np.diff(t_ns) / 1e9)[:, None]  # (T-1, 1)
-    rnorm = np.linalg.norm(r[:-1], axis=-1)
-    ground_speed = np.linalg.norm(r[1:] - r[:-1], axis=-1) / dt * (rnorm - alt) / rnorm
-    with np.errstate(divide="ignore", invalid="ignore"):
-        period = sensor.frame_period_s(alt, ground_speed)  # (T-1, N)
-    valid = eph.valid[:-1] & eph.valid[1:] & np.isfinite(period) & (period > 0) & (alt > 0)
-    sun_el = sun_elevation_deg(eph.times[:-1], lat, lon)
-    take = valid & (sun_el > float(min_sun_elevation_deg))
-    take &= _aoi_mask_fn(aoi)(np.where(take, lat, 0.0), np.where(take, lon, 0.0))
-    k_idx, s_idx = np.nonzero(take)  # row-major: sorted by time, then satellite
-    return k_idx, s_idx, period[k_idx, s_idx]
+    return _imaging_steps_numpy(
+        eph, sensor, in_aoi=_aoi_mask_fn(aoi), min_sun_elevation_deg=min_sun_elevation_deg
+    )
 
 
 def eo_frames_numpy(

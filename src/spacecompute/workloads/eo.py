@@ -43,12 +43,9 @@ import numpy as np
 
 from ..astro.constants import EARTH_MEAN_RADIUS_M, MU_EARTH_M3_S2
 from ..astro.ephemeris import Ephemeris
-from ..astro.frames import teme_to_ecef
-from ..astro.sun import sun_direction_eci
-from ..astro.timeutil import datetime64_to_jd, gmst_rad
 from ..errors import InputError
 from ..table import Table
-from .eo_steps import imaging_steps
+from .eo_steps import imaging_steps, land_mask, sun_elevation_deg
 from .inference import ModelSpec, model_spec
 
 
@@ -139,14 +136,7 @@ def _aoi_mask_fn(aoi: object):
     if aoi is None or (isinstance(aoi, str) and aoi in ("all", "global")):
         return lambda lat, lon: np.ones(np.shape(lat), dtype=bool)
     if isinstance(aoi, str) and aoi == "land":
-        from .landmask import is_land
-
-        def land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-            lat_c = np.clip(lat, -90.0, 90.0)
-            lon_c = np.remainder(lon + 180.0, 360.0) - 180.0
-            return is_land(lat_c, lon_c)
-
-        return land
+        return land_mask
     import shapely
     from shapely.geometry import shape
     from shapely.geometry.base import BaseGeometry
@@ -196,25 +186,6 @@ def _aoi_mask_fn(aoi: object):
     shapely.prepare(geom)
     # GeoJSON is (lon, lat); points on the boundary count as inside
     return lambda lat, lon: np.asarray(shapely.intersects_xy(geom, lon, lat), dtype=bool)
-
-
-def sun_elevation_deg(times: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Sun elevation above the horizon at ground points (T, N) at instants ``times`` (T,), deg.
-
-    ``sin(elevation) = up . s`` with ``up`` the geodetic vertical and ``s`` the sun direction in
-    the Earth-fixed frame (Astronomical Almanac low-precision sun; parallax of 4e-5 rad neglected).
-    """
-    s_eci = sun_direction_eci(times)  # (T, 3)
-    s, _ = teme_to_ecef(s_eci, gmst_rad(*datetime64_to_jd(times)))  # (T, 3)
-    lat = np.deg2rad(lat_deg)
-    lon = np.deg2rad(lon_deg)
-    cl = np.cos(lat)
-    sin_el = (
-        cl * np.cos(lon) * s[:, None, 0]
-        + cl * np.sin(lon) * s[:, None, 1]
-        + np.sin(lat) * s[:, None, 2]
-    )
-    return np.rad2deg(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
 
 
 def _imaging_pairs(

@@ -26,7 +26,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from numba import njit
 
 from .._cache import cache_dir, read_array, write_array_atomically
 
@@ -129,7 +128,7 @@ def is_land(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
 
 
 def kernel_args() -> tuple[np.ndarray, np.ndarray]:
-    """``(bits, grid)`` for :func:`land_cell`: the packed ocean bits as a read-only array (one
+    """``(bits, grid)`` for numba kernels that look up :func:`is_land`: the packed ocean bits as a read-only array (one
     numba type whether memory-mapped or in memory) and the grid ``(lat0, dlat, lat_min, lat_max,
     lon0, dlon, lon_min, lon_max)``."""
     m = packed_mask()
@@ -139,14 +138,4 @@ def kernel_args() -> tuple[np.ndarray, np.ndarray]:
     return bits, grid
 
 
-@njit(cache=True)
-def land_cell(bits, grid, lat_deg, lon_deg):  # pragma: no cover - compiled
-    """:func:`is_land` of one point (same clipping and cell indexing), for numba kernels."""
-    lat = min(max(lat_deg, grid[2]), grid[3])
-    lon = min(max(lon_deg, grid[6]), grid[7])
-    i = int((lat - grid[0]) / grid[1])
-    j = int((lon - grid[4]) / grid[5])
-    return ((bits[i, j >> 3] >> (7 - (j & 7))) & 1) == 0
-
-
-__all__ = ["PackedMask", "is_land", "kernel_args", "land_cell", "packed_mask"]
+__all__ = ["PackedMask", "is_land", "kernel_args", "packed_mask"]
