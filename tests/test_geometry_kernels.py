@@ -220,3 +220,24 @@ def test_small_inputs_compile_no_kernel(monkeypatch, eph, stations):
     assert look_angles(e.r_ecef_m, stations)[0].shape == (25, 6, 240)
     assert visible_pairs(e.r_ecef_m, stations)[0].size > 0
     assert imaging_steps(e, SensorModel.cote(), land=True, min_sun_elevation_deg=10.0)[0].size
+
+
+def test_engine_run_is_the_same_with_kernels_and_numpy_formulas(monkeypatch):
+    from spacecompute.sim.engine import EngineConfig, run_engine
+
+    def run() -> tuple[dict, dict]:
+        res = run_engine(EngineConfig(duration_s=7200.0))
+        summary = {k: v for k, v in res.summary.items() if k != "wall_time_s"}
+        tables = {
+            f"{t}.{k}": res.__dict__[t][k]
+            for t in ("jobs", "steps")
+            for k in res.__dict__[t].keys()
+        }
+        return summary, tables
+
+    kernels = run()  # FUSED_MIN_POINTS = 0 (autouse fixture)
+    monkeypatch.setattr(_runtime, "FUSED_MIN_POINTS", 10**9)
+    numpy_formulas = run()
+    assert kernels[0] == numpy_formulas[0] and kernels[0]["jobs_total"] > 0
+    for k, v in numpy_formulas[1].items():
+        np.testing.assert_array_equal(kernels[1][k], v, err_msg=k)
