@@ -176,6 +176,8 @@ def test_buffer_pool_never_hands_out_a_held_array():
     assert pool.take("x", (4, 5)).shape == (4, 5)  # other trailing shape: a new array ...
     assert pool.nbytes() == 4 * 5 * 8  # ... and the (., 3) ones of the last run are forgotten
     assert pool.take("x", (4, 3), np.float32).dtype == np.float32
+    pool.take("z", (3,))[:] = 7.0
+    np.testing.assert_array_equal(pool.take("z", (3,), zeroed=True), 0.0)  # reused, zeroed
     pool.clear()
     assert pool.nbytes() == 0
 

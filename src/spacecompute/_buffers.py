@@ -33,9 +33,13 @@ class BufferPool:
         self._slots: dict[str, list[np.ndarray]] = {}
         self._lock = threading.Lock()
 
-    def take(self, name: str, shape: tuple[int, ...], dtype: object = np.float64) -> np.ndarray:
-        """An uninitialised C-contiguous array of ``shape`` (at least one axis) that nothing
-        else refers to: always a view of a kept array, which the view keeps in use."""
+    def take(
+        self, name: str, shape: tuple[int, ...], dtype: object = np.float64, *, zeroed: bool = False
+    ) -> np.ndarray:
+        """A C-contiguous array of ``shape`` (at least one axis) that nothing else refers to:
+        always a view of a kept array, which the view keeps in use. Uninitialised, or zeros with
+        ``zeroed`` (a new array then comes from ``np.zeros``, whose pages the system maps on
+        first use, so a sparse array costs only the pages written or read)."""
         shape = tuple(int(s) for s in shape)
         if not shape:
             raise ValueError("a buffer has at least one axis")
@@ -51,12 +55,15 @@ class BufferPool:
                     and sys.getrefcount(slots[i]) == _REFS_WHEN_FREE + 1  # + the name `kept`
                 ):
                     del kept
-                    return slots[i][: shape[0]]
+                    out = slots[i][: shape[0]]
+                    if zeroed:
+                        out.fill(0)
+                    return out
             # arrays of another shape or dtype belonged to another run: forget them; the least
             # recently allocated make room
             slots[:] = [a for a in slots if a.dtype == dt and a.shape[1:] == shape[1:]]
             del slots[self.keep - 1 :]
-            slots.insert(0, np.empty(shape, dt))
+            slots.insert(0, (np.zeros if zeroed else np.empty)(shape, dt))
             return slots[0][: shape[0]]
 
     def clear(self) -> None:

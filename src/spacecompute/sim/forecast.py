@@ -122,8 +122,7 @@ def chunk_environment(
     np.nan_to_num(sunlit, copy=False, nan=0.0)
     del sunlit32
     idx, el, rng = visible_pairs(eph.r_ecef_m, stations, buffers=pool)
-    rate = pool.take("rate_bps", (n_t, len(stations), n))
-    rate.fill(0.0)
+    rate = pool.take("rate_bps", (n_t, len(stations), n), zeroed=True)
     if idx.size:
         site = idx // n % len(stations)  # each visible pair's station: ITU-R loss at its site
         rate.reshape(-1)[idx] = radio_link_budget(
