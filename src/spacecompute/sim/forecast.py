@@ -101,7 +101,8 @@ def chunk_environment(
     (``sunlit``, ``rate_bps``, ``eph``'s geodetic arrays) come from ``buffers`` (default
     :data:`CHUNK_BUFFERS`), reused from one chunk to the next once nothing holds them. The
     values are those of the numpy formulas, bit for bit
-    (:func:`~spacecompute.sim.numpy_reference.chunk_environment_numpy`, tested).
+    (:func:`~spacecompute.sim.numpy_reference.chunk_environment_numpy`, tested), which small
+    chunks (below :data:`~spacecompute._runtime.FUSED_MIN_POINTS`) run instead of the kernels.
     """
     from ..network.links import radio_link_budget
     from ..workloads.eo import eo_frames

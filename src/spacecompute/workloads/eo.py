@@ -248,7 +248,8 @@ def eo_frames(
     time, then satellite. See the module docstring for the granularity and the cloud model.
 
     The per-step geometry (ground speed, frame period, sun elevation, land cell) is one fused
-    numba pass (:func:`~spacecompute.workloads.eo_steps.imaging_steps`); ``buffers``, a
+    numba pass (:func:`~spacecompute.workloads.eo_steps.imaging_steps`; numpy formulas with the
+    same numbers for small ephemerides); ``buffers``, a
     :class:`~spacecompute._buffers.BufferPool`, lends it its working arrays.
     """
     if not isinstance(eph, Ephemeris):
