@@ -243,3 +243,34 @@ def test_engine_run_is_the_same_with_kernels_and_numpy_formulas(monkeypatch):
     assert kernels[0] == numpy_formulas[0] and kernels[0]["jobs_total"] > 0
     for k, v in numpy_formulas[1].items():
         np.testing.assert_array_equal(kernels[1][k], v, err_msg=k)
+
+
+def test_eo_frames_with_a_polygon_area_equal_numpy(eph):
+    from spacecompute.sim.numpy_reference import eo_frames_numpy
+    from spacecompute.workloads.eo import eo_frames
+
+    box = {  # GeoJSON (lon, lat): a band around the equator
+        "type": "Polygon",
+        "coordinates": [[[-180, -30], [180, -30], [180, 30], [-180, 30], [-180, -30]]],
+    }
+    a = eo_frames(_fresh(eph), aoi=box, seed=5, buffers=BufferPool())
+    b = eo_frames_numpy(_fresh(eph), aoi=box, seed=5)
+    assert 0 < len(a) and set(a.keys()) == set(b.keys())
+    for col in b.keys():
+        np.testing.assert_array_equal(a[col], b[col])
+
+
+def test_no_station_no_pair(eph):
+    r = np.ascontiguousarray(eph.r_ecef_m)
+    st = dataclasses.replace(
+        ground_stations(["Svalbard"]),
+        names=np.array([], object),
+        lat_deg=np.zeros(0),
+        lon_deg=np.zeros(0),
+        alt_m=np.zeros(0),
+        min_elevation_deg=np.zeros(0),
+        operators=None,
+    )
+    idx, el, rng = visible_pairs(r, st)
+    assert idx.size == el.size == rng.size == 0
+    assert look_angles(r, st)[0].shape == (r.shape[0], 0, r.shape[1])
