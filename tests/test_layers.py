@@ -29,6 +29,7 @@ LAYER_RANK: dict[str, int] = {
     "_cache": 0,
     "_parallel": 0,
     "_forked": 0,
+    "_buffers": 0,
     "sizeguard": 0,
     "richtable": 0,
     "fingerprint": 0,
