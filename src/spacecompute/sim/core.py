@@ -189,7 +189,8 @@ class Workload(Protocol):
     Per run: ``prepare()`` once before the first step (a policy's look-ahead), then per chunk
     ``begin_chunk(chunk)``; per step ``demand(step) -> Demand`` (the state at the step start,
     before the fleet moves), ``advance(step, grant) -> StepRecord | None`` (its jobs move on with
-    what it was granted). ``state_dict() / load_state_dict(state)`` its state (arrays; the
+    what it was granted; the record only when the core set its ``recording`` attribute True,
+    i.e. when the run writes ``states.parquet``). ``state_dict() / load_state_dict(state)`` its state (arrays; the
     fleet's state is the core's). ``result(wall0, out_dir)`` its tables and summary (an
     :class:`~spacecompute.sim.engine.EngineResult`; with ``out_dir`` written there).
     """
@@ -315,6 +316,8 @@ class Core:
             self.recorder = StateRecorder(
                 out_dir, len(self.const), steps_done=self.steps_done, checkpoint=checkpoint
             )
+        for w in self.workloads:
+            w.recording = self.recorder is not None
         for chunk in self._chunks():
             for w in self.workloads:
                 w.begin_chunk(chunk)

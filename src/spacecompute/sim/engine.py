@@ -439,6 +439,7 @@ class _EORun:
 
     # -- the workload plug-in of the core (sim/core.py) ----------------------------------------
     kind = "earth-observation"
+    recording = False  # the core sets it when the run records states
 
     def clock(self) -> Clock:
         c = self.config
@@ -502,7 +503,7 @@ class _EORun:
         self._load = check_eo_decision(self.policy.decide(view), self.n, self.policy, step.index)
         return Demand(self._load, storage_bytes=storage_used)
 
-    def advance(self, step: Step, grant: Grant) -> StepRecord:
+    def advance(self, step: Step, grant: Grant) -> StepRecord | None:
         """2.-5. with the fleet's step: compute, downlink, arrivals, accounting."""
         n, dt, dt_ns, peak = self.n, self.dt, self.dt_ns, self.peak
         jobs, compute_q, downlink_q = self.jobs, self.compute_q, self.downlink_q
@@ -650,6 +651,8 @@ class _EORun:
             ):
                 self.trace[key].append(np.array(arr, copy=True))
         self.steps_done = i + 1
+        if not self.recording:
+            return None
         computing = ops_done > 0
         return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
 

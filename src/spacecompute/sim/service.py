@@ -1009,6 +1009,7 @@ class ServiceWorkload:
     """
 
     kind = "inference"
+    recording = False  # the core sets it when the run records states
 
     def __init__(self, config: ServiceConfig) -> None:
         from ..astro.ground import cities
@@ -1145,6 +1146,8 @@ class ServiceWorkload:
         self._account(step, fs, power, sunlit=step.sunlit, ops_done=ops_done,
                       budget_ops=u * self.peak * dt, e_idle=e_idle, e_waste=e_waste,
                       d_ids=d_ids, x_ids=x_ids, done=outcome == _DONE)  # fmt: skip
+        if not self.recording:
+            return None
         q_left = np.bincount(
             jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
         )
