@@ -580,6 +580,49 @@ class _EORun:
         if pending_dl is not None:
             downlink_q.push(*pending_dl)
         # 5. arrivals
+        bits_captured, n_drop, bits_drop = self._arrivals(k, tk)
+        dropped += n_drop
+        bits_dropped += bits_drop
+        # per-step aggregates
+        self.step_time_ns[i] = tk
+        values = {
+            **fleet_row(fs, power, ops_done, peak * dt),
+            "bits_captured": bits_captured,
+            "bits_processed": bits_processed,
+            "bits_downlinked": float(bits_dl.sum()),
+            "bits_dropped": bits_dropped,
+            "backlog_bits": float((self.raw_held_bytes * 8.0 + downlink_q.backlog()).sum()),
+            "jobs_completed": float(completed),
+            "jobs_dropped": float(dropped),
+            "brownouts": brownouts,
+            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
+            "ops_processed": float(ops_done.sum()),
+            "ops_capacity": float(ops_cap.sum()),
+            "downlink_capacity_bits": float(dl_cap.sum()),
+            "downlink_busy_s": float(
+                np.divide(bits_dl, rate, out=np.zeros(n), where=rate > 0).sum()
+            ),
+        }
+        for key, v in values.items():
+            self.rows[key][i] = v
+        if self.trace is not None:
+            for key, arr in zip(
+                _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
+            ):
+                self.trace[key].append(np.array(arr, copy=True))
+        self.steps_done = i + 1
+        if not self.recording:
+            return None
+        computing = ops_done > 0
+        return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+
+    def _arrivals(self, k: int, tk: int) -> tuple[float, int, float]:
+        """5. arrivals: this step's frames are stored if they fit (FIFO prefix per satellite,
+        else dropped, ``storage_full``) and join the compute or the downlink queue. Returns
+        (bits captured, jobs dropped, bits dropped)."""
+        env, jobs, policy = self.env, self.jobs, self.policy
+        compute_q, downlink_q = self.compute_q, self.downlink_q
+        dropped, bits_dropped = 0, 0.0
         frames = env.frames
         a, b = int(env.frame_bounds[k]), int(env.frame_bounds[k + 1])
         bits_captured = 0.0
@@ -623,38 +666,7 @@ class _EORun:
             else:
                 jobs["bytes_out"][keep] = bits[fits] / 8.0
                 downlink_q.push(keep, sats[fits], bits[fits])
-        # per-step aggregates
-        self.step_time_ns[i] = tk
-        values = {
-            **fleet_row(fs, power, ops_done, peak * dt),
-            "bits_captured": bits_captured,
-            "bits_processed": bits_processed,
-            "bits_downlinked": float(bits_dl.sum()),
-            "bits_dropped": bits_dropped,
-            "backlog_bits": float((self.raw_held_bytes * 8.0 + downlink_q.backlog()).sum()),
-            "jobs_completed": float(completed),
-            "jobs_dropped": float(dropped),
-            "brownouts": brownouts,
-            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
-            "ops_processed": float(ops_done.sum()),
-            "ops_capacity": float(ops_cap.sum()),
-            "downlink_capacity_bits": float(dl_cap.sum()),
-            "downlink_busy_s": float(
-                np.divide(bits_dl, rate, out=np.zeros(n), where=rate > 0).sum()
-            ),
-        }
-        for key, v in values.items():
-            self.rows[key][i] = v
-        if self.trace is not None:
-            for key, arr in zip(
-                _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
-            ):
-                self.trace[key].append(np.array(arr, copy=True))
-        self.steps_done = i + 1
-        if not self.recording:
-            return None
-        computing = ops_done > 0
-        return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+        return bits_captured, dropped, bits_dropped
 
 
 #: Precisions tried in order for on-board inference: int8 (the usual deployment of quantized

@@ -1062,11 +1062,9 @@ def _step(
     }
 
 
-def _jobs_step(
+def _rings(
     config: TrainingConfig,
     s: _Setup,
-    st: dict[str, np.ndarray],
-    sat: dict[str, np.ndarray],
     prev_assign: np.ndarray,
     geo: Any,
     fs: Any,
@@ -1074,16 +1072,9 @@ def _jobs_step(
     energy: np.ndarray,
     assign: np.ndarray,
     part: np.ndarray,
-    tk: int,
-    j: dict[str, Any],
 ) -> dict[str, Any]:
-    """Stage 4-6 for the running jobs (participants ``part``): rings, progress, completion,
-    rollbacks, checkpoints, deadlines; the counters in ``j`` are updated and returned."""
-    dt, J = s.dt, s.jobs
-    status, reason = st["status"], st["reason"]
-    completed = dropped = 0
-    ckpt_bytes_step = j["ckpt_bytes"]
-    ops_progress = ops_lost = allreduce_b = 0.0
+    """The participants ``part`` grouped by job in ring order (by the angle along the orbit),
+    each ring's slowest link and hop latency, and the per-job sums of the step."""
     ring_min = np.nan
     pj = assign[part]
     theta = _local_angle(geo.r_eci_m, geo.v_eci_m)[part]
@@ -1118,6 +1109,66 @@ def _jobs_step(
     finite_bps = np.isfinite(ring_bps)
     if np.any(finite_bps):
         ring_min = float(np.min(ring_bps[finite_bps]))
+    return {
+        "ps": ps,
+        "pj": pj,
+        "g_start": g_start,
+        "g_size": g_size,
+        "jobs_run": jobs_run,
+        "ring_bps": ring_bps,
+        "ring_links": ring_links,
+        "hop_s": hop_s,
+        "store_bps": store_bps,
+        "e_min": e_min,
+        "cap": cap,
+        "en": en,
+        "newcomers": newcomers,
+        "fault": fault,
+        "silent": silent,
+        "ring_min": ring_min,
+    }
+
+
+def _jobs_step(
+    config: TrainingConfig,
+    s: _Setup,
+    st: dict[str, np.ndarray],
+    sat: dict[str, np.ndarray],
+    prev_assign: np.ndarray,
+    geo: Any,
+    fs: Any,
+    executed: np.ndarray,
+    energy: np.ndarray,
+    assign: np.ndarray,
+    part: np.ndarray,
+    tk: int,
+    j: dict[str, Any],
+) -> dict[str, Any]:
+    """Stage 4-6 for the running jobs (participants ``part``): rings, progress, completion,
+    rollbacks, checkpoints, deadlines; the counters in ``j`` are updated and returned."""
+    dt, J = s.dt, s.jobs
+    status, reason = st["status"], st["reason"]
+    completed = dropped = 0
+    ckpt_bytes_step = j["ckpt_bytes"]
+    ops_progress = ops_lost = allreduce_b = 0.0
+    ring_min = np.nan
+    g = _rings(config, s, prev_assign, geo, fs, executed, energy, assign, part)
+    ps = g["ps"]
+    pj = g["pj"]
+    g_start = g["g_start"]
+    g_size = g["g_size"]
+    jobs_run = g["jobs_run"]
+    ring_bps = g["ring_bps"]
+    ring_links = g["ring_links"]
+    hop_s = g["hop_s"]
+    store_bps = g["store_bps"]
+    e_min = g["e_min"]
+    cap = g["cap"]
+    en = g["en"]
+    newcomers = g["newcomers"]
+    fault = g["fault"]
+    silent = g["silent"]
+    ring_min = g["ring_min"]
 
     p = g_size.astype(np.float64)
     jr = jobs_run
