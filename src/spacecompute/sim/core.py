@@ -239,8 +239,9 @@ class Core:
 
     ``share``: how the payloads are shared when there are several (a :data:`ShareFn`, built by
     :mod:`spacecompute.sim.mixed` from an arbiter); with one workload its demand is the load.
-    ``recorder``: a :class:`~spacecompute.sim.states.StateRecorder` or None. ``on_step(step,
-    fleet_step, demands, loads)``: called after each step (the mixed run's fleet rows).
+    ``observer``: an object with ``on_step(step, fleet_step, demands, loads)`` called after each
+    step, and ``state_dict`` / ``load_state_dict`` saved with the checkpoints (the mixed run's
+    fleet-level accounting), or None.
     """
 
     def __init__(
@@ -248,7 +249,7 @@ class Core:
         workloads: Sequence[Workload],
         *,
         share: ShareFn | None = None,
-        on_step: Callable[..., None] | None = None,
+        observer: Any = None,
     ) -> None:
         if not workloads:
             raise InputError("no workload to run", field="workloads", expected="one or more")
@@ -269,7 +270,7 @@ class Core:
         if len(self.workloads) > 1 and share is None:
             raise InputError("several workloads need an arbiter", field="arbiter")
         self.share = share
-        self.on_step = on_step
+        self.observer = observer
         self.recorder: Any = None
         self.steps_done = 0
 
@@ -279,6 +280,8 @@ class Core:
         out.update({"fleet." + k: v for k, v in self.fleet.state_dict().items()})
         for i, w in enumerate(self.workloads):
             out.update({f"w{i}." + k: v for k, v in w.state_dict().items()})
+        if self.observer is not None:
+            out.update({"obs." + k: v for k, v in self.observer.state_dict().items()})
         return out
 
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
@@ -291,9 +294,18 @@ class Core:
                 field="--resume",
                 expected="a checkpoint of the same scenario and options",
             )
-        for i, w in enumerate(self.workloads):
-            w.load_state_dict(part(f"w{i}."))
-        self.fleet.load_state_dict(part("fleet."))
+        try:
+            for i, w in enumerate(self.workloads):
+                w.load_state_dict(part(f"w{i}."))
+            self.fleet.load_state_dict(part("fleet."))
+            if self.observer is not None:
+                self.observer.load_state_dict(part("obs."))
+        except (KeyError, ValueError) as exc:
+            raise InputError(
+                f"the checkpoint does not match this run ({exc})",
+                field="--resume",
+                expected="a checkpoint of the same scenario and options",
+            ) from None
         self.steps_done = int(state["core.steps_done"])
 
     # -- the run --------------------------------------------------------------------------------
@@ -374,8 +386,8 @@ class Core:
                     frac = np.where(total > 0, load / total, 0.0)
                     seen = split_fleet_step(fs, frac, idle_w)
                     records.append(w.advance(step, Grant(load, frac, seen)))
-        if self.on_step is not None:
-            self.on_step(step, fs, demands, loads)
+        if self.observer is not None:
+            self.observer.on_step(step, fs, demands, loads)
         if self.recorder is not None:
             self._record(step, fs, records)
 

@@ -280,6 +280,7 @@ class EngineResult:
     path: Any = None
     trace: dict[str, np.ndarray] | None = None
     contacts: Table | None = None
+    parts: dict[str, EngineResult] | None = None  # a mixed run's results per workload
 
 
 class _EOJobs(JobStore):
@@ -473,6 +474,9 @@ class _EORun:
             aoi=c.aoi,
         )
         chunk.provide(sun_eci_m=self.env.sun_eci_m, sunlit=self.env.sunlit)
+
+    def result(self, wall0: float, out_dir: Any) -> EngineResult:
+        return _finish(self, wall0, out_dir)
 
     def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
         """Run alone on the core (what :func:`run_engine` does, without a run directory)."""
@@ -728,7 +732,7 @@ def run_engine(
     state = _EORun(config, trace)
     with numba_threads_for(state.n):
         Core([state]).run(checkpoint=checkpoint, progress=progress, out_dir=out_dir)
-    return _finish(state, wall0, out_dir)
+    return state.result(wall0, out_dir)
 
 
 def contact_table(run: _EORun) -> Table:
