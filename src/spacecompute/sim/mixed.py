@@ -35,9 +35,12 @@ Results (a run directory like any other, so ``compare`` and ``report`` read it):
   ``grant_<name>`` (mean load asked and granted) and ``energy_<name>_j``;
 - ``satellites.parquet``: ``energy_j`` = ``energy_idle_j`` + the ``energy_<name>_j``, and
   ``utilisation_<name>``;
-- ``summary.json``: the contract's keys over the whole run, ``workload: mixed``, ``arbiter``,
+- ``summary.json``: the contract's keys over the whole run, ``workload: mix``, ``arbiter``,
   and ``workloads``: each workload's own summary (its keys as in a single-workload run) with
-  ``priority``, ``weight``, ``utilisation`` and ``energy_active_j``.
+  ``priority``, ``weight``, ``utilisation`` (mean useful share of the payloads) and
+  ``energy_active_j``; the same split flat, ``utilisation_<name>``, ``energy_<name>_j``,
+  ``jobs_completed_<name>``, ``jobs_dropped_<name>``, ``on_time_fraction_inference``,
+  ``insights_delivered_eo``, ... (the rows of ``compare`` and the report).
 
 Names: ``eo``, ``inference``, ``training``, ``batch`` by default (a workload's ``name`` in the
 scenario sets another); every workload of a mix runs on the first one's fleet (bus, initial
@@ -128,6 +131,11 @@ class MixedConfig:
     scenario: str | None = None
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def policy(self) -> Any:
+        """What labels a mixed run (the runner's policy slot): its arbiter."""
+        return self.arbiter
 
     def __post_init__(self) -> None:
         if not self.workloads:

@@ -32,6 +32,18 @@ _SUMMED_KEYS = (
 )
 
 
+#: Keys of each workload's summary also given flat, ``<key>_<name>`` (compare and the report).
+_FLAT_KEYS = (
+    "jobs_total",
+    "jobs_completed",
+    "jobs_dropped",
+    "latency_median_s",
+    "on_time_fraction",
+    "insights_delivered",
+    "jobs_on_time",
+)
+
+
 def _jobs_union(names: list[str], parts: list[EngineResult]) -> Table:
     """Every workload's jobs with the contract's columns and ``workload``."""
     from .rundir import SCHEMAS
@@ -104,7 +116,7 @@ def _summary(run: Any, parts: list[EngineResult], steps: Table, jobs: Table, wal
             "brownouts": float(run.totals[0]),
             "faults_silent": float(run.totals[1]),
             "wall_time_s": _time.perf_counter() - wall0,
-            "workload": "mixed",
+            "workload": "mix",
             "arbiter": getattr(run.arbiter, "name", type(run.arbiter).__name__),
             "seed": first.get("seed"),
             "constellation": first.get("constellation"),
@@ -129,6 +141,9 @@ def _summary(run: Any, parts: list[EngineResult], steps: Table, jobs: Table, wal
         workloads[name] = s
         summary[f"utilisation_{name}"] = s["utilisation"]
         summary[f"energy_{name}_j"] = s["energy_active_j"]
+        for key in _FLAT_KEYS:
+            if s.get(key) is not None:
+                summary[f"{key}_{name}"] = s[key]
     summary["workloads"] = workloads
     return summary
 
