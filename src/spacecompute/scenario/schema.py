@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..astro.constellation_spec import (  # noqa: F401  (re-exported: the scenario schema)
     MEAN_MOTION_ALTITUDE_TOLERANCE_KM,
@@ -235,38 +235,39 @@ class _MixFields(_Strict):
     priority: int | None = None
     weight: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1.0
 
-    @model_validator(mode="after")
-    def _policy_known(self) -> _MixFields:
-        if self.policy is None:
-            return self
+    @field_validator("policy")
+    @classmethod
+    def _policy_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         from ..scheduling import policy_names
         from ..scheduling.custom import entry_point_names, is_reference
 
-        kind = self.kind  # type: ignore[attr-defined]
+        kind = info.data.get("kind", "")
         names = ("least-loaded",) if kind == "batch" else policy_names(kind)
-        if self.policy in names or (
-            kind != "batch" and (is_reference(self.policy) or self.policy in entry_point_names())
+        if value in names or (
+            kind != "batch" and (is_reference(value) or value in entry_point_names())
         ):
-            return self
+            return value
         raise ValueError(
-            f"unknown policy {self.policy!r} for the {kind} workload "
+            f"unknown policy {value!r} for the {kind} workload "
             f"(expected one of {sorted(names)}" + (", or module:Class)" if kind != "batch" else ")")
         )
 
 
-class EarthObservationItem(EarthObservationSpec, _MixFields):
+class EarthObservationItem(_MixFields, EarthObservationSpec):
     """An Earth-observation workload in a mix."""
 
 
-class InferenceServiceItem(InferenceServiceSpec, _MixFields):
+class InferenceServiceItem(_MixFields, InferenceServiceSpec):
     """An inference service in a mix."""
 
 
-class TrainingItem(TrainingSpec, _MixFields):
+class TrainingItem(_MixFields, TrainingSpec):
     """Training jobs in a mix."""
 
 
-class BatchItem(BatchSpec, _MixFields):
+class BatchItem(_MixFields, BatchSpec):
     """Batch jobs in a mix."""
 
 
