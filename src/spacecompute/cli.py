@@ -416,10 +416,21 @@ def _print_run(result) -> None:
             def part(key, fmt, name=name):
                 return lambda s: fmt((s.get("workloads", {}).get(name) or {}).get(key))
 
+            own = runs[0]["workloads"][name]
+            extra = [
+                (key, label)
+                for key, label in (
+                    ("jobs_on_time", "on time"),
+                    ("dropped_no_satellite", "dropped: no satellite in view"),
+                    ("insights_delivered", "insights delivered"),
+                )
+                if own.get(key) is not None
+            ]
             rows += [
                 (f"{name}: jobs total", part("jobs_total", num)),
                 (f"{name}: completed", part("jobs_completed", num)),
                 (f"{name}: dropped", part("jobs_dropped", num)),
+                *[(f"{name}: {label}", part(key, num)) for key, label in extra],
                 (f"{name}: share of the payloads",
                  part("utilisation", lambda v: num(v, 0.01, ".2f") + " %")),
                 (f"{name}: energy above idle", part("energy_active_j", energy)),
