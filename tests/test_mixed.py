@@ -247,3 +247,37 @@ def test_a_mixed_scenario_runs_and_problems_name_the_item(tmp_path: Path):
     both.write_text(_SCENARIO.format(eo_policy="on-board") + "workload:\n  kind: inference\n")
     with pytest.raises(InputError, match="not both"):
         load_scenario(str(both))
+
+
+class _SunAhead:
+    """An arbiter that looks ahead: the batch workload gets a satellite only while the next
+    hour is sunlit on average (else priority order as usual)."""
+
+    name = "sun-ahead"
+    horizon_steps = 60
+
+    def __init__(self) -> None:
+        self.first_sunlit: list[np.ndarray] = []
+
+    def share(self, view):
+        from spacecompute.scheduling.arbiters import PriorityArbiter
+
+        f = view.forecast
+        assert f.sunlit.shape == (min(60, 120 - view.step_index), view.demand.shape[1])
+        self.first_sunlit.append(f.sunlit[0].copy())
+        grant = PriorityArbiter().share(view)
+        grant[-1] *= f.sunlit.mean(axis=0) > 0.5
+        return grant
+
+
+def test_a_look_ahead_arbiter_sees_the_run_s_sunlight_whatever_the_chunks():
+    results = []
+    for chunk in (240, 17):
+        arbiter = _SunAhead()
+        run = MixedRun(replace(_mix(chunk_steps=chunk), arbiter=arbiter))
+        rec = _Recorder(run)
+        run.core.run()
+        for seen, step in zip(arbiter.first_sunlit, rec.steps, strict=True):
+            np.testing.assert_array_equal(seen, step[0])  # the forecast's first step is now
+        results.append(run.result(0.0, None))
+    _tables_equal(*results)

@@ -219,6 +219,7 @@ class MixedRun:
         self.idle_w = np.broadcast_to(np.asarray(fleet.power.compute_idle_w, float), (n,))
         self.max_w = np.broadcast_to(np.asarray(fleet.power.compute_max_w, float), (n,))
         self.horizon = int(getattr(self.arbiter, "horizon_steps", 0) or 0)
+        self._blocks: dict[int, np.ndarray] = {}  # forecast sunlight by block of steps
         w = len(self.workloads)
         self.sat = {
             "energy_j": np.zeros(n),
@@ -261,12 +262,13 @@ class MixedRun:
         )
 
     def _forecast(self, step: Step, demand: np.ndarray, base_w: np.ndarray) -> ArbiterForecast:
-        """Look-ahead over the rest of the current chunk (at most ``horizon_steps``): sunlight
-        and solar energy from the propagated orbits, the bus and idle draw, and the present
-        demand held constant (persistence); no contact information (all False)."""
-        chunk, dt = step.chunk, self.dt
-        k1 = min(step.k + self.horizon, chunk.n_steps)
-        sunlit = chunk.sunlit[step.k : k1]
+        """Look-ahead over the next ``horizon_steps`` (cut at the end of the run): sunlight and
+        array energy from the orbits propagated again for those steps (blocks aligned on step
+        indices, so the forecast does not depend on the chunking), the bus and idle draw, the
+        present demand held constant (persistence); no contact information (all False)."""
+        dt = self.dt
+        k1 = min(step.index + self.horizon, self.core.clock.total_steps)
+        sunlit = self._sunlit_ahead(step.index, k1)
         solar = SOLAR_CONSTANT_W_M2 * self.core.fleet.power.effective_area_m2 * sunlit * dt
         h = sunlit.shape[0]
         return ArbiterForecast(
@@ -276,6 +278,32 @@ class MixedRun:
             demand=np.repeat(demand[:, None, :], h, axis=1),
             in_contact=np.zeros(sunlit.shape, bool),
         )
+
+    def _sunlit_ahead(self, k0: int, k1: int) -> np.ndarray:
+        """(k1 - k0, N) sunlit fraction at the starts of steps k0..k1-1, from blocks of steps
+        propagated once each (the last two kept)."""
+        from ..astro.eclipse import sunlit_fraction_from_positions
+        from ..astro.sun import sun_position_eci_m
+
+        c = self.core.clock
+        size = max(self.horizon, 64)
+        rows = []
+        for b in range(k0 // size, (max(k1, k0 + 1) - 1) // size + 1):
+            if b not in self._blocks:
+                steps = np.arange(b * size, min((b + 1) * size, c.total_steps), dtype=np.int64)
+                t0 = np.datetime64(c.start, "ns").astype(np.int64)
+                times = (t0 + steps * c.dt_ns).astype("datetime64[ns]")
+                eph = self.core.const.propagate(None, times=times, method=c.propagator)
+                sl = sunlit_fraction_from_positions(
+                    eph.r_eci_m, sun_position_eci_m(eph.times), c.shadow
+                )
+                self._blocks[b] = np.nan_to_num(np.asarray(sl, np.float64), nan=0.0)
+                for old in [x for x in self._blocks if x < b - 1]:
+                    del self._blocks[old]
+            rows.append(self._blocks[b])
+        block = np.concatenate(rows, axis=0)
+        first = (k0 // size) * size
+        return block[k0 - first : k1 - first]
 
     def share(self, step: Step, demands: list[Demand]) -> list[np.ndarray]:
         """Demands (loads) -> the arbiter's grants -> loads for the fleet (see the module
