@@ -141,6 +141,51 @@ def test_priority_preempts_the_lower_workload():
     assert preempted > 0
 
 
+def test_an_inference_request_preempts_training():
+    """Inference (priority 0) and a training job on the Suncatcher cluster: wherever inference
+    asks for a payload the training job's share shrinks by exactly that much."""
+    from spacecompute.sim.training import TrainingConfig, TrainingWorkload
+    from spacecompute.table import Table
+
+    run = dict(
+        constellation="suncatcher-cluster",
+        start="2026-12-21T00:00:00Z",
+        duration_s=1800.0,
+        step_s=60.0,
+    )
+    svc = ServiceConfig(
+        **run, propagator="sgp4", precision="bf16", rate_per_s_global=50.0,
+        min_elevation_deg=10.0, policy="deadline-aware",
+    )  # fmt: skip
+    t0 = np.datetime64("2026-12-21T00:00:00", "ns")
+    one_job = Table(
+        {
+            "id": np.array([0]),
+            "arrival": np.array([t0]),
+            "params": np.array([1e10]),
+            "total_ops": np.array([6 * 1e10 * 2e11]),  # about 40 minutes on the 81 satellites
+            "memory_bytes": np.array([16e10]),
+            "checkpoint_bytes": np.array([12e10]),
+            "gradient_bytes": np.array([2e10]),
+            "parallelism": np.array([81]),  # every satellite of the cluster
+            "deadline": np.array([t0 + np.timedelta64(86400, "s")]),
+        }
+    )
+    trn = TrainingWorkload(TrainingConfig(**run, policy="all-in"), jobs=one_job)
+    mix = MixedRun(MixedConfig((MixedWorkload(svc), MixedWorkload(trn, priority=1))))
+    rec = _Recorder(mix)
+    mix.core.run()
+    preempted = 0
+    for _, _, _, demands, loads in rec.steps:
+        np.testing.assert_array_equal(loads[0], demands[0])
+        both = (demands[0] > 0) & (demands[1] > 0)
+        preempted += int(np.count_nonzero(both))
+        np.testing.assert_allclose(loads[1][both], (1.0 - loads[0])[both], rtol=1e-12)
+    assert preempted > 0
+    svc_jobs = mix.result(0.0, None).parts["inference"]
+    assert svc_jobs.summary["jobs_on_time"] == svc_jobs.summary["jobs_completed"] > 0
+
+
 def test_eclipse_with_an_empty_battery_serves_nobody():
     run = MixedRun(_mix())
     fleet = run.core.fleet

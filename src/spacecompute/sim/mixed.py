@@ -112,7 +112,9 @@ def get_arbiter(arbiter: Any) -> Any:
 @dataclass(frozen=True)
 class MixedWorkload:
     """One workload of a mix: its engine ``config`` (EngineConfig, ServiceConfig,
-    TrainingConfig or BatchConfig), ``name`` (default: :data:`SHORT_NAMES` of its kind),
+    TrainingConfig or BatchConfig; or a built plug-in of the
+    :class:`~spacecompute.sim.core.Workload` Protocol, used once), ``name`` (default:
+    :data:`SHORT_NAMES` of its kind, else the plug-in's ``kind``),
     ``priority`` (smaller first) and ``weight`` (> 0) for the arbiter."""
 
     config: Any
@@ -151,10 +153,17 @@ class MixedConfig:
 
 
 def workload_name(w: MixedWorkload) -> str:
-    return w.name or SHORT_NAMES[_kind_of(w.config)]
+    kind = _kind_of(w.config)
+    return w.name or SHORT_NAMES.get(kind, kind)
+
+
+def _is_plugin(obj: Any) -> bool:
+    return all(callable(getattr(obj, m, None)) for m in ("demand", "advance", "clock", "result"))
 
 
 def _kind_of(config: Any) -> str:
+    if _is_plugin(config):
+        return str(config.kind)
     from .engine import EngineConfig
     from .service import ServiceConfig
     from .training import TrainingConfig
@@ -177,7 +186,10 @@ def _kind_of(config: Any) -> str:
 
 
 def build_workload(config: Any) -> Any:
-    """The core plug-in of an engine configuration."""
+    """The core plug-in of an engine configuration (a built plug-in, e.g. your own
+    :class:`~spacecompute.sim.core.Workload`, as given)."""
+    if _is_plugin(config):
+        return config
     kind = _kind_of(config)
     if kind == "earth-observation":
         from .engine import _EORun
