@@ -316,7 +316,14 @@ class Core:
         progress: Callable[[int, int], None] | None = None,
         out_dir: Any = None,
     ) -> None:
-        """Prepare the workloads, restore a checkpoint, then step to the end of the run."""
+        """Prepare the workloads, restore a checkpoint, then step to the end of the run (one
+        numba thread for small fleets, :func:`~spacecompute._runtime.numba_threads_for`)."""
+        from .._runtime import numba_threads_for
+
+        with numba_threads_for(len(self.const)):
+            self._run(checkpoint, progress, out_dir)
+
+    def _run(self, checkpoint: Any, progress: Any, out_dir: Any) -> None:
         for w in self.workloads:
             w.prepare()
         saved = checkpoint.load() if checkpoint is not None else None
