@@ -1129,6 +1129,55 @@ def _rings(
     }
 
 
+def _settle(
+    s: _Setup,
+    st: dict[str, np.ndarray],
+    jr: np.ndarray,
+    done: np.ndarray,
+    fault: np.ndarray,
+    corrupt: np.ndarray,
+    due: np.ndarray,
+    can_finish: np.ndarray,
+    tk: int,
+) -> tuple[float, float, int]:
+    """The end of the step for the running jobs ``jr`` that did not complete: rollbacks
+    (faults, or corruption caught at a validation), checkpoints due, deadlines inside the step.
+    Returns (work lost, checkpoint bytes written, jobs dropped)."""
+    J = s.jobs
+    status, reason = st["status"], st["reason"]
+    ops_lost, ckpt_bytes_step, dropped = 0.0, 0.0, 0
+    # rollback: faults, or corruption caught at a validation (final save or checkpoint)
+    validate = ~done & (due | can_finish)
+    roll = ~done & (fault | (corrupt & validate))
+    rj = jr[roll]
+    if rj.size:
+        lost = st["progress_ops"][rj] - st["committed_ops"][rj]
+        st["ops_lost"][rj] += lost
+        by_corrupt = ~fault[roll]
+        st["ops_lost_corrupt"][rj[by_corrupt]] += lost[by_corrupt]
+        st["corrupt_rollbacks"][rj[by_corrupt]] += 1
+        st["rollbacks"][rj] += 1
+        st["progress_ops"][rj] = st["committed_ops"][rj]
+        st["live"][rj] = False
+        st["corrupt"][rj] = False
+        st["since_checkpoint_steps"][rj] = 0
+        ops_lost = float(lost.sum())
+    # keep the corruption flag of jobs going on
+    going = ~done & ~roll
+    st["corrupt"][jr[going]] = corrupt[going]
+    # 5. checkpoints due
+    cj = jr[going & due]
+    if cj.size:
+        ckpt_bytes_step += _checkpoint(st, J, cj)
+        st["since_checkpoint_steps"][cj] = 0
+    # 6. deadlines inside the step
+    miss = ~done & (J["deadline"][jr] < tk + s.dt_ns)
+    mj = jr[miss]
+    status[mj], reason[mj], st["end"][mj] = _DROPPED, _R_DEADLINE, J["deadline"][mj]
+    dropped += int(mj.size)
+    return ops_lost, ckpt_bytes_step, dropped
+
+
 def _jobs_step(
     config: TrainingConfig,
     s: _Setup,
@@ -1147,7 +1196,7 @@ def _jobs_step(
     """Stage 4-6 for the running jobs (participants ``part``): rings, progress, completion,
     rollbacks, checkpoints, deadlines; the counters in ``j`` are updated and returned."""
     dt, J = s.dt, s.jobs
-    status, reason = st["status"], st["reason"]
+    status = st["status"]
     completed = dropped = 0
     ckpt_bytes_step = j["ckpt_bytes"]
     ops_progress = ops_lost = allreduce_b = 0.0
@@ -1256,35 +1305,10 @@ def _jobs_step(
         st["checkpoints"][dj] += 1
         st["committed_ops"][dj] = J["total_ops"][dj]
         completed += int(dj.size)
-    # rollback: faults, or corruption caught at a validation (final save or checkpoint)
-    validate = ~done & (due | can_finish)
-    roll = ~done & (fault | (corrupt & validate))
-    rj = jr[roll]
-    if rj.size:
-        lost = st["progress_ops"][rj] - st["committed_ops"][rj]
-        st["ops_lost"][rj] += lost
-        by_corrupt = ~fault[roll]
-        st["ops_lost_corrupt"][rj[by_corrupt]] += lost[by_corrupt]
-        st["corrupt_rollbacks"][rj[by_corrupt]] += 1
-        st["rollbacks"][rj] += 1
-        st["progress_ops"][rj] = st["committed_ops"][rj]
-        st["live"][rj] = False
-        st["corrupt"][rj] = False
-        st["since_checkpoint_steps"][rj] = 0
-        ops_lost = float(lost.sum())
-    # keep the corruption flag of jobs going on
-    going = ~done & ~roll
-    st["corrupt"][jr[going]] = corrupt[going]
-    # 5. checkpoints due
-    cj = jr[going & due]
-    if cj.size:
-        ckpt_bytes_step += _checkpoint(st, J, cj)
-        st["since_checkpoint_steps"][cj] = 0
-    # 6. deadlines inside the step
-    miss = ~done & (J["deadline"][jr] < tk + s.dt_ns)
-    mj = jr[miss]
-    status[mj], reason[mj], st["end"][mj] = _DROPPED, _R_DEADLINE, J["deadline"][mj]
-    dropped += int(mj.size)
+    lost_now, ckpt_now, dropped_now = _settle(s, st, jr, done, fault, corrupt, due, can_finish, tk)
+    ops_lost = lost_now
+    ckpt_bytes_step += ckpt_now
+    dropped += dropped_now
     j.update(
         completed=completed,
         dropped=dropped,
