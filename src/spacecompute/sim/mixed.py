@@ -32,7 +32,9 @@ Results (a run directory like any other, so ``compare`` and ``report`` read it):
 - ``steps.parquet``: the fleet's columns (utilisation = useful work over the peak, power, charge,
   temperatures, brown-outs, faults), the sums of the workloads' data columns (``bits_*``,
   ``jobs_*``, ``backlog_bits``) and per workload ``utilisation_<name>``, ``demand_<name>``,
-  ``grant_<name>`` (mean load asked and granted) and ``energy_<name>_j``;
+  ``grant_<name>`` (mean load asked and granted) and ``energy_<name>_j``, and
+  ``storage_<name>_bytes`` / ``link_<name>_bytes`` for the workloads that report them (data
+  held on board at the step start, e.g. imaging);
 - ``satellites.parquet``: ``energy_j`` = ``energy_idle_j`` + the ``energy_<name>_j``, and
   ``utilisation_<name>``;
 - ``summary.json``: the contract's keys over the whole run, ``workload: mix``, ``arbiter``,
@@ -386,6 +388,10 @@ class MixedRun:
             row[f"demand_{name}"] = float(np.mean(np.clip(demands[i].load, 0.0, 1.0)))
             row[f"grant_{name}"] = float(np.mean(loads[i]))
             row[f"energy_{name}_j"] = float(e_w[i].sum())
+            for what in ("storage_bytes", "link_bytes"):  # reported by the workloads that hold
+                value = getattr(demands[i], what)  # data on board or move it over links
+                if value is not None:
+                    row[f"{what[:-6]}_{name}_bytes"] = float(np.sum(value))
         for key, value in row.items():
             self.rows.setdefault(key, []).append(value)
         self.step_times.append(step.time_ns)

@@ -72,6 +72,9 @@ def _steps(run: Any, parts: list[EngineResult]) -> Table:
     for name in run.names:
         for k in (f"utilisation_{name}", f"demand_{name}", f"grant_{name}", f"energy_{name}_j"):
             cols[k] = rows[k]
+        for k in (f"storage_{name}_bytes", f"link_{name}_bytes"):
+            if k in rows:
+                cols[k] = rows[k]
     return Table(cols)
 
 
