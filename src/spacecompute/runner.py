@@ -164,7 +164,7 @@ def run_scenario(
 
     prepared = prepare_scenario(scenario, policies)
     loaded, spec, names = prepared.loaded, prepared.loaded.spec, prepared.policies
-    given = list(policies) if policies else [spec.policy, *spec.compare]
+    given = list(policies) if policies else names_given(spec)
     if warn is not None and prepared.warnings:
         warn(prepared.warnings)
     every = spec.checkpoint_every_steps if checkpoint_every is None else checkpoint_every
@@ -181,7 +181,8 @@ def run_scenario(
     if out is not None:
         _check_out(out, dirs, docs, prints, loaded, resume=resume, force=force)
     n_satellites = len(prepared.constellation)
-    run = ScenarioRun(scenario_name(loaded), spec.workload.kind, names, {}, out)
+    kind = "mixed" if spec.workloads is not None else spec.workload.kind
+    run = ScenarioRun(scenario_name(loaded), kind, names, {}, out)
     run.warnings = list(prepared.warnings)
     tasks: dict[str, Callable[[Callable[[int, int], None]], Any]] = {}
     for name in names:
@@ -241,6 +242,14 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
+
+
+def names_given(spec: Any) -> list[Any]:
+    """What a scenario's runs are labelled by: ``policy`` and ``compare``, or for a mix
+    (``workloads:``) its ``arbiter`` and ``compare`` (other arbiters)."""
+    if spec.workloads is not None:
+        return [spec.arbiter, *spec.compare]
+    return [spec.policy, *spec.compare]
 
 
 #: The resolved scenario saved in every run directory (the view and the CZML scene rebuild the
