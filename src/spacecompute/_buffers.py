@@ -20,9 +20,20 @@ import threading
 
 import numpy as np
 
-#: References to a kept array when nothing outside the pool holds it: the pool's list and the
-#: argument of ``sys.getrefcount``.
-_REFS_WHEN_FREE = 2
+
+def _refs(slots: list[np.ndarray], i: int) -> int:
+    """References to ``slots[i]`` as counted from here (the list's, the argument's, and any
+    holder's)."""
+    return sys.getrefcount(slots[i])
+
+
+def _fits(a: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    return a.dtype == dtype and a.shape[1:] == shape[1:] and a.shape[0] >= shape[0]
+
+
+#: :func:`_refs` of an array that only its list holds, measured once on this interpreter (how
+#: it counts the references of a call's arguments is its own business).
+_REFS_WHEN_FREE = _refs([np.empty(1)], 0)
 
 
 class BufferPool:
@@ -47,14 +58,7 @@ class BufferPool:
         with self._lock:
             slots = self._slots.setdefault(name, [])
             for i in range(len(slots)):
-                kept = slots[i]
-                if (
-                    kept.dtype == dt
-                    and kept.shape[1:] == shape[1:]
-                    and kept.shape[0] >= shape[0]
-                    and sys.getrefcount(slots[i]) == _REFS_WHEN_FREE + 1  # + the name `kept`
-                ):
-                    del kept
+                if _fits(slots[i], shape, dt) and _refs(slots, i) == _REFS_WHEN_FREE:
                     out = slots[i][: shape[0]]
                     if zeroed:
                         out.fill(0)

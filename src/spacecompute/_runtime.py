@@ -65,7 +65,8 @@ PARALLEL_MIN_SATELLITES = 500_000
 #: the per-chunk geometry (look angles, geodetic positions, imaging steps) runs its numpy
 #: formulas instead of the fused numba kernels: the numbers are the same bit for bit (tested),
 #: and a small run such as the default 12-satellite scenario compiles none of those kernels
-#: (about 1-3 s each on a cold numba cache, docs/benchmarks.md).
+#: (0.2-0.8 s each on a cold numba cache, several seconds on a loaded machine,
+#: docs/benchmarks.md).
 FUSED_MIN_POINTS = 100_000
 
 
