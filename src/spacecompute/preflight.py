@@ -341,15 +341,19 @@ def _mixed_configs(loaded: Any, arbiters: list[Any]) -> tuple[dict[str, Any], Ca
             built.append(build_workload(items[-1].config))
         except InputError as exc:
             problems += _at_item(locate(exc.problems, mix_item_scenario(loaded, i)), loaded, i)
-    for a in arbiters:
-        try:
-            get_arbiter(a)
+    resolved = {}
+    for i, a in enumerate(arbiters):
+        field = "arbiter" if i == 0 else f"compare[{i - 1}]"
+        try:  # module:Class from the scenario's folder, as policies
+            resolved[_policy_label(a)] = get_arbiter(
+                a, search_path=(loaded.base_dir,), file=str(loaded.file), field=field
+            )
         except InputError as exc:
             problems += exc.problems
     if problems:
         raise InputError(problems=problems)
     Core(built, share=lambda step, demands: [d.load for d in demands])  # same clock for all
-    configs = {_policy_label(a): mixed_config(loaded, a, items) for a in arbiters}
+    configs = {label: mixed_config(loaded, obj, items) for label, obj in resolved.items()}
     return configs, run_mixed
 
 

@@ -341,7 +341,7 @@ class ScenarioSpec(_Strict):
     def _mix_checked(self) -> ScenarioSpec:
         """A mix: no workload:/policy: beside workloads:, distinct names, known arbiters
         (``arbiter`` and the ``compare`` list, which then names other arbiters)."""
-        from ..scheduling.custom import is_reference
+        from ..scheduling.custom import ARBITER_ENTRY_POINT_GROUP, entry_point_names, is_reference
         from ..sim.mixed import SHORT_NAMES, arbiter_names
 
         for key in ("workload", "policy"):
@@ -354,8 +354,9 @@ class ScenarioSpec(_Strict):
         if len(set(names)) != len(names):
             raise ValueError(f"workloads {names} repeat a name: give each a distinct name:")
         known = arbiter_names()
+        installed = entry_point_names(ARBITER_ENTRY_POINT_GROUP)
         for a in [self.arbiter, *self.compare]:
-            if a not in known and not is_reference(a):
+            if a not in known and a not in installed and not is_reference(a):
                 raise ValueError(f"unknown arbiter {a!r} (expected one of {known} or module:Class)")
         if len(set([self.arbiter, *self.compare])) != 1 + len(self.compare):
             raise ValueError("arbiter and compare name the same arbiter twice")

@@ -320,8 +320,13 @@ class Core:
         numba thread for small fleets, :func:`~spacecompute._runtime.numba_threads_for`)."""
         from .._runtime import numba_threads_for
 
-        with numba_threads_for(len(self.const)):
-            self._run(checkpoint, progress, out_dir)
+        from .forecast import CHUNK_BUFFERS
+
+        try:
+            with numba_threads_for(len(self.const)):
+                self._run(checkpoint, progress, out_dir)
+        finally:
+            CHUNK_BUFFERS.clear()  # the chunk arrays are not kept beyond the run
 
     def _run(self, checkpoint: Any, progress: Any, out_dir: Any) -> None:
         for w in self.workloads:

@@ -51,6 +51,7 @@ charge, attitude).
 
 from __future__ import annotations
 
+import math
 import time as _time
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,8 @@ import numpy as np
 
 from ..astro.constants import SOLAR_CONSTANT_W_M2
 from ..errors import InputError
-from ..scheduling.arbiters import ArbiterForecast, ArbiterView, PriorityArbiter
+from ..scheduling.arbiters import ArbiterForecast, ArbiterView
+from ..scheduling.checks import check_arbiter_grants
 from .core import Core, Demand, Step
 from .engine import EngineResult
 
@@ -70,45 +72,31 @@ SHORT_NAMES = {
     "training": "training",
     "batch": "batch",
 }
-#: Arbiters by name until the arbiters' resolver (``scheduling.arbiters.resolve_arbiter``) is
-#: there: the lead replaces this lookup at merge.
-_LOCAL_ARBITERS: dict[str, Any] = {"priority": PriorityArbiter}
-#: Energy a payload may spend is checked against this tolerance (J) when checking grants.
-_TOL = 1e-9
-
-
 def arbiter_names() -> list[str]:
     """Names of the built-in arbiters."""
-    from ..scheduling import arbiters
+    from ..scheduling.arbiters import ARBITERS
 
-    builtin = getattr(arbiters, "ARBITERS", None)
-    return sorted(builtin) if builtin else sorted(_LOCAL_ARBITERS)
+    return sorted(ARBITERS)
 
 
-def get_arbiter(arbiter: Any) -> Any:
-    """An arbiter object from a built-in name (or an object with ``share``, as given)."""
-    from ..scheduling import arbiters
+def get_arbiter(
+    arbiter: Any, *, search_path: Any = (), file: str | None = None, field: str = "arbiter"
+) -> Any:
+    """A checked arbiter object: a built-in name, ``module:Class`` (from ``search_path``, e.g.
+    the scenario's folder, then the environment), an entry-point name, a class or an object
+    (:func:`spacecompute.scheduling.custom.resolve_arbiter`)."""
+    from ..scheduling.arbiters import resolve_arbiter
 
-    resolve = getattr(arbiters, "resolve_arbiter", None)
-    if resolve is not None:
-        return resolve(arbiter)
-    if isinstance(arbiter, str):
-        if arbiter not in _LOCAL_ARBITERS:
-            raise InputError(
-                f"unknown arbiter {arbiter!r}",
-                field="arbiter",
-                expected=f"one of {sorted(_LOCAL_ARBITERS)}",
-            )
-        return _LOCAL_ARBITERS[arbiter]()
-    if isinstance(arbiter, type):
-        arbiter = arbiter()
-    if not callable(getattr(arbiter, "share", None)):
-        raise InputError(
-            f"arbiter {arbiter!r} has no share(view) method",
-            field="arbiter",
-            expected="an arbiter (scheduling.arbiters.Arbiter)",
-        )
-    return arbiter
+    return resolve_arbiter(arbiter, search_path=search_path, file=file, field=field)
+
+
+def horizon_steps(arbiter: Any, dt_s: float) -> int:
+    """Steps of look-ahead an arbiter asks for: its ``horizon_steps``, else its ``horizon_s``
+    in steps (rounded up), else none."""
+    steps = getattr(arbiter, "horizon_steps", None)
+    if steps is None and getattr(arbiter, "horizon_s", None) is not None:
+        steps = math.ceil(float(arbiter.horizon_s) / float(dt_s) - 1e-9)
+    return int(steps or 0)
 
 
 @dataclass(frozen=True)
@@ -232,7 +220,7 @@ class MixedRun:
         self.dt = self.core.clock.dt_s
         self.idle_w = np.broadcast_to(np.asarray(fleet.power.compute_idle_w, float), (n,))
         self.max_w = np.broadcast_to(np.asarray(fleet.power.compute_max_w, float), (n,))
-        self.horizon = int(getattr(self.arbiter, "horizon_steps", 0) or 0)
+        self.horizon = horizon_steps(self.arbiter, self.dt)
         self._blocks: dict[int, np.ndarray] = {}  # forecast sunlight by block of steps
         w = len(self.workloads)
         self.sat = {
@@ -257,7 +245,9 @@ class MixedRun:
         reserve = np.asarray(pw.compute_shed_soc, float) * capacity_j
         base_w = fleet.essential_load_w + self.idle_w
         solar_j = SOLAR_CONSTANT_W_M2 * pw.effective_area_m2 * step.sunlit * dt
-        available = np.maximum(battery - reserve, 0.0) + np.maximum(solar_j - base_w * dt, 0.0)
+        # what the payload may spend above idle with no brown-out: the battery above its reserve
+        # plus the step's solar input less the bus and idle draw (ArbiterView)
+        available = np.maximum(battery - reserve + solar_j - base_w * dt, 0.0)
         forecast = self._forecast(step, demand, base_w) if self.horizon > 0 else None
         return ArbiterView(
             step_index=step.index,
@@ -326,30 +316,11 @@ class MixedRun:
         avail = fleet.thermal_throttle * (1.0 - np.minimum(fleet.downtime_s, dt) / dt)
         loads = np.array([np.clip(d.load, 0.0, 1.0) for d in demands])
         demand = loads * avail[None, :]
-        grant = self._checked(self.arbiter.share(self.view(step, demand, avail)), demand, avail)
+        view = self.view(step, demand, avail)
+        grant = check_arbiter_grants(self.arbiter.share(view), view, self.arbiter, step.index)
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.where(avail > 0, grant / avail, 0.0)
         return list(np.where(grant >= demand, loads, np.minimum(scaled, loads)))
-
-    def _checked(self, grant: Any, demand: np.ndarray, avail: np.ndarray) -> np.ndarray:
-        name = getattr(self.arbiter, "name", type(self.arbiter).__name__)
-        g = np.asarray(grant, dtype=float) if grant is not None else None
-        problem = None
-        if g is None or g.shape != demand.shape:
-            problem = f"returned shape {None if g is None else g.shape}, expected {demand.shape}"
-        elif not np.all(np.isfinite(g)):
-            problem = "returned non-finite grants"
-        elif np.any(g < -_TOL) or np.any(g > demand + 1e-9):
-            problem = "granted less than 0 or more than a workload's demand"
-        elif np.any(g.sum(axis=0) > avail + 1e-9):
-            problem = "granted more than a satellite's capacity"
-        if problem is not None:
-            raise InputError(
-                f"arbiter {name} {problem}",
-                field="arbiter",
-                expected="share(view) -> (W, N) grants, 0 <= grant <= demand, sum <= capacity",
-            )
-        return np.clip(g, 0.0, demand)
 
     # -- the fleet-level accounting (the core's observer) ---------------------------------------
     def on_step(self, step: Step, fs: Any, demands: list[Demand], loads: list[np.ndarray]) -> None:
