@@ -319,7 +319,6 @@ class Core:
         """Prepare the workloads, restore a checkpoint, then step to the end of the run (one
         numba thread for small fleets, :func:`~spacecompute._runtime.numba_threads_for`)."""
         from .._runtime import numba_threads_for
-
         from .forecast import CHUNK_BUFFERS
 
         try:
