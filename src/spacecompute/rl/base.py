@@ -17,7 +17,6 @@ episode sum to the run's own totals (tested).
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -177,6 +176,7 @@ class SpacecomputeEnv(gym.Env):
         self._obs: Any = None
         self._rows: Any = None
         self._steps_done = 0
+        self._run: Any = None
         #: The last finished episode's :class:`~spacecompute.sim.engine.EngineResult` (summary
         #: and the jobs, steps and satellites tables); None before.
         self.result: Any = None
@@ -204,22 +204,24 @@ class SpacecomputeEnv(gym.Env):
     def _reward(self, terms: dict[str, float]) -> float:
         raise NotImplementedError
 
-    def _engine_rows(self, frame: Any) -> Any:
-        """The engine's step rows (a dict of per-step lists), from the frame of the run
-        function that called ``progress``."""
-        rows = frame.f_locals.get("rows")
-        if not isinstance(rows, dict) or "compute_power_w" not in rows:
-            raise RuntimeError(  # pragma: no cover - only if the engines change
-                f"spacecompute.rl cannot find the step rows of {frame.f_code.co_name}: the "
-                "engine changed; update spacecompute.rl (its _engine_rows)"
-            )
-        return rows
+    def _run_workload(self, run: Any) -> Any:
+        """Run one workload plug-in alone on the engine core (as ``spacecompute run`` does,
+        without a run directory) with ``progress=self._progress``; its result."""
+        from ..sim.core import Core
+
+        self._run = run
+        Core([run]).run(progress=self._progress)  # one numba thread for small fleets
+        return run.result(self._wall0, None)
+
+    def _engine_rows(self) -> Any:
+        """The running workload's step rows (a dict of per-step lists)."""
+        return self._run.rows
 
     # -- the engine thread --------------------------------------------------------------------
     def _progress(self, done: int, total: int) -> None:
         """The engine's ``progress`` callback (after every step, in the engine thread)."""
         if self._rows is None:
-            self._rows = self._engine_rows(sys._getframe(1))
+            self._rows = self._engine_rows()
         self._steps_done = done
 
     def _engine(self, config: Any) -> None:

@@ -112,21 +112,12 @@ class EOEnv(SpacecomputeEnv):
         self.action_space = (
             spaces.MultiBinary(n) if action == "binary" else spaces.Box(0.0, 1.0, (n,), np.float32)
         )
-        self._run: Any = None
 
     # -- engine ---------------------------------------------------------------------------------
     def _run_engine(self, config: Any) -> Any:
-        from .._runtime import numba_threads_for
-        from ..sim.engine import _EORun, _finish
+        from ..sim.engine import _EORun
 
-        run = _EORun(config, False)
-        self._run = run
-        with numba_threads_for(run.n):
-            run.run(None, self._progress)
-        return _finish(run, self._wall0, None)
-
-    def _engine_rows(self, frame: Any) -> Any:
-        return self._run.rows
+        return self._run_workload(_EORun(config, False))
 
     # -- translation ----------------------------------------------------------------------------
     def _observation(self, view: PolicyView) -> dict[str, np.ndarray]:

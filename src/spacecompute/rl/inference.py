@@ -197,11 +197,9 @@ class InferenceEnv(SpacecomputeEnv):
 
     # -- engine ---------------------------------------------------------------------------------
     def _run_engine(self, config: Any) -> Any:
-        from .._runtime import numba_threads_for
-        from ..sim.service import run_service
+        from ..sim.service import ServiceWorkload
 
-        with numba_threads_for(self.n):
-            return run_service(config, progress=self._progress)
+        return self._run_workload(ServiceWorkload(config))
 
     # -- translation ----------------------------------------------------------------------------
     def _observation(self, view: ServiceView) -> dict[str, np.ndarray]:

@@ -158,11 +158,9 @@ class TrainingEnv(SpacecomputeEnv):
 
     # -- engine ---------------------------------------------------------------------------------
     def _run_engine(self, config: Any) -> Any:
-        from .._runtime import numba_threads_for
-        from ..sim.training import run_training
+        from ..sim.training import TrainingWorkload
 
-        with numba_threads_for(self.n):
-            return run_training(config, progress=self._progress)
+        return self._run_workload(TrainingWorkload(config, None))
 
     def _new_episode(self) -> None:
         self._slot_job = np.full(self.job_slots, -1, np.int64)
