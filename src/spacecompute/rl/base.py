@@ -204,6 +204,20 @@ class SpacecomputeEnv(gym.Env):
     def _reward(self, terms: dict[str, float]) -> float:
         raise NotImplementedError
 
+    def _reward_of(self, terms: dict[str, float], primary: str) -> float:
+        """The reward options every environment shares: ``"energy"`` (minus the payload's
+        kWh), a ``*-energy`` combination (``primary`` less ``energy_weight`` x kWh less
+        ``brownout_penalty`` per brown-out), else the term ``primary`` itself."""
+        if self.reward_kind == "energy":
+            return -terms["energy_kwh"]
+        if self.reward_kind.endswith("-energy"):
+            return (
+                terms[primary]
+                - self.energy_weight * terms["energy_kwh"]
+                - self.brownout_penalty * terms["brownouts"]
+            )
+        return terms[primary]
+
     def _run_workload(self, run: Any) -> Any:
         """Run one workload plug-in alone on the engine core (as ``spacecompute run`` does,
         without a run directory) with ``progress=self._progress``; its result."""

@@ -158,15 +158,7 @@ class EOEnv(SpacecomputeEnv):
         }
 
     def _reward(self, terms: dict[str, float]) -> float:
-        if self.reward_kind == "insights":
-            return terms["insights"]
-        if self.reward_kind == "energy":
-            return -terms["energy_kwh"]
-        return (
-            terms["insights"]
-            - self.energy_weight * terms["energy_kwh"]
-            - self.brownout_penalty * terms["brownouts"]
-        )
+        return self._reward_of(terms, "insights")
 
 
 __all__ = ["ACTIONS", "MAX_BACKLOG_STEPS", "REWARDS", "EOEnv"]

@@ -307,15 +307,7 @@ class InferenceEnv(SpacecomputeEnv):
         }
 
     def _reward(self, terms: dict[str, float]) -> float:
-        if self.reward_kind == "on-time":
-            return terms["on_time"]
-        if self.reward_kind == "energy":
-            return -terms["energy_kwh"]
-        return (
-            terms["on_time"]
-            - self.energy_weight * terms["energy_kwh"]
-            - self.brownout_penalty * terms["brownouts"]
-        )
+        return self._reward_of(terms, "on_time")
 
 
 __all__ = ["ACTIONS", "REWARDS", "RULES", "InferenceEnv"]

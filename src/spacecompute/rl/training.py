@@ -341,17 +341,7 @@ class TrainingEnv(SpacecomputeEnv):
         }
 
     def _reward(self, terms: dict[str, float]) -> float:
-        if self.reward_kind == "jobs":
-            return terms["jobs"]
-        if self.reward_kind == "work":
-            return terms["work"]
-        if self.reward_kind == "energy":
-            return -terms["energy_kwh"]
-        return (
-            terms["jobs"]
-            - self.energy_weight * terms["energy_kwh"]
-            - self.brownout_penalty * terms["brownouts"]
-        )
+        return self._reward_of(terms, "work" if self.reward_kind == "work" else "jobs")
 
 
 __all__ = ["ACTIONS", "REWARDS", "TrainingEnv"]
