@@ -1,5 +1,7 @@
-"""The Gymnasium environment: API conformance (check_env), determinism for a seed, and the
-episode equals the engine's own run of the same policy."""
+"""The Earth-observation Gymnasium environment: API conformance (check_env), determinism for a
+seed, and the episode equals the engine's own run of the same policy; and the choice of the
+environment by workload (the inference and training ones: test_rl_inference.py and
+test_rl_training.py)."""
 
 from __future__ import annotations
 
@@ -77,8 +79,16 @@ def test_reset_mid_episode_and_energy_reward(env):
     e.close()
 
 
-def test_only_earth_observation_is_offered():
+def test_the_environment_follows_the_workload():
+    """SpacecomputeEnv picks the environment of the scenario's workload; each class refuses a
+    scenario of another workload."""
+    from spacecompute.rl import EOEnv, InferenceEnv, TrainingEnv
+
+    e = SpacecomputeEnv("training-cluster", duration_s=600)
+    assert type(e) is TrainingEnv and isinstance(e, SpacecomputeEnv)
+    assert type(SpacecomputeEnv("default", duration_s=600)) is EOEnv
+    assert type(SpacecomputeEnv(sc.load_scenario("orbital-cloud"), duration_s=60)) is InferenceEnv
     with pytest.raises(sc.InputError, match=r"workload\.kind"):
-        SpacecomputeEnv("training-cluster", duration_s=600)
+        EOEnv("training-cluster", duration_s=600)
     with pytest.raises(sc.InputError, match="reward"):
         SpacecomputeEnv("default", reward="money")

@@ -76,6 +76,14 @@ __all__ = ["keep_freed_memory"]
 #: million satellites a kernel's work pays for waking the workers.
 PARALLEL_MIN_SATELLITES = 500_000
 
+#: Below this many points (satellite-instants, or station-satellite-instants for look angles)
+#: the per-chunk geometry (look angles, geodetic positions, imaging steps) runs its numpy
+#: formulas instead of the fused numba kernels: the numbers are the same bit for bit (tested),
+#: and a small run such as the default 12-satellite scenario compiles none of those kernels
+#: (0.2-0.8 s each on a cold numba cache, several seconds on a loaded machine,
+#: docs/benchmarks.md).
+FUSED_MIN_POINTS = 100_000
+
 
 @contextmanager
 def numba_threads_for(n_satellites: int) -> Iterator[None]:

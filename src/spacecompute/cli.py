@@ -179,10 +179,19 @@ def validate(
         console.print(
             f"[green]ok[/] {name}: {len(prepared.constellation):,} satellites, "
             f"{s.duration_s:,g} s at {s.step_s:,g} s steps, propagator {s.propagator}, "
-            f"{prepared.loaded.spec.workload.kind} under {', '.join(prepared.policies)}"
+            f"{_workload_text(prepared.loaded.spec)} under {', '.join(prepared.policies)}"
         )
     if failed:
         raise typer.Exit(2)
+
+
+def _workload_text(spec) -> str:
+    """``earth-observation``, or for a mix ``mixed (inference, eo, batch)``."""
+    if spec.workloads is None:
+        return spec.workload.kind
+    from .sim.mixed import SHORT_NAMES
+
+    return "mixed (" + ", ".join(w.name or SHORT_NAMES[w.kind] for w in spec.workloads) + ")"
 
 
 def _print_warnings(problems) -> None:
@@ -397,6 +406,38 @@ def _print_run(result) -> None:
             ),
             ("compute energy", lambda s: energy(s.get("energy_compute_j"))),
             ("payload utilisation", lambda s: num(s.get("utilisation_mean"), 0.01, ".1f") + " %"),
+            ("brown-outs (sat-steps)", lambda s: num(s.get("brownouts"))),
+            wall,
+        ]
+    elif result.workload == "mixed":
+        rows = [("arbiter", lambda s: str(s.get("arbiter")))]
+        for name in runs[0].get("workloads", {}):
+
+            def part(key, fmt, name=name):
+                return lambda s: fmt((s.get("workloads", {}).get(name) or {}).get(key))
+
+            own = runs[0]["workloads"][name]
+            extra = [
+                (key, label)
+                for key, label in (
+                    ("jobs_on_time", "on time"),
+                    ("dropped_no_satellite", "dropped: no satellite in view"),
+                    ("insights_delivered", "insights delivered"),
+                )
+                if own.get(key) is not None
+            ]
+            rows += [
+                (f"{name}: jobs total", part("jobs_total", num)),
+                (f"{name}: completed", part("jobs_completed", num)),
+                (f"{name}: dropped", part("jobs_dropped", num)),
+                *[(f"{name}: {label}", part(key, num)) for key, label in extra],
+                (f"{name}: share of the payloads",
+                 part("utilisation", lambda v: num(v, 0.01, ".2f") + " %")),
+                (f"{name}: energy above idle", part("energy_active_j", energy)),
+            ]  # fmt: skip
+        rows += [
+            ("payload idle energy", lambda s: energy(s.get("energy_idle_j"))),
+            ("compute energy", lambda s: energy(s.get("energy_compute_j"))),
             ("brown-outs (sat-steps)", lambda s: num(s.get("brownouts"))),
             wall,
         ]

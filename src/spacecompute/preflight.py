@@ -81,6 +81,8 @@ _SCENARIO_ROOTS = (
     "memory_budget_mib",
     "spacecraft",
     "workload",
+    "workloads",
+    "arbiter",
     "policy",
     "compare",
     "seed",
@@ -186,6 +188,8 @@ def resolve_policies(loaded: Any, policies: Sequence[Any] | None = None) -> list
     from .scenario.build import scenario_policy
 
     spec = loaded.spec
+    if spec.workloads is not None:  # a mix: its runs are labelled by their arbiters
+        return list(policies) if policies else [spec.arbiter, *spec.compare]
     given = list(policies) if policies else [spec.policy, *spec.compare]
     extra = (Path.cwd(),) if policies else ()
     chosen: list[Any] = []
@@ -313,12 +317,59 @@ def _engine_configs(loaded: Any, chosen: list[Any]) -> tuple[dict[str, Any], Cal
     one built as the engine builds it."""
     from .scenario.build import workload_config
 
+    if loaded.spec.workloads is not None:
+        return _mixed_configs(loaded, chosen)
     first, run_fn = workload_config(loaded, chosen[0])
     _check_engine(loaded.spec.workload.kind, first)
     configs = {_policy_label(chosen[0]): first}
     for p in chosen[1:]:
         configs[_policy_label(p)] = replace(first, policy=p)
     return configs, run_fn
+
+
+def _mixed_configs(loaded: Any, arbiters: list[Any]) -> tuple[dict[str, Any], Callable[..., Any]]:
+    """A mix's configuration per arbiter: every workload built (its problems located at its
+    item of ``workloads:``), the arbiters resolved, the workloads' clocks checked."""
+    from .scenario.build import mix_item_config, mix_item_scenario, mixed_config
+    from .sim.core import Core
+    from .sim.mixed import build_workload, get_arbiter, run_mixed
+
+    items, built, problems = [], [], []
+    for i in range(len(loaded.spec.workloads)):
+        try:
+            items.append(mix_item_config(loaded, i))
+            built.append(build_workload(items[-1].config))
+        except InputError as exc:
+            problems += _at_item(locate(exc.problems, mix_item_scenario(loaded, i)), loaded, i)
+    resolved = {}
+    for i, a in enumerate(arbiters):
+        field = "arbiter" if i == 0 else f"compare[{i - 1}]"
+        try:  # module:Class from the scenario's folder, as policies
+            resolved[_policy_label(a)] = get_arbiter(
+                a, search_path=(loaded.base_dir,), file=str(loaded.file), field=field
+            )
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems=problems)
+    Core(built, share=lambda step, demands: [d.load for d in demands])  # same clock for all
+    configs = {label: mixed_config(loaded, obj, items) for label, obj in resolved.items()}
+    return configs, run_mixed
+
+
+def _at_item(problems: list[Problem], loaded: Any, index: int) -> list[Problem]:
+    """Problems of a mix's item built as a single-workload scenario, moved to its
+    ``workloads[index]`` key (and that key's line)."""
+    out = []
+    for p in problems:
+        key = p.field or ""
+        if key == "workload" or key.startswith("workload."):
+            key = f"workloads[{index}]" + key[len("workload") :]
+        elif key == "policy":
+            key = f"workloads[{index}].policy"
+        line = loaded.line_of(key) if p.file == loaded.file and key else p.line
+        out.append(replace(p, field=key, line=line))
+    return out
 
 
 def _check_engine(kind: str, config: Any) -> None:

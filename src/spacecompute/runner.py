@@ -98,6 +98,35 @@ def _policy_source(given: Any, policy: Any) -> str:
     return source
 
 
+#: Runs of fewer satellites than this go side by side in forked processes (one per core) when
+#: a scenario compares several policies; larger runs go one after another (memory, and from
+#: ``_runtime.PARALLEL_MIN_SATELLITES`` each uses numba's threads).
+FORKED_MAX_SATELLITES = 100_000
+
+
+def _run_tasks(
+    tasks: dict[str, Callable[[Callable[[int, int], None]], Any]],
+    n_satellites: int,
+    progress: ProgressFn | None,
+) -> dict[str, Any]:
+    """Each policy's run, side by side where that is safe and pays (:mod:`spacecompute._forked`),
+    else one after another; the same results either way."""
+    from ._forked import fork_is_safe, run_forked, usable_cores
+
+    workers = min(len(tasks), usable_cores())
+    if workers > 1 and n_satellites < FORKED_MAX_SATELLITES and fork_is_safe():
+        return run_forked(tasks, workers, progress)
+    out = {}
+    for name, task in tasks.items():
+
+        def report(done: int, total: int, policy: str = name) -> None:
+            if progress is not None:
+                progress(policy, done, total)
+
+        out[name] = task(report)
+    return out
+
+
 def _policy_label(policy: Any) -> str:
     """The label of a run: a built-in name, else the policy's ``name``."""
     return policy if isinstance(policy, str) else str(policy.name)
@@ -135,7 +164,7 @@ def run_scenario(
 
     prepared = prepare_scenario(scenario, policies)
     loaded, spec, names = prepared.loaded, prepared.loaded.spec, prepared.policies
-    given = list(policies) if policies else [spec.policy, *spec.compare]
+    given = list(policies) if policies else names_given(spec)
     if warn is not None and prepared.warnings:
         warn(prepared.warnings)
     every = spec.checkpoint_every_steps if checkpoint_every is None else checkpoint_every
@@ -152,8 +181,10 @@ def run_scenario(
     if out is not None:
         _check_out(out, dirs, docs, prints, loaded, resume=resume, force=force)
     n_satellites = len(prepared.constellation)
-    run = ScenarioRun(scenario_name(loaded), spec.workload.kind, names, {}, out)
+    kind = "mixed" if spec.workloads is not None else spec.workload.kind
+    run = ScenarioRun(scenario_name(loaded), kind, names, {}, out)
     run.warnings = list(prepared.warnings)
+    tasks: dict[str, Callable[[Callable[[int, int], None]], Any]] = {}
     for name in names:
         config, run_fn = prepared.configs[name], prepared.run_fn
         run_dir = dirs[name]
@@ -173,20 +204,31 @@ def run_scenario(
                     checkpoint.clear()
             if name not in run.resumed:
                 write_manifest(run_dir, prints[name], docs[name])
-
-        def step_progress(done: int, total: int, policy: str = name) -> None:
-            if progress is not None:
-                progress(policy, done, total)
-
-        if run_dir is not None:
             write_scenario_document(run_dir, loaded)
-        with numba_threads_for(n_satellites), located_in(loaded):
-            result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=step_progress)
-        if checkpoint is not None:
-            checkpoint.clear()
-        run.summaries[name] = result.summary
+
+        def task(
+            report: Callable[[int, int], None],
+            *,
+            config: Any = config,
+            run_fn: Any = run_fn,
+            run_dir: Path | None = run_dir,
+            checkpoint: Any = checkpoint,
+            name: str = name,
+        ) -> tuple[dict[str, Any], Any]:
+            with numba_threads_for(n_satellites), located_in(loaded):
+                result = run_fn(config, out_dir=run_dir, checkpoint=checkpoint, progress=report)
+            if checkpoint is not None:
+                checkpoint.clear()
+            return result.summary, (_result_of(result, name, run_dir) if keep_results else None)
+
+        tasks[name] = task
+    for name, (summary, result) in _run_tasks(tasks, n_satellites, progress).items():
+        run.summaries[name] = summary
         if keep_results:
-            run.results[name] = _result_of(result, name, run_dir)
+            run.results[name] = result
+    run.summaries = {name: run.summaries[name] for name in names}
+    if keep_results:
+        run.results = {name: run.results[name] for name in names}
     if out is not None and len(names) > 1:
         import json
 
@@ -200,6 +242,14 @@ def run_scenario(
             out / "summary.json", json.dumps(_json_value(top), indent=2, allow_nan=False) + "\n"
         )
     return run
+
+
+def names_given(spec: Any) -> list[Any]:
+    """What a scenario's runs are labelled by: ``policy`` and ``compare``, or for a mix
+    (``workloads:``) its ``arbiter`` and ``compare`` (other arbiters)."""
+    if spec.workloads is not None:
+        return [spec.arbiter, *spec.compare]
+    return [spec.policy, *spec.compare]
 
 
 #: The resolved scenario saved in every run directory (the view and the CZML scene rebuild the

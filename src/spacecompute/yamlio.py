@@ -15,7 +15,9 @@ Unquoted timestamps that name no real time (``2026-02-30``, ``T25:00``) are loca
 
 from __future__ import annotations
 
+import copy
 import difflib
+import hashlib
 import os
 import typing
 from dataclasses import dataclass
@@ -254,11 +256,33 @@ def load_yaml_text(text: str, file: str = "<text>") -> LocatedYaml:
         loader.dispose()
 
 
+#: Parsed documents by the SHA-256 of their text: a command reads the same preset and catalog
+#: files many times (presets, the bus and hardware catalogs of each stage), and PyYAML's
+#: pure-Python reader costs milliseconds per file. Keyed by content, not by modification time,
+#: so that a file rewritten within the file system's timestamp resolution is read again.
+_PARSED: dict[bytes, LocatedYaml] = {}
+_PARSED_MAX_FILES = 256
+
+
 def load_yaml_file(path: str | os.PathLike) -> LocatedYaml:
-    """Read and parse a YAML file (see :func:`load_yaml_text`)."""
+    """Read and parse a YAML file (see :func:`load_yaml_text`).
+
+    Text parsed before in this process is not parsed again; the caller gets its own copy."""
     p = Path(path)
+    text = _read_text(p)
+    key = hashlib.sha256(text.encode("utf-8")).digest()
+    cached = _PARSED.get(key)
+    if cached is None:
+        cached = load_yaml_text(text, file=str(p))
+        if len(_PARSED) >= _PARSED_MAX_FILES:
+            _PARSED.clear()
+        _PARSED[key] = cached
+    return LocatedYaml(copy.deepcopy(cached.data), dict(cached.lines), str(p))
+
+
+def _read_text(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(
             "file not found", file=str(p), expected="an existing YAML file or a preset name"
@@ -273,25 +297,33 @@ def load_yaml_file(path: str | os.PathLike) -> LocatedYaml:
         ) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=str(p)) from None
-    return load_yaml_text(text, file=str(p))
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A built-in YAML file by name; its ``description`` is read only when asked for."""
+
     name: str
-    description: str
     path: Path
+
+    @property
+    def description(self) -> str:
+        data = load_yaml_file(self.path).data
+        return str(data.get("description", "")).strip() if isinstance(data, dict) else ""
+
+
+def presets_in(base: Path, skip: tuple[str, ...] = ()) -> dict[str, Preset]:
+    """The YAML files of a folder by name (file stem), in name order, except ``skip``."""
+    return {
+        path.stem: Preset(path.stem, path)
+        for path in sorted(base.glob("*.yaml"))
+        if path.name not in skip
+    }
 
 
 def data_presets(folder: str) -> dict[str, Preset]:
-    """The YAML files of a package data folder by name, with their ``description``."""
-    out: dict[str, Preset] = {}
-    base = Path(str(resources.files("spacecompute") / "data" / folder))
-    for path in sorted(base.glob("*.yaml")):
-        located = load_yaml_file(path)
-        data = located.data if isinstance(located.data, dict) else {}
-        out[path.stem] = Preset(path.stem, str(data.get("description", "")).strip(), path)
-    return out
+    """The YAML files of a package data folder by name."""
+    return presets_in(Path(str(resources.files("spacecompute") / "data" / folder)))
 
 
 def resolve_preset_file(name_or_path: str, presets: dict[str, Preset], what: str) -> Path:
@@ -454,6 +486,7 @@ __all__ = [
     "format_path",
     "load_yaml_file",
     "load_yaml_text",
+    "presets_in",
     "problems_from_validation",
     "validate_located",
 ]

@@ -56,6 +56,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .. import _runtime
+from .._parallel import twin_kernel
 from ..errors import InputError
 from ..table import Table
 from .frames import enu_basis
@@ -81,21 +83,24 @@ _PREFILTER_MARGIN_DEG = 0.3
 
 
 def look_angles(
-    r_sat_ecef_m: np.ndarray, stations: GroundStations
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r_sat_ecef_m: np.ndarray, stations: GroundStations, *, azimuth: bool = True
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Elevation, azimuth and range of satellites seen from ground stations.
 
     Parameters
     ----------
     r_sat_ecef_m : (..., N, 3) Earth-fixed satellite positions, m.
     stations : ``S`` ground stations.
+    azimuth : False skips the azimuth (returned as None), a third of the work.
 
     Returns
     -------
     elevation_deg, azimuth_deg, range_m : each (..., S, N). Elevation in [-90, 90] above the
     WGS84 ellipsoid's tangent plane, azimuth in [0, 360) from north through east.
 
-    Memory is ``(..., S, N, 3)`` float64: for large problems use :func:`contact_windows`.
+    One numba pass writes the results with no (..., S, N, 3) temporaries; the values are bit
+    for bit those of the numpy formulas (:func:`look_angles_numpy`, tested), which small inputs
+    run instead. For contact windows over long spans use :func:`contact_windows`, which never holds (..., S, N) arrays.
     """
     r = np.asarray(r_sat_ecef_m, dtype=np.float64)
     if r.ndim < 2 or r.shape[-1] != 3:
@@ -104,6 +109,77 @@ def look_angles(
             field="r_sat_ecef_m",
             expected="an array of shape (..., N, 3) in m",
         )
+    lead, n = r.shape[:-2], r.shape[-2]
+    if r.size // 3 * len(stations) < _runtime.FUSED_MIN_POINTS:  # no kernel to compile
+        el, az, rng = look_angles_numpy(r, stations)
+        return el, az if azimuth else None, rng
+    flat = np.ascontiguousarray(r.reshape(-1, n, 3))
+    st, basis = _station_geometry(stations)
+    shape = (flat.shape[0], st.shape[0], n)
+    el = np.empty(shape)
+    rng = np.empty(shape)
+    az = np.empty(shape if azimuth else (0, 0, 0))
+    _look_kernel(flat, st, basis, el, rng, az)
+    out_shape = (*lead, st.shape[0], n)
+    return (
+        el.reshape(out_shape),
+        az.reshape(out_shape) if azimuth else None,
+        rng.reshape(out_shape),
+    )
+
+
+def visible_pairs(
+    r_sat_ecef_m: np.ndarray,
+    stations: GroundStations,
+    *,
+    buffers: object = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Station-satellite pairs at or above each station's elevation mask.
+
+    ``r_sat_ecef_m`` (T, N, 3) Earth-fixed positions, m. Returns ``(index, elevation_deg,
+    range_m)`` of the visible pairs in C order of (T, S, N): ``index`` is the flat index into a
+    (T, S, N) array. The same values as ``look_angles`` (with ``np.isfinite(el) & (el >= mask)``)
+    at ``np.nonzero`` of that mask, without any (T, S, N) array: one numba pass writes the
+    visible pairs only. ``buffers``: a :class:`~spacecompute._buffers.BufferPool` for the
+    output arrays (which are then views into it), else fresh arrays.
+    """
+    r = np.ascontiguousarray(r_sat_ecef_m, dtype=np.float64)
+    if r.ndim != 3 or r.shape[-1] != 3:
+        raise InputError(
+            f"satellite positions have shape {r.shape}",
+            field="r_sat_ecef_m",
+            expected="an array of shape (T, N, 3) in m",
+        )
+    st, basis = _station_geometry(stations)
+    mask = np.ascontiguousarray(stations.min_elevation_deg, dtype=np.float64)
+    total = r.shape[0] * st.shape[0] * r.shape[1]
+    if total < _runtime.FUSED_MIN_POINTS:  # no kernel to compile for a small chunk
+        el, _, rng = look_angles_numpy(r, stations)
+        visible = np.isfinite(el) & (el >= mask[None, :, None])
+        return np.flatnonzero(visible), el[visible], rng[visible]
+    capacity = min(total, max(1024, total // 16))
+    while True:
+        if buffers is None:
+            idx = np.empty(capacity, np.int64)
+            el = np.empty(capacity)
+            rng = np.empty(capacity)
+        else:
+            idx = buffers.take("visible.index", (capacity,), np.int64)
+            el = buffers.take("visible.elevation", (capacity,))
+            rng = buffers.take("visible.range", (capacity,))
+        count = _visible_kernel(r, st, basis, mask, idx, el, rng)
+        if count <= capacity:
+            return idx[:count], el[:count], rng[:count]
+        capacity = min(total, 2 * count)  # rare: the pool keeps the larger arrays
+
+
+def look_angles_numpy(
+    r_sat_ecef_m: np.ndarray, stations: GroundStations
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`look_angles` as whole-array numpy expressions with (..., S, N, 3) temporaries (the
+    reference of its kernel, and what it runs below
+    :data:`~spacecompute._runtime.FUSED_MIN_POINTS` station-satellite-instants)."""
+    r = np.asarray(r_sat_ecef_m, dtype=np.float64)
     st = stations.ecef_m  # (S, 3)
     basis = enu_basis(stations.lat_deg, stations.lon_deg)  # (S, 3, 3) rows E, N, U
     d = r[..., None, :, :] - st[:, None, :]  # (..., S, N, 3)
@@ -118,9 +194,76 @@ def look_angles(
     return elevation, azimuth, rng
 
 
+def _station_geometry(stations: GroundStations) -> tuple[np.ndarray, np.ndarray]:
+    """Station positions (S, 3) and east/north/up bases (S, 3, 3), C-contiguous float64."""
+    st = np.ascontiguousarray(stations.ecef_m, dtype=np.float64).reshape(-1, 3)
+    basis = np.ascontiguousarray(enu_basis(stations.lat_deg, stations.lon_deg), dtype=np.float64)
+    return st, basis.reshape(-1, 3, 3)
+
+
 # ---------------------------------------------------------------------------------------------
 # Numba kernels
 # ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _enu(dx, dy, dz, basis, s):  # pragma: no cover - compiled
+    """Components of (dx, dy, dz) on station ``s``'s east, north, up: each dot product summed
+    (x + z) + y, the order in which ``np.einsum("...snk,sk->...sn")`` sums its three terms
+    (numpy 2.x, x86-64), so that the kernels match the numpy formulas bit for bit."""
+    de = dx * basis[s, 0, 0] + dz * basis[s, 0, 2] + dy * basis[s, 0, 1]
+    dn = dx * basis[s, 1, 0] + dz * basis[s, 1, 2] + dy * basis[s, 1, 1]
+    du = dx * basis[s, 2, 0] + dz * basis[s, 2, 2] + dy * basis[s, 2, 1]
+    return de, dn, du
+
+
+@njit(cache=True)
+def _look_kernel(r, st, basis, el, rng, az):  # pragma: no cover - compiled
+    """Elevation, range and (if ``az`` is not empty) azimuth of (M, N, 3) positions from S
+    stations into (M, S, N) arrays; see :func:`look_angles`."""
+    want_az = az.shape[0] > 0
+    for m in range(r.shape[0]):
+        for s in range(st.shape[0]):
+            px = st[s, 0]
+            py = st[s, 1]
+            pz = st[s, 2]
+            for n in range(r.shape[1]):
+                de, dn, du = _enu(r[m, n, 0] - px, r[m, n, 1] - py, r[m, n, 2] - pz, basis, s)
+                el[m, s, n] = math.degrees(math.atan2(du, math.hypot(de, dn)))
+                rng[m, s, n] = math.sqrt(de * de + dn * dn + du * du)
+                if want_az:
+                    a = math.degrees(math.atan2(de, dn)) % 360.0
+                    az[m, s, n] = 0.0 if a >= 360.0 else a
+
+
+@njit(cache=True)
+def _visible_kernel(r, st, basis, mask, idx, el, rng):  # pragma: no cover - compiled
+    """Pairs of (T, N, 3) positions and S stations with elevation >= the station's mask, in C
+    order of (T, S, N), into ``idx`` / ``el`` / ``rng`` while they have room; returns how many
+    pairs there are (more than the room: call again with larger arrays)."""
+    n_st = st.shape[0]
+    n_sat = r.shape[1]
+    room = idx.shape[0]
+    count = 0
+    for t in range(r.shape[0]):
+        for s in range(n_st):
+            px = st[s, 0]
+            py = st[s, 1]
+            pz = st[s, 2]
+            lo = mask[s]
+            below_if_down = lo >= 0.0
+            for n in range(n_sat):
+                de, dn, du = _enu(r[t, n, 0] - px, r[t, n, 1] - py, r[t, n, 2] - pz, basis, s)
+                if below_if_down and du < 0.0:
+                    continue  # elevation < 0 <= mask (skips atan2 and hypot for most pairs)
+                e = math.degrees(math.atan2(du, math.hypot(de, dn)))
+                if math.isfinite(e) and e >= lo:
+                    if count < room:
+                        idx[count] = (t * n_st + s) * n_sat + n
+                        el[count] = e
+                        rng[count] = math.sqrt(de * de + dn * dn + du * du)
+                    count += 1
+    return count
 
 
 @njit(cache=True)
@@ -335,7 +478,7 @@ def _cross_interp(r, t_s, i, n, px, py, pz, ux, uy, uz, sin_mask, t_guess):
     return (a * fb - b * fa) / (fb - fa)
 
 
-@njit(cache=True, parallel=True)
+@twin_kernel()
 def _prefilter_prepare(r, r_station_min_m, e_min_deg, unit, thr):
     """Geocentric unit vectors unit[i, k, n] (struct of arrays, NaN where r is) and per-satellite
     thresholds thr[n] = cos(lambda_max) for the satellite's largest radius (module docstring);
@@ -386,7 +529,7 @@ def _emit(b, cnt, s, n, end, flags, sf, out_f, out_i):
     out_i[b, cnt, 2] = flags
 
 
-@njit(cache=True, parallel=True)
+@twin_kernel()
 def _advance(
     r,
     t_s,
@@ -978,4 +1121,11 @@ def _union_length_ns(start: np.ndarray, end: np.ndarray) -> int:
     return int(np.clip(run_end - np.maximum(start, prev), 0, None).sum())
 
 
-__all__ = ["ContactTracker", "access_summary", "contact_windows", "look_angles"]
+__all__ = [
+    "ContactTracker",
+    "access_summary",
+    "contact_windows",
+    "look_angles",
+    "look_angles_numpy",
+    "visible_pairs",
+]

@@ -29,8 +29,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from .._parallel import twin_kernel
 from ..table import Table
 from .constants import EARTH_EQUATORIAL_RADIUS_M, SUN_RADIUS_M
 from .ephemeris import Ephemeris
@@ -39,7 +40,7 @@ from .sun import sun_position_eci_m
 _MODELS = ("conical", "cylindrical")
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@twin_kernel(fastmath=False)
 def _conical_kernel(r, sun, earth_radius_m, sun_radius_m, out):  # pragma: no cover - compiled
     n_t, n_sat = out.shape
     earth_r2 = earth_radius_m * earth_radius_m
@@ -97,7 +98,7 @@ def _conical_kernel(r, sun, earth_radius_m, sun_radius_m, out):  # pragma: no co
         out[t, i] = min(1.0, max(0.0, nu))
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@twin_kernel(fastmath=False)
 def _cylindrical_kernel(r, s_hat, earth_radius_m, out):  # pragma: no cover - compiled
     n_t, n_sat = out.shape
     earth_r2 = earth_radius_m * earth_radius_m
@@ -352,7 +353,7 @@ def eclipse_events(
     return Table({key: np.concatenate([p[key] for p in parts]) for key in parts[0]})
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _margin_kernel(r, sun, radius, out):  # pragma: no cover - compiled
     n_t, n = r.shape[0], r.shape[1]
     for k in range(n_t):

@@ -101,6 +101,15 @@ class Ephemeris:
     def _geodetic(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return ecef_to_geodetic(self.r_ecef_m)
 
+    def geodetic_into(self, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_m: np.ndarray) -> None:
+        """Compute the geodetic arrays into these (T, N) float64 buffers (reused from chunk to
+        chunk by a run) and keep them as ``lat_deg``, ``lon_deg``, ``alt_m``; nothing is done
+        when they were computed already."""
+        if "_geodetic" not in self.__dict__:
+            self.__dict__["_geodetic"] = ecef_to_geodetic(
+                self.r_ecef_m, out=(lat_deg, lon_deg, alt_m)
+            )
+
     @property
     def lat_deg(self) -> np.ndarray:
         return self._geodetic[0]

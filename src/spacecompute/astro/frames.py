@@ -15,8 +15,12 @@ Frames used by spacecompute:
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
+import numpy as np
+from numba import njit
+
+from .. import _runtime
 from .constants import (
     EARTH_ECCENTRICITY_SQ,
     EARTH_EQUATORIAL_RADIUS_M,
@@ -96,12 +100,40 @@ def geodetic_to_ecef(lat_deg: np.ndarray, lon_deg: np.ndarray, alt_m: np.ndarray
     return out
 
 
-def ecef_to_geodetic(r_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ECEF positions (..., 3) in m to WGS84 (lat_deg, lon_deg, alt_m).
+def ecef_to_geodetic(
+    r_ecef_m: np.ndarray, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ECEF positions (..., 3) in m to WGS84 (lat_deg, lon_deg, alt_m), each of shape (...).
 
     Bowring's method with two refinements (Bowring, Survey Review 23 (1976) 323): below a
-    millimetre in height and 1e-9 degree in latitude from the surface to GEO.
+    millimetre in height and 1e-9 degree in latitude from the surface to GEO. ``out``: three
+    float64 arrays of shape (...) written in place (and returned).
+
+    One numba pass over the points, no temporaries; bit for bit the numpy formulas of
+    :func:`ecef_to_geodetic_numpy` (same operations in the same order, tested), which small
+    inputs run instead.
     """
+    r = np.asarray(r_ecef_m, dtype=np.float64)
+    if r.ndim < 1 or r.shape[-1] != 3:
+        raise ValueError(f"expected positions (..., 3), got shape {r.shape}")
+    shape = r.shape[:-1]
+    flat = np.ascontiguousarray(r.reshape(-1, 3))
+    if out is None:
+        out = (np.empty(shape), np.empty(shape), np.empty(shape))
+    elif any(o.shape != shape or o.dtype != np.float64 or not o.flags.c_contiguous for o in out):
+        raise ValueError(f"out must be three C-contiguous float64 arrays of shape {shape}")
+    lat, lon, alt = out
+    if flat.shape[0] < _runtime.FUSED_MIN_POINTS:  # no kernel to compile for a small input
+        for o, v in zip(out, ecef_to_geodetic_numpy(flat), strict=True):
+            o.reshape(-1)[:] = v
+    else:
+        _geodetic_kernel(flat, lat.reshape(-1), lon.reshape(-1), alt.reshape(-1))
+    return lat, lon, alt
+
+
+def ecef_to_geodetic_numpy(r_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ecef_to_geodetic` as whole-array numpy expressions (the reference of its kernel,
+    and what it runs below :data:`~spacecompute._runtime.FUSED_MIN_POINTS` points)."""
     r = np.asarray(r_ecef_m, dtype=np.float64)
     x, y, z = r[..., 0], r[..., 1], r[..., 2]
     a = EARTH_EQUATORIAL_RADIUS_M
@@ -124,6 +156,45 @@ def ecef_to_geodetic(r_ecef_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return np.rad2deg(lat), np.rad2deg(lon), alt
 
 
+_A = EARTH_EQUATORIAL_RADIUS_M
+_E2 = EARTH_ECCENTRICITY_SQ
+_B = _A * math.sqrt(1.0 - _E2)  # as np.sqrt of a float: both are the correctly rounded sqrt
+_EP2 = _E2 / (1.0 - _E2)
+
+
+@njit(cache=True)
+def _geodetic_kernel(r, lat_deg, lon_deg, alt_m):  # pragma: no cover - compiled
+    """Bowring (see :func:`ecef_to_geodetic`), point by point; every product and sum in the
+    order of the numpy expression, ``x**3`` as ``pow(x, 3.0)`` as numpy computes it."""
+    a = _A
+    e2 = _E2
+    b = _B
+    ep2b = _EP2 * _B
+    e2a = _E2 * _A
+    aa = _A * _A
+    for i in range(r.shape[0]):
+        x = r[i, 0]
+        y = r[i, 1]
+        z = r[i, 2]
+        p = math.hypot(x, y)
+        lon = math.atan2(y, x)
+        beta = math.atan2(z * a, p * b)
+        lat = math.atan2(
+            z + ep2b * math.pow(math.sin(beta), 3.0), p - e2a * math.pow(math.cos(beta), 3.0)
+        )
+        beta = math.atan2(b * math.sin(lat), a * math.cos(lat))
+        # second refinement (numpy computes one more beta after it, which nothing uses)
+        lat = math.atan2(
+            z + ep2b * math.pow(math.sin(beta), 3.0), p - e2a * math.pow(math.cos(beta), 3.0)
+        )
+        sin_lat = math.sin(lat)
+        cos_lat = math.cos(lat)
+        n = a / math.sqrt(1.0 - e2 * sin_lat * sin_lat)
+        alt_m[i] = p * cos_lat + z * sin_lat - aa / n
+        lat_deg[i] = math.degrees(lat)
+        lon_deg[i] = math.degrees(lon)
+
+
 def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Unit vectors east, north, up in ECEF at geodetic (lat, lon): shape (..., 3, 3), rows E, N, U."""
     lat = np.deg2rad(np.asarray(lat_deg, dtype=np.float64))
@@ -137,4 +208,11 @@ def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.stack([east, north, up], axis=-2)
 
 
-__all__ = ["ecef_to_geodetic", "ecef_to_teme", "enu_basis", "geodetic_to_ecef", "teme_to_ecef"]
+__all__ = [
+    "ecef_to_geodetic",
+    "ecef_to_geodetic_numpy",
+    "ecef_to_teme",
+    "enu_basis",
+    "geodetic_to_ecef",
+    "teme_to_ecef",
+]

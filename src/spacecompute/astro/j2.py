@@ -49,6 +49,7 @@ import warnings
 import numba
 import numpy as np
 
+from .._parallel import twin_kernel
 from ..errors import InputError
 from .constants import (
     EARTH_RADIUS_WGS72_M,
@@ -412,7 +413,7 @@ def _state(c, i, jdk, frk):  # pragma: no cover - numba
     return rr * ux, rr * uy, rr * uz, vx, vy, vz
 
 
-@numba.njit(parallel=True, cache=True, fastmath={"contract"}, error_model="numpy")
+@twin_kernel(fastmath={"contract"}, error_model="numpy")
 def _j2_kernel(
     c, jd, fr, cg, sg, want_v, want_ecef, r_out, v_out, re_out, ve_out, valid
 ):  # pragma: no cover - numba

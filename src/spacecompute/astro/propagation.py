@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._parallel import twin_kernel
 from ..errors import InputError, MemoryBudgetError
 from .elements import ElementSet
 from .timeutil import datetime64_to_jd, gmst_rad
@@ -41,7 +42,7 @@ _PRETOUCH_MIN_BYTES = 16 * 2**20
 _REORDER_BLOCK = 64
 
 
-@numba.njit(parallel=True, cache=True)
+@twin_kernel()
 def _reorder_sgp4(
     e, r_km, v_km_s, gmst, r_out, v_out, valid, want_ecef, r_ecef, v_ecef, want_v=True
 ):  # pragma: no cover - numba
@@ -87,7 +88,7 @@ def _reorder_sgp4(
                         v_ecef[k, i, 2] = vz
 
 
-@numba.njit(parallel=True, cache=True)
+@twin_kernel()
 def _finish_sgp4(e, r, v, gmst, valid, want_ecef, r_ecef, v_ecef, want_v):  # pragma: no cover
     """In place on sgp4's (T, N, 3) output: km -> m (NaN where sgp4 reported an error),
     validity, and optionally the Earth-fixed r, v (same formulas as :func:`_reorder_sgp4`)."""

@@ -28,8 +28,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from .._parallel import twin_kernel
 from ..errors import InputError
 from .constants import (
     AU_M,
@@ -131,7 +132,7 @@ def sun_right_ascension_rad(times: object) -> np.ndarray:
     return np.remainder(alpha, TWO_PI)
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@twin_kernel(fastmath=False)
 def _beta_kernel(r, v, s_hat, out):  # pragma: no cover - compiled
     n_t, n_sat = out.shape
     for k in prange(n_t * n_sat):

@@ -52,6 +52,7 @@ from ..yamlio import (
     Preset,
     format_path,
     load_yaml_file,
+    presets_in,
     resolve_preset_file,
     validate_located,
 )
@@ -375,14 +376,7 @@ def planner_file_model() -> type[BaseModel]:
 
 def planner_presets() -> dict[str, Preset]:
     """Built-in planner designs by name (``spacecompute size NAME``)."""
-    out: dict[str, Preset] = {}
-    for path in sorted(_planner_path().glob("*.yaml")):
-        if path.name == DEFAULTS_FILE:
-            continue
-        located = load_yaml_file(path)
-        data = located.data if isinstance(located.data, dict) else {}
-        out[path.stem] = Preset(path.stem, str(data.get("description", "")).strip(), path)
-    return out
+    return presets_in(_planner_path(), skip=(DEFAULTS_FILE,))
 
 
 def resolve(name_or_path: str) -> Path:

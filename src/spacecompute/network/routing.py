@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..astro.constants import SPEED_OF_LIGHT_M_S
 from ..errors import InputError
 from .topology import PARALLEL_MIN_WORK, StepGraph, TopologyBuilder
@@ -169,7 +170,7 @@ def _dijkstra_many(indptr, indices, data, sources, n_transit, parallel: bool | N
     return kernel(indptr, indices, data, np.asarray(sources, dtype=np.int64), n_transit)
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _eccentricities(indptr, indices, data, sources, n_transit):  # pragma: no cover - numba
     """Largest finite distance from each source (K,), without keeping (K, V) arrays."""
     n_v = indptr.shape[0] - 1

@@ -134,6 +134,21 @@ def utilisation_chart(runs: Sequence[RunResult], labels: Sequence[str]) -> Chart
     for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
         y = _column(run, "steps", "utilisation_mean")
         chart.series.append(Series("line", _time(run), y, label, i, unit="fraction", group=label))
+        # a mix (workloads:): each workload's share of the payloads, dashed, under the total
+        names = [
+            c[len("utilisation_") :]
+            for c in run.arrow("steps").column_names
+            if c.startswith("utilisation_") and c != "utilisation_mean"
+        ]
+        for j, name in enumerate(names):
+            y = _column(run, "steps", f"utilisation_{name}")
+            dash = ("dash", "dot", "dashdot")[j % 3]
+            chart.series.append(
+                Series("line", _time(run), y, f"{label}: {name}", i, dash=dash,
+                       unit="fraction", group=label)
+            )  # fmt: skip
+    if any(s.dash != "solid" for s in chart.series):
+        chart.caption += " Dashed: each workload's share of a mixed run."
     return chart
 
 

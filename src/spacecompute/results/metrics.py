@@ -29,7 +29,8 @@ MIXED = "mixed"  # runs of different workloads: no direction is shared
 EO = "earth-observation"
 INFERENCE = "inference"
 TRAINING = "training"
-WORKLOADS: tuple[str, ...] = (EO, INFERENCE, TRAINING)
+MIX = "mix"  # one run of several workloads on one fleet (scenario key workloads:)
+WORKLOADS: tuple[str, ...] = (EO, INFERENCE, TRAINING, MIX)
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,38 @@ QUESTIONS: dict[str, str] = {
     TRAINING: "Which policy finishes the most training jobs before their deadline and loses "
     "the least work to faults?",
     ANY: "Which run completes the most jobs, soonest, with the fewest dropped?",
+    MIX: "What does each workload get of the shared satellites: requests answered on time, "
+    "insights, jobs done, and each one's share of the payloads and of their energy?",
     MIXED: "Runs of different workloads: side by side, with no best marked (each workload has "
     "its own goal; compare runs of one workload for a verdict).",
 }
 
 _GENERIC_HEADLINE = ("jobs_completed", "jobs_dropped", "latency_median_s")
+
+
+def _mix_rows() -> tuple[Metric, ...]:
+    """A mix's rows: what each workload (by its default name) got of the shared fleet."""
+    rows = [
+        Metric(
+            "on_time_fraction_inference", "inference: answered on time", "fraction", "higher",
+            MIX, headline=True, why="requests answered within their latency objective",
+        ),
+        Metric("insights_delivered_eo", "eo: insights delivered", "", "higher", MIX, headline=True),
+    ]  # fmt: skip
+    for name in ("inference", "eo", "training", "batch"):
+        lead = name in ("training", "batch")
+        rows += [
+            Metric(f"jobs_completed_{name}", f"{name}: jobs completed", "", "higher", MIX,
+                   headline=lead),
+            Metric(f"jobs_dropped_{name}", f"{name}: jobs dropped", "", "lower", MIX),
+            Metric(f"utilisation_{name}", f"{name}: share of the payloads", "fraction", None, MIX),
+            Metric(f"energy_{name}_j", f"{name}: payload energy above idle", "J", None, MIX),
+        ]  # fmt: skip
+    rows.append(Metric("energy_idle_j", "payload idle energy", "J", None, MIX))
+    return tuple(rows)
+
+
+METRICS = METRICS + _mix_rows()
 
 
 def workload_of(summary: Mapping[str, Any]) -> str:

@@ -29,7 +29,7 @@ from .charts import PLOTS, build_charts, funnel_values
 from .compare import best_mask, metric_matrix, metric_rows, run_labels
 from .figures import have_plotly, plotly_js, to_plotly_html, to_png
 from .findings import findings, verdict
-from .metrics import ANY, MIXED, QUESTIONS, format_quantity, headline_metrics
+from .metrics import ANY, MIX, MIXED, QUESTIONS, format_quantity, headline_metrics
 from .store import RunResult, find_runs
 
 STATIC_NOTE = (
@@ -105,6 +105,9 @@ def _answer(runs: Sequence[RunResult], labels: Sequence[str], workload: str) -> 
     """The question-first block: question, verdict, and the headline metrics table."""
     rows = headline_metrics(workload)
     values = metric_matrix(runs, rows)
+    if workload == MIX:  # a mix names only the workloads it has
+        have = np.isfinite(values).any(axis=1)
+        rows, values = [m for m, h in zip(rows, have, strict=True) if h], values[have]
     found = findings(values, rows, labels)
     out = [
         "<section id='answer'>",

@@ -186,6 +186,8 @@ def load_scene(
     workload = str(
         summary.get("workload") or (loaded.spec.workload.kind if loaded is not None else "")
     )
+    if workload == "mix" and "eo" in (summary.get("workloads") or {}):
+        workload = "earth-observation"  # a mix with imaging downlinks to the stations
     stations = _stations(loaded, workload)
     contacts = _contacts(run_dir, sats, stations)
     links = _links(run_dir, sats)

@@ -362,3 +362,86 @@ def workload_config(loaded: LoadedScenario, policy: Any = None):
     from ..sim.engine import run_engine
 
     return engine_config(loaded, policy), run_engine
+
+
+def batch_config(loaded: LoadedScenario, policy: Any = None):
+    """The :class:`~spacecompute.sim.batch.BatchConfig` of a scenario whose workload is a batch
+    item (in a mix)."""
+    from ..sim.batch import BatchConfig
+
+    s = loaded.spec
+    w = s.workload
+    settings = run_settings(loaded)
+    keys = {
+        "constellation": _preset_or_shells(loaded, settings.start),
+        "bus": s.spacecraft.bus or _dated_preset_bus(loaded),
+        "start": str(np.datetime64(settings.start, "ns")) + "Z",
+        "duration_s": settings.duration_s,
+        "step_s": settings.step_s,
+        "propagator": settings.propagator,
+        "policy": policy or s.policy,
+        "seed": int(s.seed),
+        "scenario": settings.name,
+    }
+    return BatchConfig(
+        **keys,
+        rate_per_s=float(w.jobs_per_hour) / 3600.0,
+        ops_range=(float(w.ops_min), float(w.ops_max)),
+        deadline_slack=float(w.deadline_slack),
+        precision=w.precision,
+    )
+
+
+#: Default policy of each workload kind in a mix (the single-workload engines' defaults).
+MIX_DEFAULT_POLICIES = {
+    "earth-observation": "energy-aware",
+    "inference": "isl-offload",
+    "training": "optimising",
+    "batch": "least-loaded",
+}
+
+
+def mix_item_scenario(loaded: LoadedScenario, index: int) -> LoadedScenario:
+    """Item ``index`` of ``workloads:`` as a single-workload scenario (its ``workload`` and
+    ``policy``), so that the single-workload builders make its engine configuration."""
+    from dataclasses import replace
+
+    s = loaded.spec
+    item = s.workloads[index]
+    spec = s.model_copy(
+        update={
+            "workload": item,
+            "policy": item.policy or MIX_DEFAULT_POLICIES[item.kind],
+            "workloads": None,
+            "compare": [],
+        }
+    )
+    return replace(loaded, spec=spec)
+
+
+def mix_item_config(loaded: LoadedScenario, index: int):
+    """The :class:`~spacecompute.sim.mixed.MixedWorkload` of item ``index`` of ``workloads:``."""
+    from ..sim.mixed import MixedWorkload
+
+    item = loaded.spec.workloads[index]
+    sub = mix_item_scenario(loaded, index)
+    config = batch_config(sub) if item.kind == "batch" else workload_config(sub)[0]
+    priority = index if item.priority is None else int(item.priority)
+    return MixedWorkload(config, item.name, priority, float(item.weight))
+
+
+def mixed_config(loaded: LoadedScenario, arbiter: Any = None, items: Any = None):
+    """The :class:`~spacecompute.sim.mixed.MixedConfig` of a scenario with ``workloads:``
+    (``arbiter``: default the scenario's; ``items``: the built MixedWorkloads, if already
+    built)."""
+    from ..sim.mixed import MixedConfig
+
+    s = loaded.spec
+    if items is None:
+        items = [mix_item_config(loaded, i) for i in range(len(s.workloads))]
+    return MixedConfig(
+        tuple(items),
+        arbiter=s.arbiter if arbiter is None else arbiter,
+        scenario=run_settings(loaded).name,
+        seed=int(s.seed),
+    )

@@ -77,6 +77,10 @@ def resolved_document(loaded: LoadedScenario, policy: str | None = None) -> dict
     aoi = workload.get("aoi")
     if aoi is not None and aoi not in ("land", "all"):
         files["workload.aoi"] = file_digest(loaded.base_dir / aoi)
+    for i, item in enumerate(doc.get("workloads") or []):  # a mix: each item's area of interest
+        aoi = item.get("aoi")
+        if aoi is not None and aoi not in ("land", "all"):
+            files[f"workloads[{i}].aoi"] = file_digest(loaded.base_dir / aoi)
     doc["file_contents"] = files
     return doc
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..astro.constellation_spec import (  # noqa: F401  (re-exported: the scenario schema)
     MEAN_MOTION_ALTITUDE_TOLERANCE_KM,
@@ -66,6 +66,7 @@ class NetworkSpec(_Strict):
                 "see spacecompute terminals)"
             )
         return value
+
     ground_terminal: str = Field(default="ka-ground-7m3", description="ground-station terminal")
     isl_rate_bps: Annotated[float | None, Field(gt=0.0, allow_inf_nan=False)] = Field(
         default=None, description="fixed ISL rate instead of the optical link budget"
@@ -204,6 +205,78 @@ WorkloadSpec = Annotated[
 ]
 
 
+class BatchSpec(_Strict):
+    """Batch jobs that fill spare payload time (only in a mix, ``workloads:``;
+    :mod:`spacecompute.sim.batch`): Poisson arrivals, log-uniform work, one satellite each."""
+
+    kind: Literal["batch"]
+    jobs_per_hour: Annotated[float, Field(gt=0.0, le=1e6, allow_inf_nan=False)] = 36.0
+    ops_min: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e15
+    ops_max: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1e18
+    deadline_slack: Annotated[float, Field(ge=1.0, allow_inf_nan=False)] = 4.0
+    precision: str = "int8"
+
+    @model_validator(mode="after")
+    def _range(self) -> BatchSpec:
+        if self.ops_max < self.ops_min:
+            raise ValueError("ops_max < ops_min")
+        return self
+
+
+class _MixFields(_Strict):
+    """What an item of ``workloads:`` adds to a workload block: its own ``policy`` (default: the
+    kind's default), ``priority`` (smaller first; default its place in the list) and ``weight``
+    (> 0, default 1) for the arbiter, and a ``name`` (default eo, inference, training, batch)."""
+
+    name: Annotated[str | None, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)] = None
+    policy: str | None = Field(
+        default=None, description="the workload's policy (built-in name, module:Class, ...)"
+    )
+    priority: int | None = None
+    weight: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = 1.0
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_known(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        from ..scheduling import policy_names
+        from ..scheduling.custom import entry_point_names, is_reference
+
+        kind = info.data.get("kind", "")
+        names = ("least-loaded",) if kind == "batch" else policy_names(kind)
+        if value in names or (
+            kind != "batch" and (is_reference(value) or value in entry_point_names())
+        ):
+            return value
+        raise ValueError(
+            f"unknown policy {value!r} for the {kind} workload "
+            f"(expected one of {sorted(names)}" + (", or module:Class)" if kind != "batch" else ")")
+        )
+
+
+class EarthObservationItem(_MixFields, EarthObservationSpec):
+    """An Earth-observation workload in a mix."""
+
+
+class InferenceServiceItem(_MixFields, InferenceServiceSpec):
+    """An inference service in a mix."""
+
+
+class TrainingItem(_MixFields, TrainingSpec):
+    """Training jobs in a mix."""
+
+
+class BatchItem(_MixFields, BatchSpec):
+    """Batch jobs in a mix."""
+
+
+MixItemSpec = Annotated[
+    EarthObservationItem | InferenceServiceItem | TrainingItem | BatchItem,
+    Field(discriminator="kind"),
+]
+
+
 class ScenarioSpec(_Strict):
     """A whole scenario file."""
 
@@ -221,6 +294,15 @@ class ScenarioSpec(_Strict):
     memory_budget_mib: Annotated[float, Field(ge=16.0, allow_inf_nan=False)] = 2048.0
     spacecraft: SpacecraftSpec = SpacecraftSpec()
     workload: WorkloadSpec = EarthObservationSpec()
+    workloads: Annotated[list[MixItemSpec], Field(min_length=1, max_length=8)] | None = Field(
+        default=None,
+        description="several workloads on one fleet (a mix), each with its own policy, "
+        "priority and weight, shared by the arbiter; instead of workload: and policy:",
+    )
+    arbiter: str = Field(
+        default="priority",
+        description="a mix's arbiter (how each satellite is shared between the workloads)",
+    )
     policy: str = Field(
         default="energy-aware",
         description="scheduling policy: a built-in name, module:Class (importable from the "
@@ -239,6 +321,9 @@ class ScenarioSpec(_Strict):
         from ..scheduling import policy_names
         from ..scheduling.custom import entry_point_names, is_reference
 
+        if self.workloads is not None:
+            return self._mix_checked()
+
         names = policy_names(self.workload.kind)
         for p in [self.policy, *self.compare]:
             if p not in names and not is_reference(p) and p not in entry_point_names():
@@ -251,6 +336,30 @@ class ScenarioSpec(_Strict):
                 )
         if len(set([self.policy, *self.compare])) != 1 + len(self.compare):
             raise ValueError("policy and compare name the same policy twice")
+        return self
+
+    def _mix_checked(self) -> ScenarioSpec:
+        """A mix: no workload:/policy: beside workloads:, distinct names, known arbiters
+        (``arbiter`` and the ``compare`` list, which then names other arbiters)."""
+        from ..scheduling.custom import ARBITER_ENTRY_POINT_GROUP, entry_point_names, is_reference
+        from ..sim.mixed import SHORT_NAMES, arbiter_names
+
+        for key in ("workload", "policy"):
+            if key in self.model_fields_set:
+                raise ValueError(
+                    f"give {key}: or workloads:, not both (in a mix each item of workloads: has "
+                    "its own policy)"
+                )
+        names = [w.name or SHORT_NAMES[w.kind] for w in self.workloads or []]
+        if len(set(names)) != len(names):
+            raise ValueError(f"workloads {names} repeat a name: give each a distinct name:")
+        known = arbiter_names()
+        installed = entry_point_names(ARBITER_ENTRY_POINT_GROUP)
+        for a in [self.arbiter, *self.compare]:
+            if a not in known and a not in installed and not is_reference(a):
+                raise ValueError(f"unknown arbiter {a!r} (expected one of {known} or module:Class)")
+        if len(set([self.arbiter, *self.compare])) != 1 + len(self.compare):
+            raise ValueError("arbiter and compare name the same arbiter twice")
         return self
 
     @field_validator("start")
@@ -267,6 +376,7 @@ class ScenarioSpec(_Strict):
 
 
 __all__ = [
+    "BatchSpec",
     "ClusterSpec",
     "ConstellationFile",
     "ConstellationSpec",
@@ -274,6 +384,7 @@ __all__ = [
     "ElementsSpec",
     "GroundSpec",
     "InferenceServiceSpec",
+    "MixItemSpec",
     "NetworkSpec",
     "ScenarioSpec",
     "SensorSpec",

@@ -17,12 +17,14 @@ from ..errors import InputError
 
 #: Loads within this of [0, 1] are clipped silently (LP solutions carry rounding of this order).
 LOAD_TOLERANCE = 1e-6
+#: Arbiter grants within this (a share of the payload's step) of their bounds are clipped.
+GRANT_TOLERANCE = 1e-9
 
 
-def _fail(policy: Any, step: int, what: str, expected: str) -> InputError:
+def _fail(policy: Any, step: int, what: str, expected: str, noun: str = "policy") -> InputError:
     name = getattr(policy, "name", type(policy).__name__)
     return InputError(
-        f"policy {name!r} at step {step} returned {what}", field="policy", expected=expected
+        f"{noun} {name!r} at step {step} returned {what}", field=noun, expected=expected
     )
 
 
@@ -107,8 +109,68 @@ def check_training_decision(
     return assign.astype(np.int64, copy=False), load, reject
 
 
+def _label(view: Any, w: int) -> str:
+    names = tuple(getattr(view, "names", ()))
+    return repr(names[w]) if w < len(names) else str(w)
+
+
+def check_arbiter_grants(grants: Any, view: Any, arbiter: Any, step: int) -> np.ndarray:
+    """An arbiter's grants as float64 (W, N) with ``0 <= grant <= demand`` and, per satellite,
+    ``sum <= capacity`` (``view`` an :class:`~spacecompute.scheduling.arbiters.ArbiterView`);
+    values within :data:`GRANT_TOLERANCE` of a bound are clipped to it, anything else (shape,
+    dtype, NaN, negative, above demand or capacity) is an InputError naming the arbiter, the
+    step and what was expected."""
+    demand = np.clip(np.asarray(view.demand, dtype=np.float64), 0.0, 1.0)
+    capacity = np.clip(np.asarray(view.capacity, dtype=np.float64), 0.0, 1.0)
+    w, n = demand.shape
+    expected = (
+        f"({w}, {n}) real grants (workloads x satellites) with 0 <= grant <= demand and, "
+        "per satellite, sum over workloads <= capacity"
+    )
+    tol = GRANT_TOLERANCE
+
+    def fail(what: str) -> InputError:
+        return _fail(arbiter, step, what, expected, noun="arbiter")
+
+    try:
+        a = np.asarray(grants)
+    except Exception:  # ragged sequences and other objects numpy refuses
+        raise fail(f"grants of type {type(grants).__name__}") from None
+    if a.dtype.kind not in "biuf":
+        raise fail(f"grants of dtype {a.dtype}")
+    if a.shape != (w, n):
+        raise fail(f"grants of shape {a.shape}")
+    a = a.astype(np.float64, copy=False)
+    if a.size == 0:
+        return a.copy()
+    if not np.isfinite(a).all():
+        raise fail("a NaN or infinite grant")
+    if a.min() < -tol:
+        raise fail(f"a negative grant ({a.min():g})")
+    excess = a - demand
+    if excess.max() > tol:
+        i, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        raise fail(
+            f"a grant above demand: workload {_label(view, int(i))} on satellite {j}, "
+            f"{a[i, j]:.12g} > {demand[i, j]:.12g}"
+        )
+    a = np.clip(a, 0.0, demand)
+    total = a.sum(axis=0)
+    over = total - capacity
+    if over.max() > tol:
+        j = int(np.argmax(over))
+        raise fail(f"grants above capacity on satellite {j}: {total[j]:.12g} > {capacity[j]:.12g}")
+    # within the tolerance above capacity: scale the satellite's grants down to it
+    fix = total > capacity
+    if fix.any():
+        a[:, fix] *= capacity[fix] / total[fix]
+    return a
+
+
 __all__ = [
+    "GRANT_TOLERANCE",
     "LOAD_TOLERANCE",
+    "check_arbiter_grants",
     "check_eo_decision",
     "check_service_decision",
     "check_training_decision",

@@ -1,4 +1,5 @@
-"""User policies: resolve ``"module:Class"``, entry-point names and objects to a checked policy.
+"""User policies and arbiters: resolve ``"module:Class"``, entry-point names and objects to a
+checked policy (or arbiter).
 
 See :mod:`spacecompute.scheduling.protocols` for what a policy is. Resolution order for a text:
 a built-in name (the registries of :mod:`spacecompute.scheduling`, resolved by the caller),
@@ -6,7 +7,9 @@ then ``module:attribute`` (imported from ``search_path`` first, e.g. the scenari
 then from the environment), then a name of the entry-point group :data:`ENTRY_POINT_GROUP`.
 A class (or a factory function) is called with the options; an instance is used as given.
 Every failure is an :class:`~spacecompute.errors.InputError` naming the file, the key and what
-was expected, never a traceback.
+was expected, never a traceback. Arbiters (:mod:`spacecompute.scheduling.arbiters`) are resolved
+by the same code (:func:`resolve_arbiter`, entry-point group :data:`ARBITER_ENTRY_POINT_GROUP`),
+built-in names included.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from .protocols import EXPECTED
 
 #: Entry-point group in which installed packages register policies by name.
 ENTRY_POINT_GROUP = "spacecompute.policies"
+#: Entry-point group in which installed packages register arbiters by name.
+ARBITER_ENTRY_POINT_GROUP = "spacecompute.arbiters"
 
 
 def is_reference(text: object) -> bool:
@@ -33,23 +38,26 @@ def is_reference(text: object) -> bool:
     return all(part.isidentifier() for side in text.split(":") for part in side.split("."))
 
 
-def _entry_points() -> dict[str, metadata.EntryPoint]:
+def _entry_points(group: str = ENTRY_POINT_GROUP) -> dict[str, metadata.EntryPoint]:
     found: dict[str, metadata.EntryPoint] = {}
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for ep in metadata.entry_points(group=group):
         found.setdefault(ep.name, ep)
     return found
 
 
-def entry_point_names() -> tuple[str, ...]:
-    """Policy names registered by installed packages (group ``spacecompute.policies``)."""
-    return tuple(sorted(_entry_points()))
+def entry_point_names(group: str = ENTRY_POINT_GROUP) -> tuple[str, ...]:
+    """Names registered by installed packages in ``group`` (default ``spacecompute.policies``;
+    :data:`ARBITER_ENTRY_POINT_GROUP` for arbiters)."""
+    return tuple(sorted(_entry_points(group)))
 
 
 def _error(message: str, file: str | None, field: str, kind: str) -> InputError:
     return InputError(message, file=file, field=field, expected=EXPECTED[kind])
 
 
-def _import_reference(text: str, search_path: Iterable[Path], file: str | None, field: str):
+def _import_reference(
+    text: str, search_path: Iterable[Path], file: str | None, field: str, noun: str = "policy"
+):
     module_name, _, attr = text.partition(":")
     added = [str(p) for p in search_path if str(p) not in sys.path]
     sys.path[:0] = added
@@ -82,13 +90,15 @@ def _import_reference(text: str, search_path: Iterable[Path], file: str | None, 
                 f"module {module_name!r} has no attribute {attr!r}",
                 file=file,
                 field=field,
-                expected=f"a policy class or object defined in {module_name}",
+                expected=f"a {noun} class or object defined in {module_name}",
             )
         obj = getattr(obj, part)
     return obj
 
 
-def _load_entry_point(ep: metadata.EntryPoint, file: str | None, field: str) -> Any:
+def _load_entry_point(
+    ep: metadata.EntryPoint, file: str | None, field: str, group: str = ENTRY_POINT_GROUP
+) -> Any:
     try:
         return ep.load()
     except Exception as exc:
@@ -96,29 +106,38 @@ def _load_entry_point(ep: metadata.EntryPoint, file: str | None, field: str) -> 
             f"entry point {ep.name!r} = {ep.value!r} failed to load: {type(exc).__name__}: {exc}",
             file=file,
             field=field,
-            expected=f"an importable object registered in group {ENTRY_POINT_GROUP!r}",
+            expected=f"an importable object registered in group {group!r}",
         ) from None
 
 
-def _instantiate(obj: Any, options: dict[str, Any], label: str, file: str | None, field: str):
-    """A class or factory is called with ``options``; an instance is returned as given."""
+def _instantiate(
+    obj: Any,
+    options: dict[str, Any],
+    label: str,
+    file: str | None,
+    field: str,
+    noun: str = "policy",
+    method: str = "decide",
+):
+    """A class or factory is called with ``options``; an instance is returned as given.
+    ``noun`` (policy, arbiter) and ``method`` (decide, share) name what is being made."""
     is_factory = inspect.isclass(obj) or (
-        callable(obj) and not hasattr(obj, "decide") and inspect.isroutine(obj)
+        callable(obj) and not hasattr(obj, method) and inspect.isroutine(obj)
     )
     if not is_factory:
         if options:
             raise InputError(
-                f"options {sorted(options)} given for the policy object {label}",
+                f"options {sorted(options)} given for the {noun} object {label}",
                 file=file,
-                field="policy_options",
-                expected="no options for a policy instance (options go to a class or factory)",
+                field=f"{noun}_options",
+                expected=f"no options for a {noun} instance (options go to a class or factory)",
             )
         return obj
     try:
         return obj(**options)
     except TypeError as exc:
         raise InputError(
-            f"cannot create policy {label}: {exc}",
+            f"cannot create {noun} {label}: {exc}",
             file=file,
             field=field,
             expected="a class or factory that takes "
@@ -168,7 +187,7 @@ def resolve_policy(
     ``options``) or an instance. ``search_path``: folders tried first for ``module``.
     ``builtins`` are listed in the error for an unknown name.
     """
-    if kind not in EXPECTED:
+    if kind not in EXPECTED or kind == "arbiter":
         raise InputError(f"unknown workload kind {kind!r}", field="workload.kind")
     options = dict(options or {})
     folders = [Path(p) for p in search_path]
@@ -197,10 +216,81 @@ def resolve_policy(
     )
 
 
+def check_arbiter(arbiter: Any, *, file: str | None = None, field: str = "arbiter") -> Any:
+    """``arbiter`` if it satisfies :class:`~spacecompute.scheduling.arbiters.Arbiter` (a
+    non-empty ``name`` and ``share(view)``); else an InputError saying what is missing."""
+    missing = []
+    share = getattr(arbiter, "share", None)
+    if not callable(share):
+        missing.append("a share(view) method")
+    else:
+        try:
+            inspect.signature(share).bind(None)
+        except TypeError:
+            missing.append("share(view) taking exactly one argument (the view)")
+        except ValueError:  # builtins without a signature: trust them
+            pass
+    if not isinstance(getattr(arbiter, "name", None), str) or not arbiter.name:
+        missing.append("a name (non-empty str)")
+    if missing:
+        raise _error(
+            f"{type(arbiter).__name__} is not an arbiter: it lacks {', '.join(missing)}",
+            file,
+            field,
+            "arbiter",
+        )
+    return arbiter
+
+
+def resolve_arbiter(
+    spec: Any,
+    *,
+    options: dict[str, Any] | None = None,
+    search_path: Iterable[str | Path] = (),
+    file: str | None = None,
+    field: str = "arbiter",
+) -> Any:
+    """The checked arbiter object of ``spec``: a built-in name (``priority``, ``weighted-fair``,
+    ``optimising``), ``"module:Class"`` (from ``search_path``, e.g. the scenario's folder, then
+    the environment), a name of the entry-point group :data:`ARBITER_ENTRY_POINT_GROUP`, a class
+    or factory (called with ``options``) or an instance (used as given)."""
+    from .arbiters import ARBITER_NAMES, builtin_arbiter
+
+    options = dict(options or {})
+    folders = [Path(p) for p in search_path]
+    if isinstance(spec, str):
+        if spec in ARBITER_NAMES:
+            obj = builtin_arbiter(spec)
+        elif is_reference(spec):
+            obj = _import_reference(spec, folders, file, field, noun="arbiter")
+        else:
+            eps = _entry_points(ARBITER_ENTRY_POINT_GROUP)
+            if spec not in eps:
+                raise InputError(
+                    f"unknown arbiter {spec!r}",
+                    file=file,
+                    field=field,
+                    expected=f"one of {list(ARBITER_NAMES)}"
+                    + (f", an installed arbiter {sorted(eps)}" if eps else "")
+                    + ", or module:Class",
+                )
+            obj = _load_entry_point(eps[spec], file, field, ARBITER_ENTRY_POINT_GROUP)
+        label = spec
+    elif spec is None or isinstance(spec, int | float | bool | bytes | list | tuple | dict):
+        raise _error(f"arbiter = {spec!r}", file, field, "arbiter")
+    else:
+        obj, label = spec, getattr(spec, "__name__", type(spec).__name__)
+    made = _instantiate(obj, options, label, file, field, noun="arbiter", method="share")
+    return check_arbiter(made, file=file, field=field)
+
+
 __all__ = [
+    "ARBITER_ENTRY_POINT_GROUP",
     "ENTRY_POINT_GROUP",
+    "check_arbiter",
     "check_policy",
     "entry_point_names",
     "is_reference",
+    "resolve_arbiter",
     "resolve_policy",
 ]

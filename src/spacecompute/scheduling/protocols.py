@@ -27,13 +27,18 @@ Rules shared by every kind:
 - Same seed, same results: a policy that draws random numbers seeds them from the view
   (``step_index``; the service view also carries ``seed``).
 
-A fourth kind (an arbiter that shares each satellite between workloads) will join
-:data:`PROTOCOLS` under its own key, resolved by the same code.
+A fourth kind, the arbiter that shares each satellite between the workloads of a mixed
+scenario (:class:`spacecompute.scheduling.arbiters.Arbiter`: ``name`` and ``share(view)``),
+is in :data:`PROTOCOLS` under the key ``"arbiter"`` and is resolved by the same code
+(:func:`spacecompute.scheduling.custom.resolve_arbiter`; ``arbiter: "my_module:MyArbiter"``,
+entry-point group ``spacecompute.arbiters``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from .arbiters import Arbiter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -98,11 +103,13 @@ class TrainingPolicy(Protocol):
     def decide(self, view: TrainingView) -> TrainingDecision: ...
 
 
-#: The Protocol of each workload kind (the keys of a scenario's ``workload.kind``).
+#: The Protocol of each workload kind (the keys of a scenario's ``workload.kind``) and of the
+#: arbiter (key ``"arbiter"``).
 PROTOCOLS: dict[str, type[Any]] = {
     "earth-observation": EOPolicy,
     "inference": InferencePolicy,
     "training": TrainingPolicy,
+    "arbiter": Arbiter,
 }
 
 #: What a policy of each kind must offer, for error messages.
@@ -113,6 +120,9 @@ EXPECTED: dict[str, str] = {
     "(spacecompute.scheduling.protocols.InferencePolicy)",
     "training": "an object with name: str and decide(view) returning a TrainingDecision "
     "(spacecompute.scheduling.protocols.TrainingPolicy)",
+    "arbiter": "an object with name: str and share(view) returning (W, N) grants with "
+    "0 <= grant <= demand and per satellite sum <= capacity "
+    "(spacecompute.scheduling.arbiters.Arbiter)",
 }
 
-__all__ = ["EXPECTED", "PROTOCOLS", "EOPolicy", "InferencePolicy", "TrainingPolicy"]
+__all__ = ["EXPECTED", "PROTOCOLS", "Arbiter", "EOPolicy", "InferencePolicy", "TrainingPolicy"]

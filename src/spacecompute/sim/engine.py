@@ -64,7 +64,6 @@ from typing import Any
 import numpy as np
 
 from .._runtime import numba_threads_for
-from ..astro.ephemeris import Ephemeris
 from ..astro.ground import GroundStations, ground_stations
 from ..astro.timeutil import parse_time
 from ..errors import InputError
@@ -79,10 +78,11 @@ from ..scheduling.policies import (
     get_policy,
 )
 from ..table import Table
-from .forecast import EOPredictor, chunk_environment, with_previous_instant
+from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
+from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
 from .rundir import fleet_row
-from .sink import ParquetTable, parts_folder, temporary_parquet, write_table_stream
+from .sink import ParquetTable, temporary_parquet, write_table_stream
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -281,6 +281,7 @@ class EngineResult:
     path: Any = None
     trace: dict[str, np.ndarray] | None = None
     contacts: Table | None = None
+    parts: dict[str, EngineResult] | None = None  # a mixed run's results per workload
 
 
 class _EOJobs(JobStore):
@@ -366,7 +367,6 @@ class _EORun:
         self.current_job = np.full(n, -1, np.int64)  # last job computed on each satellite
         self.totals = np.zeros(2)  # silent faults, brown-outs
         self.steps_done = 0
-        self.recorder: Any = None  # a StateRecorder when the run writes a directory
         self.trace: dict[str, list[np.ndarray]] | None = (
             {k: [] for k in _TRACE_KEYS} if trace else None
         )
@@ -379,7 +379,6 @@ class _EORun:
         out.update({k: getattr(self, k) for k in self._ARRAYS})
         out["step_time_ns"] = self.step_time_ns
         out.update({"row." + k: v for k, v in self.rows.items()})
-        out.update({"fleet." + k: v for k, v in self.fleet.state_dict().items()})
         out.update({"jobs." + k: v for k, v in self.jobs.state_dict().items()})
         out.update({"cq." + k: v for k, v in self.compute_q.state_dict().items()})
         out.update({"dq." + k: v for k, v in self.downlink_q.state_dict().items()})
@@ -413,7 +412,6 @@ class _EORun:
                 field="--resume",
                 expected="a checkpoint of the same scenario and options",
             ) from None
-        self.fleet.load_state_dict(part("fleet."))
         policy_load = getattr(self.policy, "load_state_dict", None)
         if callable(policy_load):
             policy_load(part("policy."))
@@ -441,78 +439,94 @@ class _EORun:
             c.aoi,
         )
 
-    def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
+    # -- the workload plug-in of the core (sim/core.py) ----------------------------------------
+    kind = "earth-observation"
+    recording = False  # the core sets it when the run records states
+
+    def clock(self) -> Clock:
         c = self.config
-        first = self.steps_done
-        if first >= self.total_steps:
-            return
-        t_first = np.datetime64(self.start, "ns") + np.timedelta64(first * self.dt_ns, "ns")
-        prev: Ephemeris | None = None
-        for chunk in self.const.propagate_chunks(
-            t_first,
-            (self.total_steps - first) * self.dt,
+        return Clock(
+            self.start,
             self.dt,
+            self.total_steps,
             c.propagator,
-            chunk_steps=chunk_steps_for(
-                self.n, len(self.stations), int(c.chunk_steps), c.memory_budget_bytes
-            ),
-        ):
-            eph = with_previous_instant(prev, chunk)
-            prev = chunk
-            if eph.n_times < 2:
-                continue
-            env = chunk_environment(
-                eph,
-                self.stations,
-                self.radio,
-                self.ground,
-                model=c.model,
-                cloud_fraction=c.cloud_fraction,
-                seed=int(c.seed),
-                shadow=c.shadow,
-                sensor=c.sensor,
-                aoi=c.aoi,
-            )
-            for k in range(eph.n_times - 1):
-                if self.steps_done >= self.total_steps:
-                    break
-                self.step(eph, env, k)
-                self.steps_done += 1
-                if checkpoint is not None and checkpoint.due(self.steps_done):
-                    checkpoint.save(self.steps_done, self.state_dict())
-                if progress is not None:
-                    progress(self.steps_done, self.total_steps)
+            chunk_steps_for(self.n, len(self.stations), int(c.chunk_steps), c.memory_budget_bytes),
+            c.shadow,
+        )
 
-    def step(self, eph: Ephemeris, env: Any, k: int) -> None:
-        from ..spacecraft.fleet import StepGeometry
+    def prepare(self) -> None:
+        prepare = getattr(self.policy, "prepare", None)
+        if callable(prepare):
+            prepare(self.predictor())
 
+    def begin_chunk(self, chunk: Chunk) -> None:
+        c = self.config
+        self.eph = chunk.eph
+        self.env = chunk_environment(
+            chunk.eph,
+            self.stations,
+            self.radio,
+            self.ground,
+            model=c.model,
+            cloud_fraction=c.cloud_fraction,
+            seed=int(c.seed),
+            shadow=c.shadow,
+            sensor=c.sensor,
+            aoi=c.aoi,
+        )
+        chunk.provide(sun_eci_m=self.env.sun_eci_m, sunlit=self.env.sunlit)
+
+    def stream_tables(self, folder: Any, *, resume: bool) -> None:
+        """Stream finished jobs to part files under ``folder`` (None: a temporary folder), the
+        parts of a resumed run kept (see :meth:`JobStore.stream_to`)."""
+        self.jobs.stream_to(None if folder is None else folder / "jobs", resume=resume)
+
+    def result(self, wall0: float, out_dir: Any) -> EngineResult:
+        return _finish(self, wall0, out_dir)
+
+    def run(self, checkpoint: Any, progress: Callable[[int, int], None] | None) -> None:
+        """Run alone on the core (what :func:`run_engine` does, without a run directory)."""
+        from .core import Core
+
+        core = Core([self])
+        core.steps_done = self.steps_done
+        core.run(checkpoint=checkpoint, progress=progress)
+
+    def demand(self, step: Step) -> Demand:
+        """1. policy: the load it sets with the state at ``t_k``."""
+        k, fleet = step.k, self.fleet
+        rate_k = self.env.rate_bps[k]
+        storage_used = self.raw_held_bytes + self.downlink_q.backlog() / 8.0
+        view = PolicyView(
+            sunlit=self.env.sunlit[k],
+            state_of_charge=fleet.state_of_charge,
+            thermal_throttle=fleet.thermal_throttle,
+            backlog_ops=self.compute_q.backlog(),
+            storage_used_bytes=storage_used,
+            storage_bytes=self.storage_bytes,
+            in_contact=(rate_k > 0).any(axis=0),
+            peak_ops_per_s=self.peak,
+            dt_s=self.dt,
+            step_index=step.index,
+            time_ns=int(self.env.times_ns[k]),
+        )
+        self._load = check_eo_decision(self.policy.decide(view), self.n, self.policy, step.index)
+        return Demand(self._load, storage_bytes=storage_used)
+
+    def advance(self, step: Step, grant: Grant) -> StepRecord | None:
+        """2.-5. with the fleet's step: compute, downlink, arrivals, accounting."""
         n, dt, dt_ns, peak = self.n, self.dt, self.dt_ns, self.peak
         jobs, compute_q, downlink_q = self.jobs, self.compute_q, self.downlink_q
-        policy, fleet = self.policy, self.fleet
-        i = self.steps_done
+        policy, env, k = self.policy, self.env, step.k
+        i = step.index
         tk = int(env.times_ns[k])
         sunlit = env.sunlit[k]
         rate_k = env.rate_bps[k]
+        load = self._load
         completed = dropped = 0
         bits_dropped = 0.0
-        # 1. policy
-        view = PolicyView(
-            sunlit=sunlit,
-            state_of_charge=fleet.state_of_charge,
-            thermal_throttle=fleet.thermal_throttle,
-            backlog_ops=compute_q.backlog(),
-            storage_used_bytes=self.raw_held_bytes + downlink_q.backlog() / 8.0,
-            storage_bytes=self.storage_bytes,
-            in_contact=(rate_k > 0).any(axis=0),
-            peak_ops_per_s=peak,
-            dt_s=dt,
-            step_index=i,
-            time_ns=tk,
-        )
-        load = check_eo_decision(policy.decide(view), n, policy, i)
-        # 2. fleet
-        geo = StepGeometry.from_ephemeris(eph, k, env.sun_eci_m[k])
-        fs = fleet.step(dt, sunlit, geo, load)
+        # 2. fleet (stepped by the core with this load)
+        fs = grant.fleet
         ops_cap = fs.useful_fraction * peak * dt
         power = fs.compute_power_w.copy()
         self.sat_energy += power * dt
@@ -576,6 +590,49 @@ class _EORun:
         if pending_dl is not None:
             downlink_q.push(*pending_dl)
         # 5. arrivals
+        bits_captured, n_drop, bits_drop = self._arrivals(k, tk)
+        dropped += n_drop
+        bits_dropped += bits_drop
+        # per-step aggregates
+        self.step_time_ns[i] = tk
+        values = {
+            **fleet_row(fs, power, ops_done, peak * dt),
+            "bits_captured": bits_captured,
+            "bits_processed": bits_processed,
+            "bits_downlinked": float(bits_dl.sum()),
+            "bits_dropped": bits_dropped,
+            "backlog_bits": float((self.raw_held_bytes * 8.0 + downlink_q.backlog()).sum()),
+            "jobs_completed": float(completed),
+            "jobs_dropped": float(dropped),
+            "brownouts": brownouts,
+            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
+            "ops_processed": float(ops_done.sum()),
+            "ops_capacity": float(ops_cap.sum()),
+            "downlink_capacity_bits": float(dl_cap.sum()),
+            "downlink_busy_s": float(
+                np.divide(bits_dl, rate, out=np.zeros(n), where=rate > 0).sum()
+            ),
+        }
+        for key, v in values.items():
+            self.rows[key][i] = v
+        if self.trace is not None:
+            for key, arr in zip(
+                _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
+            ):
+                self.trace[key].append(np.array(arr, copy=True))
+        self.steps_done = i + 1
+        if not self.recording:
+            return None
+        computing = ops_done > 0
+        return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+
+    def _arrivals(self, k: int, tk: int) -> tuple[float, int, float]:
+        """5. arrivals: this step's frames are stored if they fit (FIFO prefix per satellite,
+        else dropped, ``storage_full``) and join the compute or the downlink queue. Returns
+        (bits captured, jobs dropped, bits dropped)."""
+        env, jobs, policy = self.env, self.jobs, self.policy
+        compute_q, downlink_q = self.compute_q, self.downlink_q
+        dropped, bits_dropped = 0, 0.0
         frames = env.frames
         a, b = int(env.frame_bounds[k]), int(env.frame_bounds[k + 1])
         bits_captured = 0.0
@@ -619,43 +676,7 @@ class _EORun:
             else:
                 jobs["bytes_out"][keep] = bits[fits] / 8.0
                 downlink_q.push(keep, sats[fits], bits[fits])
-        # per-step aggregates
-        self.step_time_ns[i] = tk
-        values = {
-            **fleet_row(fs, power, ops_done, peak * dt),
-            "bits_captured": bits_captured,
-            "bits_processed": bits_processed,
-            "bits_downlinked": float(bits_dl.sum()),
-            "bits_dropped": bits_dropped,
-            "backlog_bits": float((self.raw_held_bytes * 8.0 + downlink_q.backlog()).sum()),
-            "jobs_completed": float(completed),
-            "jobs_dropped": float(dropped),
-            "brownouts": brownouts,
-            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
-            "ops_processed": float(ops_done.sum()),
-            "ops_capacity": float(ops_cap.sum()),
-            "downlink_capacity_bits": float(dl_cap.sum()),
-            "downlink_busy_s": float(
-                np.divide(bits_dl, rate, out=np.zeros(n), where=rate > 0).sum()
-            ),
-        }
-        for key, v in values.items():
-            self.rows[key][i] = v
-        if self.recorder is not None:
-            computing = ops_done > 0
-            self.recorder.record(
-                i,
-                sunlit,
-                fs,
-                computing,
-                compute_q.backlog(),
-                np.where(computing, self.current_job, -1),
-            )
-        if self.trace is not None:
-            for key, arr in zip(
-                _TRACE_KEYS, (ops_done, ops_cap, bits_dl, dl_cap, load), strict=True
-            ):
-                self.trace[key].append(np.array(arr, copy=True))
+        return bits_captured, dropped, bits_dropped
 
 
 #: Precisions tried in order for on-board inference: int8 (the usual deployment of quantized
@@ -716,21 +737,8 @@ def run_engine(
     wall0 = _time.perf_counter()
     state = _EORun(config, trace)
     with numba_threads_for(state.n):
-        prepare = getattr(state.policy, "prepare", None)
-        if callable(prepare):
-            prepare(state.predictor())
-        saved = checkpoint.load() if checkpoint is not None else None
-        state.jobs.stream_to(parts_folder(out_dir, checkpoint, "jobs"), resume=saved is not None)
-        if saved is not None:
-            state.load_state_dict(saved[1])
-        if out_dir is not None:
-            from .states import StateRecorder
-
-            state.recorder = StateRecorder(
-                out_dir, state.n, steps_done=state.steps_done, checkpoint=checkpoint
-            )
-        state.run(checkpoint, progress)
-    return _finish(state, wall0, out_dir)
+        Core([state]).run(checkpoint=checkpoint, progress=progress, out_dir=out_dir)
+    return state.result(wall0, out_dir)
 
 
 def contact_table(run: _EORun) -> Table:
@@ -944,8 +952,6 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         from .rundir import write_run_tables
 
         result.contacts = contact_table(run)
-        if run.recorder is not None:
-            run.recorder.finish()
         result.path = write_run_tables(
             out_dir, None, steps, satellites, summary, contacts=result.contacts
         )

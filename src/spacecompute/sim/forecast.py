@@ -15,32 +15,44 @@ from typing import Any
 
 import numpy as np
 
-from ..astro.access import look_angles
+from .._buffers import BufferPool
+from ..astro.access import visible_pairs
 from ..astro.eclipse import sunlit_fraction_from_positions
 from ..astro.ephemeris import Ephemeris
 from ..astro.sun import sun_position_eci_m
 from ..astro.timeutil import time_grid
 from ..table import Table
 
+#: Arrays of the per-chunk work, reused from chunk to chunk (see :mod:`spacecompute._buffers`):
+#: an array still held by a caller (the previous chunk, a forecast) is never handed out again.
+CHUNK_BUFFERS = BufferPool()
 
-def with_previous_instant(prev: Ephemeris | None, eph: Ephemeris) -> Ephemeris:
+
+def with_previous_instant(
+    prev: Ephemeris | None, eph: Ephemeris, *, buffers: BufferPool | None = None
+) -> Ephemeris:
     """``eph`` with ``prev``'s last instant prepended, so that its first step is complete (the
-    chunks of ``Constellation.propagate_chunks`` do not overlap); ``prev`` None: ``eph``."""
+    chunks of ``Constellation.propagate_chunks`` do not overlap); ``prev`` None: ``eph``.
+    The arrays are written into ``buffers`` (default :data:`CHUNK_BUFFERS`)."""
     if prev is None:
         return eph
+    pool = CHUNK_BUFFERS if buffers is None else buffers
 
-    def cat(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    def cat(name: str, a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
         if a is None or b is None:
             return None
-        return np.concatenate([a[-1:], b], axis=0)
+        out = pool.take("chunk." + name, (b.shape[0] + 1, *b.shape[1:]), b.dtype)
+        out[:1] = a[-1:]
+        out[1:] = b
+        return out
 
     return Ephemeris(
-        cat(prev.times, eph.times),
-        cat(prev.r_eci_m, eph.r_eci_m),
-        cat(prev.v_eci_m, eph.v_eci_m),
+        np.concatenate([prev.times[-1:], eph.times]),
+        cat("r_eci_m", prev.r_eci_m, eph.r_eci_m),
+        cat("v_eci_m", prev.v_eci_m, eph.v_eci_m),
         names=eph.names,
-        valid=cat(prev.valid, eph.valid),
-        r_ecef_m=cat(prev.r_ecef_m, eph.r_ecef_m),
+        valid=cat("valid", prev.valid, eph.valid),
+        r_ecef_m=cat("r_ecef_m", prev.r_ecef_m, eph.r_ecef_m),
     )
 
 
@@ -74,36 +86,64 @@ def chunk_environment(
     shadow: str = "conical",
     sensor: Any = None,
     aoi: Any = "land",
+    buffers: BufferPool | None = None,
 ) -> ChunkEnvironment:
     """Sunlight, downlink rates and imaging frames of ``eph`` (see :class:`ChunkEnvironment`).
 
     Rates from :func:`~spacecompute.network.links.radio_link_budget` (terminals ``radio`` on
     board, ``ground`` at the stations) above each station's minimum elevation, with the ITU-R
     attenuation at each station's location (:func:`~spacecompute.network.links.atmospheric_loss_db`).
+
+    The geometry runs in fused numba kernels with no full-size temporaries: elevation and range
+    of the visible station-satellite pairs only (:func:`~spacecompute.astro.access.visible_pairs`),
+    geodetic positions (kept on ``eph``), and sun elevation and land cell of each step
+    (:func:`~spacecompute.workloads.eo_steps.imaging_steps`). Their arrays and those returned
+    (``sunlit``, ``rate_bps``, ``eph``'s geodetic arrays) come from ``buffers`` (default
+    :data:`CHUNK_BUFFERS`), reused from one chunk to the next once nothing holds them. The
+    values are those of the numpy formulas, bit for bit
+    (:func:`~spacecompute.sim.numpy_reference.chunk_environment_numpy`, tested), which small
+    chunks (below :data:`~spacecompute._runtime.FUSED_MIN_POINTS`) run instead of the kernels.
     """
     from ..network.links import radio_link_budget
     from ..workloads.eo import eo_frames
 
+    pool = CHUNK_BUFFERS if buffers is None else buffers
+    n_t, n = eph.n_times, eph.n_satellites
+    eph.geodetic_into(
+        pool.take("geodetic.lat_deg", (n_t, n)),
+        pool.take("geodetic.lon_deg", (n_t, n)),
+        pool.take("geodetic.alt_m", (n_t, n)),
+    )
     t_ns = eph.times.astype(np.int64)
     sun = sun_position_eci_m(eph.times)
-    sunlit = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, shadow))
-    sunlit = np.nan_to_num(sunlit.astype(np.float64), nan=0.0)
-    el, _, rng = look_angles(eph.r_ecef_m, stations)  # (T, S, N)
-    visible = np.isfinite(el) & (el >= stations.min_elevation_deg[None, :, None])
-    rate = np.zeros(el.shape)
-    if visible.any():
-        site = np.nonzero(visible)[1]  # each visible pair's station: ITU-R loss at its site
-        rate[visible] = radio_link_budget(
+    sunlit32 = pool.take("sunlit.float32", (n_t, n), np.float32)
+    sunlit_fraction_from_positions(eph.r_eci_m, sun, shadow, out=sunlit32)
+    sunlit = pool.take("sunlit", (n_t, n))
+    np.copyto(sunlit, sunlit32)
+    np.nan_to_num(sunlit, copy=False, nan=0.0)
+    del sunlit32
+    idx, el, rng = visible_pairs(eph.r_ecef_m, stations, buffers=pool)
+    rate = pool.take("rate_bps", (n_t, len(stations), n), zeroed=True)
+    if idx.size:
+        site = idx // n % len(stations)  # each visible pair's station: ITU-R loss at its site
+        rate.reshape(-1)[idx] = radio_link_budget(
             radio,
             ground,
-            rng[visible],
-            el[visible],
+            rng,
+            el,
             lat_deg=stations.lat_deg[site],
             lon_deg=stations.lon_deg[site],
             alt_m=stations.alt_m[site],
         ).rate_bps
+    del idx, el, rng
     frames = eo_frames(
-        eph, sensor, model=model, aoi=aoi, cloud_fraction=cloud_fraction, seed=int(seed)
+        eph,
+        sensor,
+        model=model,
+        aoi=aoi,
+        cloud_fraction=cloud_fraction,
+        seed=int(seed),
+        buffers=pool,
     )
     f_step = np.searchsorted(t_ns, frames["time"].astype(np.int64))
     bounds = np.searchsorted(f_step, np.arange(eph.n_times))
@@ -203,6 +243,7 @@ class EOPredictor:
 
 
 __all__ = [
+    "CHUNK_BUFFERS",
     "ChunkEnvironment",
     "EOPredictor",
     "Forecast",

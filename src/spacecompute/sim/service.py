@@ -111,7 +111,6 @@ from ..scheduling.checks import check_service_decision
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
 from ..table import Table
 from .engine import EngineResult
-from .forecast import with_previous_instant
 from .rundir import fleet_row
 
 #: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
@@ -981,424 +980,491 @@ def run_service(
     EngineResult` (summary with every ``SUMMARY_KEYS`` key and the service's own keys; jobs,
     steps and satellites tables; ``trace`` with the ISL pairs and the bytes on each).
     """
-    from ..astro.eclipse import sunlit_fraction_from_positions
-    from ..astro.ground import cities
-    from ..astro.sun import sun_position_eci_m
-    from ..network.topology import pair_geometry
-    from ..spacecraft.fleet import StepGeometry
-    from ..workloads.inference import inference_requests
-    from .rundir import SCHEMAS  # the run-directory contract
+    from .core import Core
 
     wall0 = _time.perf_counter()
-    policy, spec, start, const, const_name, fleet, peak = check_service_config(config)
-    n, bus = len(const), fleet.bus
-    idle_w = float(bus.compute_power_idle_w)
-    city_table = config.city_table if config.city_table is not None else cities(config.top_cities)
-    for col in ("name", "lat_deg", "lon_deg", "population"):
-        if col not in city_table:
-            raise InputError(f"city table has no column {col!r}", field="city_table")
-    users = _Users(city_table)
-    if len(users) == 0:
-        raise InputError("no cities to draw requests from", field="top_cities")
-    # the request generator returns the "name" column: pass the city index there
-    gen_table = Table(
-        {
-            "name": np.arange(len(users), dtype=np.int64),
-            "lat_deg": users.lat,
-            "lon_deg": users.lon,
-            "population": np.asarray(city_table["population"], dtype=np.float64),
-        }
-    )
-    isl = _Isl(const, int(config.max_isl_hops))
-    dt = float(config.step_s)
-    start_ns = int(np.datetime64(start, "ns").astype(np.int64))
-    total_steps = int(np.floor(config.duration_s / dt + 1e-9))
-    up_bps, down_bps, isl_bps = (
-        float(config.uplink_bps),
-        float(config.downlink_bps),
-        float(config.isl_bps),
-    )
-    drop_early = bool(getattr(policy, "drop_early", False))
-    limit_s = float(config.latency_objective_s) if drop_early else float(config.timeout_s)
-    latency_ns = round(float(config.latency_objective_s) * 1e9)
-    limit_ns = round(limit_s * 1e9)
+    run = ServiceWorkload(config)
+    Core([run]).run(checkpoint=checkpoint, progress=progress, out_dir=out_dir)
+    return run.result(wall0, out_dir)
 
-    prepare = getattr(policy, "prepare", None)
-    if callable(prepare):
-        prepare(
-            ServicePredictor(
-                const,
-                config.propagator,
-                start_ns,
-                dt,
-                total_steps,
-                users,
-                isl,
-                fleet,
-                peak,
-                float(config.rate_per_s_global),
-                float(config.min_elevation_deg),
-                int(config.max_isl_hops),
-                _size_sample(spec),
+
+@dataclass
+class _NewRequests:
+    """The requests of one step as the policy decided them (see :meth:`ServiceWorkload.demand`)."""
+
+    t0: int
+    in_b: np.ndarray
+    new_ids: np.ndarray
+    isl_bytes: float
+    bits_dropped: float
+    dropped: int
+    no_satellite: int
+
+
+class ServiceWorkload:
+    """The inference service as a workload plug-in of the core (:mod:`spacecompute.sim.core`).
+
+    :meth:`demand` runs the step's stages 1-4 up to the plan (arrivals, geometry, policy, the
+    busy time of each payload: its load); :meth:`advance` stages 5-7 with what the fleet did.
+    """
+
+    kind = "inference"
+    recording = False  # the core sets it when the run records states
+
+    def __init__(self, config: ServiceConfig) -> None:
+        from ..astro.ground import cities
+        from .rundir import SCHEMAS  # the run-directory contract
+
+        self.config = config
+        policy, spec, start, const, const_name, fleet, peak = check_service_config(config)
+        self.policy, self.spec, self.start, self.const = policy, spec, start, const
+        self.const_name, self.fleet, self.peak = const_name, fleet, peak
+        self.n = n = len(const)
+        self.idle_w = float(fleet.bus.compute_power_idle_w)
+        table = config.city_table if config.city_table is not None else cities(config.top_cities)
+        for col in ("name", "lat_deg", "lon_deg", "population"):
+            if col not in table:
+                raise InputError(f"city table has no column {col!r}", field="city_table")
+        self.users = users = _Users(table)
+        if len(users) == 0:
+            raise InputError("no cities to draw requests from", field="top_cities")
+        # the request generator returns the "name" column: pass the city index there
+        self.gen_table = Table(
+            {
+                "name": np.arange(len(users), dtype=np.int64),
+                "lat_deg": users.lat,
+                "lon_deg": users.lon,
+                "population": np.asarray(table["population"], dtype=np.float64),
+            }
+        )
+        self.isl = _Isl(const, int(config.max_isl_hops))
+        self.dt = float(config.step_s)
+        self.start_ns = int(np.datetime64(start, "ns").astype(np.int64))
+        self.total_steps = int(np.floor(config.duration_s / self.dt + 1e-9))
+        self.drop_early = bool(getattr(policy, "drop_early", False))
+        limit_s = float(config.latency_objective_s) if self.drop_early else float(config.timeout_s)
+        self.latency_ns = round(float(config.latency_objective_s) * 1e9)
+        self.limit_ns = round(limit_s * 1e9)
+        # state
+        self.jobs = _Store(int(config.max_isl_hops))
+        self.queue = np.zeros(0, np.int64)
+        self.step_columns = [k for k in SCHEMAS["steps"] if k != "time"] + list(_STEP_EXTRA)
+        self.rows: dict[str, list[float]] = {k: [] for k in self.step_columns}
+        self.step_times: list[int] = []
+        self.acc = {k: np.zeros(n) for k in _SAT_ACC}
+        self.edge_bytes = np.zeros(self.isl.pairs.shape[0])
+        self.counters = {"faults_silent": 0.0, "brownouts": 0.0, "reboots": 0.0, "detected": 0.0}
+
+    # -- the plug-in interface ------------------------------------------------------------------
+    def clock(self) -> Any:
+        from .core import Clock
+
+        c = self.config
+        return Clock(self.start, self.dt, self.total_steps, c.propagator, int(c.chunk_steps))
+
+    def prepare(self) -> None:
+        prepare = getattr(self.policy, "prepare", None)
+        if callable(prepare):
+            c = self.config
+            prepare(
+                ServicePredictor(
+                    self.const,
+                    c.propagator,
+                    self.start_ns,
+                    self.dt,
+                    self.total_steps,
+                    self.users,
+                    self.isl,
+                    self.fleet,
+                    self.peak,
+                    float(c.rate_per_s_global),
+                    float(c.min_elevation_deg),
+                    int(c.max_isl_hops),
+                    _size_sample(self.spec),
+                )
             )
+
+    def begin_chunk(self, chunk: Any) -> None:
+        self.chunk = chunk
+        self.isl_d, self.isl_ok = chunk.isl_geometry(self.isl.pairs)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state: dict[str, Any] = dict(self.jobs.state_dict())
+        state["queue"] = self.queue
+        state["step_times"] = np.asarray(self.step_times, np.int64)
+        for k in self.step_columns:
+            state["row." + k] = np.asarray(self.rows[k], np.float64)
+        for k in _SAT_ACC:
+            state["sat." + k] = self.acc[k]
+        state["edge_bytes"] = self.edge_bytes
+        for k, v in self.counters.items():
+            state["count." + k] = np.float64(v)
+        return state
+
+    def load_state_dict(self, state: Any) -> None:
+        self.jobs.load_state_dict(state)
+        self.queue = np.asarray(state["queue"], np.int64).copy()
+        self.step_times = [int(x) for x in state["step_times"]]
+        for k in self.step_columns:
+            self.rows[k] = [float(x) for x in state["row." + k]]
+        for k in _SAT_ACC:
+            self.acc[k] = np.asarray(state["sat." + k], np.float64).copy()
+        self.edge_bytes = np.asarray(state["edge_bytes"], np.float64).copy()
+        for k in self.counters:
+            self.counters[k] = float(state["count." + k])
+
+    def demand(self, step: Any) -> Any:
+        """Stages 1-4: arrivals, geometry, the policy's decisions, the plan (the load)."""
+        from .core import Demand
+
+        req = self._requests(step)
+        cand, paths = self._geometry(step, req)
+        sat, prio, no_capacity = self._decide(step, req, cand)
+        self.new = self._admit(step, req, cand, paths, sat, prio, no_capacity)
+        self.load = self._plan(step.time_ns)
+        return Demand(self.load)
+
+    def advance(self, step: Any, grant: Any) -> Any:
+        """Stages 5-7 with the fleet's step (as this workload sees it)."""
+        from .core import StepRecord
+
+        fs = grant.fleet
+        t0, dt, n = step.time_ns, self.dt, self.n
+        u = fs.useful_fraction.copy()
+        power = fs.compute_power_w.copy()
+        load = grant.load  # the plan's load, or less where an arbiter granted less
+        with np.errstate(divide="ignore", invalid="ignore"):
+            speed = np.where(load > 0, self.peak * u / load, 0.0)
+        served = _serve(
+            self.q_sat, self.q_ready, self.q_rem, self.q_exp, speed, load * dt, dt, self.drop_early
+        )
+        outcome, t_st, t_en, d_ops, _, in_prog = served
+        e_idle, e_waste, ops_done = self._energy(power, u * self.peak * dt, d_ops)
+        d_ids, c_end, x_ids = self._outcomes(t0, outcome, t_st, t_en, d_ops)
+        job_now = self._faults(fs, in_prog, outcome, d_ids, c_end)
+        queue, jobs = self.queue, self.jobs
+        self._account(step, fs, power, sunlit=step.sunlit, ops_done=ops_done,
+                      budget_ops=u * self.peak * dt, e_idle=e_idle, e_waste=e_waste,
+                      d_ids=d_ids, x_ids=x_ids, done=outcome == _DONE)  # fmt: skip
+        if not self.recording:
+            return None
+        q_left = np.bincount(
+            jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
+        )
+        used = np.concatenate(
+            [jobs["edges"][self.new.new_ids].ravel(), jobs["edges"][d_ids].ravel()]
+        )
+        used = np.unique(used[used >= 0])
+        links = (self.isl.pairs[used, 0], self.isl.pairs[used, 1]) if used.size else None
+        return StepRecord(ops_done > 0, q_left, job_now, links)
+
+    def result(self, wall0: float, out_dir: Any) -> EngineResult:
+        return _finish(self, wall0, out_dir)
+
+    # -- stages ---------------------------------------------------------------------------------
+    def _requests(self, step: Any) -> dict[str, np.ndarray]:
+        """1. arrivals: the requests of the step (seeded by the step index)."""
+        from ..workloads.inference import inference_requests
+
+        c = self.config
+        req = inference_requests(
+            np.datetime64(step.time_ns, "ns"),
+            self.dt,
+            rate_per_s_global=float(c.rate_per_s_global),
+            seed=_step_seed(c.seed, step.index),
+            model=self.spec,
+            latency_objective_s=float(c.latency_objective_s),
+            city_table=self.gen_table,
+        )
+        arrival = req["time"].astype("datetime64[ns]").astype(np.int64)
+        return {
+            "arrival": arrival,
+            "city": np.asarray(req["city"], dtype=np.int64),
+            "ops": np.asarray(req["ops"], dtype=np.float64),
+            "in_b": np.asarray(req["input_bytes"], dtype=np.float64),
+            "out_b": np.asarray(req["output_bytes"], dtype=np.float64),
+            "deadline": arrival + self.latency_ns,
+        }
+
+    def _geometry(self, step: Any, req: dict[str, np.ndarray]) -> tuple[Any, Any]:
+        """2. who sees whom: the candidate table of the requesting cities, and the ISL paths."""
+        k, c = step.k, self.config
+        return _candidates(
+            self.users,
+            self.isl,
+            step.chunk.eph.r_ecef_m[k],
+            self.isl_d[k],
+            self.isl_ok[k],
+            np.unique(req["city"]),
+            float(c.min_elevation_deg),
+            int(c.max_isl_hops),
         )
 
-    # state
-    jobs = _Store(int(config.max_isl_hops))
-    queue = np.zeros(0, np.int64)
-    step_columns = [k for k in SCHEMAS["steps"] if k != "time"] + list(_STEP_EXTRA)
-    rows: dict[str, list[float]] = {k: [] for k in step_columns}
-    step_times: list[int] = []
-    acc = {k: np.zeros(n) for k in _SAT_ACC}
-    edge_bytes = np.zeros(isl.pairs.shape[0])
-    counters = {"faults_silent": 0.0, "brownouts": 0.0, "reboots": 0.0, "detected": 0.0}
-    steps_done = 0
-    if checkpoint is not None:
-        loaded = checkpoint.load()
-        if loaded is not None:
-            steps_done, state = loaded
-            fleet.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("fleet.")})
-            jobs.load_state_dict(state)
-            queue = np.asarray(state["queue"], np.int64).copy()
-            step_times = [int(x) for x in state["step_times"]]
-            for k in step_columns:
-                rows[k] = [float(x) for x in state["row." + k]]
-            for k in _SAT_ACC:
-                acc[k] = np.asarray(state["sat." + k], np.float64).copy()
-            edge_bytes = np.asarray(state["edge_bytes"], np.float64).copy()
-            for k in counters:
-                counters[k] = float(state["count." + k])
+    def _decide(self, step: Any, req: dict[str, np.ndarray], cand: Any) -> tuple:
+        """3. the policy: a satellite (or reject) and a priority per request."""
+        c, jobs, queue, fleet, n = self.config, self.jobs, self.queue, self.fleet, self.n
+        t0, sunlit = step.time_ns, step.sunlit
+        backlog = np.zeros(n)
+        if queue.size:
+            np.add.at(backlog, jobs["satellite"][queue], jobs["remaining_ops"][queue])
+        self.cap_est = capacity_estimate(fleet, sunlit, self.peak, self.dt)
+        view = ServiceView(
+            step_index=step.index,
+            time_ns=t0,
+            dt_s=self.dt,
+            arrival_s=(req["arrival"] - t0) / 1e9,
+            city=req["city"],
+            ops=req["ops"],
+            input_bits=req["in_b"] * 8.0,
+            output_bits=req["out_b"] * 8.0,
+            deadline_s=(req["deadline"] - t0) / 1e9,
+            cand_ptr=cand.ptr,
+            cand_sat=cand.sat,
+            cand_access=cand.access,
+            cand_hops=cand.hops,
+            cand_delay_s=cand.delay_s,
+            cand_elevation_deg=cand.elevation_deg,
+            backlog_ops=backlog,
+            capacity_ops_per_s=self.cap_est,
+            sunlit=sunlit,
+            state_of_charge=fleet.state_of_charge,
+            thermal_throttle=fleet.thermal_throttle,
+            peak_ops_per_s=self.peak,
+            uplink_bps=float(c.uplink_bps),
+            downlink_bps=float(c.downlink_bps),
+            isl_bps=float(c.isl_bps),
+            latency_objective_s=float(c.latency_objective_s),
+            max_isl_hops=int(c.max_isl_hops),
+            seed=int(c.seed),
+        )
+        m = req["city"].size
+        return check_service_decision(self.policy.decide(view), m, n, self.policy, step.index)
 
-    def save(done: int) -> None:
-        state: dict[str, Any] = {"fleet." + k: v for k, v in fleet.state_dict().items()}
-        state.update(jobs.state_dict())
-        state["queue"] = queue
-        state["step_times"] = np.asarray(step_times, np.int64)
-        for k in step_columns:
-            state["row." + k] = np.asarray(rows[k], np.float64)
-        for k in _SAT_ACC:
-            state["sat." + k] = acc[k]
-        state["edge_bytes"] = edge_bytes
-        for k, v in counters.items():
-            state["count." + k] = np.float64(v)
-        checkpoint.save(done, state)
-
-    recorder = None
-    if out_dir is not None:
-        from .states import StateRecorder
-
-        recorder = StateRecorder(out_dir, n, steps_done=steps_done, checkpoint=checkpoint)
-    g = -1  # global step index
-    prev = None
-    for chunk in const.propagate_chunks(
-        start, config.duration_s, dt, config.propagator, chunk_steps=int(config.chunk_steps)
-    ):
-        eph = with_previous_instant(prev, chunk)
-        prev = chunk
-        if eph.n_times < 2:
-            continue
-        n_local = eph.n_times - 1
-        if g + n_local < steps_done:  # the whole chunk was done before the checkpoint
-            g += n_local
-            continue
-        sun = sun_position_eci_m(eph.times)
-        sunlit_all = np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"))
-        sunlit_all = np.nan_to_num(sunlit_all.astype(np.float64), nan=0.0)
-        if isl.pairs.shape[0]:
-            isl_d, isl_ok = pair_geometry(eph.r_ecef_m, isl.pairs)
-        else:
-            isl_d = np.zeros((eph.n_times, 0))
-            isl_ok = np.zeros((eph.n_times, 0), bool)
-        t_ns_all = eph.times.astype("datetime64[ns]").astype(np.int64)
-
-        for k in range(n_local):
-            g += 1
-            if g < steps_done:
-                continue
-            t0 = int(t_ns_all[k])
-            sunlit = sunlit_all[k]
-            # 1. arrivals
-            req = inference_requests(
-                np.datetime64(t0, "ns"),
-                dt,
-                rate_per_s_global=float(config.rate_per_s_global),
-                seed=_step_seed(config.seed, g),
-                model=spec,
-                latency_objective_s=float(config.latency_objective_s),
-                city_table=gen_table,
-            )
-            m = len(req)
-            arrival = req["time"].astype("datetime64[ns]").astype(np.int64)
-            city = np.asarray(req["city"], dtype=np.int64)
-            ops = np.asarray(req["ops"], dtype=np.float64)
-            in_b = np.asarray(req["input_bytes"], dtype=np.float64)
-            out_b = np.asarray(req["output_bytes"], dtype=np.float64)
-            deadline = arrival + latency_ns
-            # 2. geometry
-            active_c = np.unique(city)
-            cand, (pred, edge) = _candidates(
-                users,
-                isl,
-                eph.r_ecef_m[k],
-                isl_d[k],
-                isl_ok[k],
-                active_c,
-                float(config.min_elevation_deg),
-                int(config.max_isl_hops),
-            )
-            # 3. policy
-            backlog = np.zeros(n)
-            if queue.size:
-                np.add.at(backlog, jobs["satellite"][queue], jobs["remaining_ops"][queue])
-            cap_est = capacity_estimate(fleet, sunlit, peak, dt)
-            view = ServiceView(
-                step_index=g,
-                time_ns=t0,
-                dt_s=dt,
-                arrival_s=(arrival - t0) / 1e9,
-                city=city,
-                ops=ops,
-                input_bits=in_b * 8.0,
-                output_bits=out_b * 8.0,
-                deadline_s=(deadline - t0) / 1e9,
-                cand_ptr=cand.ptr,
-                cand_sat=cand.sat,
-                cand_access=cand.access,
-                cand_hops=cand.hops,
-                cand_delay_s=cand.delay_s,
-                cand_elevation_deg=cand.elevation_deg,
-                backlog_ops=backlog,
-                capacity_ops_per_s=cap_est,
-                sunlit=sunlit,
-                state_of_charge=fleet.state_of_charge,
-                thermal_throttle=fleet.thermal_throttle,
-                peak_ops_per_s=peak,
-                uplink_bps=up_bps,
-                downlink_bps=down_bps,
-                isl_bps=isl_bps,
-                latency_objective_s=float(config.latency_objective_s),
-                max_isl_hops=int(config.max_isl_hops),
-                seed=int(config.seed),
-            )
-            sat, prio, no_capacity = check_service_decision(policy.decide(view), m, n, policy, g)
-            # priorities are seconds after t0: make them comparable across steps
-            prio = prio + (t0 - start_ns) / 1e9
-            # the decided candidate entry of each request (its access, path, delay)
-            has_vis = np.zeros(len(users), bool)
-            has_vis[cand.city[cand.hops == 0]] = True
-            entry = np.full(m, -1, np.int64)
-            chosen = sat >= 0
-            if chosen.any():
-                gkey = cand.city * n + cand.sat  # sorted: the table is by (city, satellite)
-                want = city[chosen] * n + sat[chosen]
-                pos = np.minimum(np.searchsorted(gkey, want), max(gkey.size - 1, 0))
-                if gkey.size == 0 or not np.all(gkey[pos] == want):
-                    raise InputError(
-                        f"policy {policy.name} chose a satellite that is not a candidate",
-                        field="policy",
-                        expected="a satellite of the request's candidate list",
-                    )
-                entry[chosen] = pos
-            # new jobs
-            light = _pick(cand.delay_s, entry, chosen, 0.0)
-            hops = _pick(cand.hops, entry, chosen, 0)
-            delay_in = light + in_b * 8.0 / up_bps + hops * in_b * 8.0 / isl_bps
-            delay_out = light + out_b * 8.0 / down_bps + hops * out_b * 8.0 / isl_bps
-            ready = arrival + np.round(delay_in * 1e9).astype(np.int64)
-            expiry = arrival + limit_ns - np.round(delay_out * 1e9).astype(np.int64)
-            dark = _all_candidates_dead(cand, city, cap_est)
-            if no_capacity is not None:
-                dark |= no_capacity
-            reason = np.where(
-                chosen,
-                _R_NONE,
-                np.where(~has_vis[city], _R_NO_SAT, np.where(dark, _R_NO_CAP, _R_DEADLINE)),
-            )
-            ids = jobs.add(
-                ops=ops,
-                input_bytes=in_b,
-                output_bytes=out_b,
-                lat_deg=users.lat[city],
-                lon_deg=users.lon[city],
-                remaining_ops=ops,
-                isl_path_m=_pick(cand.path_m, entry, chosen, 0.0),
-                delay_out_s=delay_out,
-                priority=prio,
-                arrival=arrival,
-                ready=ready,
-                deadline=deadline,
-                expiry=expiry,
-                satellite=np.where(chosen, sat, -1),
-                access=_pick(cand.access, entry, chosen, -1),
-                hops=hops,
-                city=city,
-                status=np.where(chosen, _PENDING, _DROPPED),
-                reason=reason,
-            )
-            rej = ids[~chosen]
-            jobs["end"][rej] = arrival[~chosen]
-            bits_dropped = float(in_b[~chosen].sum() * 8.0)
-            dropped = int(rej.size)
-            new_ids = ids[chosen]
-            # input bytes over the user link and the ISL path (the output's, on delivery)
-            if new_ids.size and edge_bytes.size:
-                path = isl.walk_edges(
-                    cand.access[entry[chosen]], cand.slot[entry[chosen]], pred, edge
+    def _entries(self, req: dict[str, np.ndarray], cand: Any, sat: np.ndarray) -> np.ndarray:
+        """The decided candidate entry of each request (its access, path, delay); -1: none."""
+        n, city = self.n, req["city"]
+        entry = np.full(city.size, -1, np.int64)
+        chosen = sat >= 0
+        if chosen.any():
+            gkey = cand.city * n + cand.sat  # sorted: the table is by (city, satellite)
+            want = city[chosen] * n + sat[chosen]
+            pos = np.minimum(np.searchsorted(gkey, want), max(gkey.size - 1, 0))
+            if gkey.size == 0 or not np.all(gkey[pos] == want):
+                raise InputError(
+                    f"policy {self.policy.name} chose a satellite that is not a candidate",
+                    field="policy",
+                    expected="a satellite of the request's candidate list",
                 )
-                jobs["edges"][new_ids] = path
-                _book_links(edge_bytes, path, in_b[chosen])
-            isl_step = float((in_b * hops)[chosen].sum())
-            np.add.at(acc["user_bytes"], cand.access[entry[chosen]], in_b[chosen])
-            queue = np.concatenate([queue, new_ids])
-            # 4. plan and fleet
-            q_sat = jobs["satellite"][queue]
-            order = np.lexsort((queue, jobs["priority"][queue], ~jobs["started"][queue], q_sat))
-            queue = queue[order]
-            q_sat = q_sat[order]
-            q_ready = (jobs["ready"][queue] - t0) / 1e9
-            q_exp = (jobs["expiry"][queue] - t0) / 1e9
-            q_rem = jobs["remaining_ops"][queue]
-            share = 1.0 - np.minimum(fleet.downtime_s, dt) / dt
-            plan_speed = peak * fleet.thermal_throttle * share
-            _, _, _, _, busy, _ = _serve(
-                q_sat, q_ready, q_rem, q_exp, plan_speed, np.full(n, dt), dt, drop_early
-            )
-            load = np.minimum(1.0, busy / dt * (1.0 + 1e-9))
-            geo = StepGeometry.from_ephemeris(eph, k, sun[k])
-            fs = fleet.step(dt, sunlit, geo, load)
-            u = fs.useful_fraction.copy()
-            power = fs.compute_power_w.copy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                speed = np.where(load > 0, peak * u / load, 0.0)
-            cap_time = load * dt
-            budget_ops = u * peak * dt
-            # 5. service
-            outcome, t_st, t_en, d_ops, _, in_prog = _serve(
-                q_sat, q_ready, q_rem, q_exp, speed, cap_time, dt, drop_early
-            )
-            # energy: idle + active; active charged to jobs by ops out of the granted budget
-            e_idle = np.minimum(power, idle_w) * dt
-            e_active = np.maximum(power - idle_w, 0.0) * dt
-            with np.errstate(divide="ignore", invalid="ignore"):
-                j_per_op = np.where(budget_ops > 0, e_active / budget_ops, 0.0)
-            job_e = d_ops * j_per_op[q_sat]
-            jobs["energy_j"][queue] += job_e
-            sat_job_e = np.bincount(q_sat, weights=job_e, minlength=n)
-            e_waste = e_active - sat_job_e
-            ops_done = np.bincount(q_sat, weights=d_ops, minlength=n)
-            jobs["remaining_ops"][queue] -= d_ops
-            newly = np.isfinite(t_st) & ~jobs["started"][queue]
-            jobs["start"][queue[newly]] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
-            jobs["started"][queue[newly]] = True
-            done = outcome == _DONE
-            d_ids = queue[done]
-            jobs["remaining_ops"][d_ids] = 0.0
-            c_end = t0 + np.round(t_en[done] * 1e9).astype(np.int64)
-            jobs["compute_end"][d_ids] = c_end
-            deliver = c_end + np.round(jobs["delay_out_s"][d_ids] * 1e9).astype(np.int64)
-            jobs["end"][d_ids] = deliver
-            jobs["status"][d_ids] = _COMPLETED
-            jobs["on_time"][d_ids] = deliver <= jobs["deadline"][d_ids]
-            d_out = jobs["output_bytes"][d_ids]
-            if edge_bytes.size:
-                _book_links(edge_bytes, jobs["edges"][d_ids], d_out)
-            isl_step += float((d_out * jobs["hops"][d_ids]).sum())
-            np.add.at(acc["user_bytes"], jobs["access"][d_ids], d_out)
-            drop = outcome == _DROP
-            x_ids = queue[drop]
-            jobs["end"][x_ids] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
-            jobs["status"][x_ids] = _DROPPED
-            jobs["reason"][x_ids] = np.where(jobs["fault_hit"][x_ids], _R_FAULT, _R_DEADLINE)
-            # 6. faults
-            hit = (fs.reboots + fs.detected_errors > 0) & (in_prog >= 0)
-            if hit.any():
-                f_ids = queue[in_prog[hit]]
-                jobs["remaining_ops"][f_ids] = jobs["ops"][f_ids]
-                jobs["fault_hit"][f_ids] = True
-            silent = np.asarray(fs.silent_errors, np.int64)
-            if silent.any() and d_ids.size:
-                ds = q_sat[done]
-                o = np.lexsort((-c_end, ds))  # by satellite, latest end first
-                ds_o = ds[o]
-                first = np.r_[True, ds_o[1:] != ds_o[:-1]]
-                start_pos = np.maximum.accumulate(np.where(first, np.arange(ds_o.size), 0))
-                rank = np.arange(ds_o.size) - start_pos
-                jobs["corrupted"][d_ids[o][rank < silent[ds_o]]] = True
-            counters["faults_silent"] += float(silent.sum())
-            counters["reboots"] += float(np.sum(fs.reboots))
-            counters["detected"] += float(np.sum(fs.detected_errors))
-            brown = float(np.count_nonzero(fs.brownout))
-            counters["brownouts"] += brown
-            job_now = (
-                np.where(in_prog >= 0, queue[np.maximum(in_prog, 0)], -1)
-                if queue.size
-                else np.full(n, -1, np.int64)
-            )
-            queue = queue[outcome == _WAIT]
-            if recorder is not None:
-                q_left = np.bincount(
-                    jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
-                )
-                used = np.concatenate(
-                    [jobs["edges"][new_ids].ravel(), jobs["edges"][d_ids].ravel()]
-                )
-                used = np.unique(used[used >= 0])
-                if used.size:
-                    recorder.record_links(g, isl.pairs[used, 0], isl.pairs[used, 1])
-                recorder.record(g, sunlit, fs, ops_done > 0, q_left, job_now)
-            # 7. accounting
-            acc["ops_done"] += ops_done
-            acc["energy_j"] += power * dt
-            acc["energy_idle_j"] += e_idle
-            acc["energy_waste_j"] += e_waste
-            acc["sunlit_steps"] += sunlit
-            acc["jobs_served"] += np.bincount(q_sat[done], minlength=n)
-            step_times.append(t0)
-            r = rows
-            for key, value in fleet_row(fs, power, ops_done, peak * dt).items():
-                r[key].append(value)
-            r["bits_captured"].append(float(in_b.sum() * 8.0))
-            r["bits_processed"].append(float(jobs["input_bytes"][d_ids].sum() * 8.0))
-            r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))
-            r["bits_dropped"].append(bits_dropped + float(jobs["input_bytes"][x_ids].sum() * 8.0))
-            r["backlog_bits"].append(float(jobs["input_bytes"][queue].sum() * 8.0))
-            r["jobs_completed"].append(float(d_ids.size))
-            r["jobs_dropped"].append(float(dropped + x_ids.size))
-            r["brownouts"].append(brown)
-            r["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
-            r["ops_processed"].append(float(ops_done.sum()))
-            r["ops_capacity"].append(float(budget_ops.sum()))
-            r["jobs_on_time"].append(float(np.count_nonzero(jobs["on_time"][d_ids])))
-            r["isl_bytes"].append(isl_step)
-            r["energy_idle_j"].append(float(e_idle.sum()))
-            r["energy_waste_j"].append(float(e_waste.sum()))
-            r["requests_no_satellite"].append(float(np.count_nonzero(reason == _R_NO_SAT)))
-            if checkpoint is not None and checkpoint.due(g + 1):
-                save(g + 1)
-            if progress is not None:
-                progress(g + 1, total_steps)
+            entry[chosen] = pos
+        return entry
 
-    if recorder is not None:
-        recorder.finish()
-    return _finish(
-        config,
-        policy,
-        const,
-        const_name,
-        jobs,
-        rows,
-        step_times,
-        acc,
-        edge_bytes,
-        isl,
-        counters,
-        users,
-        peak,
-        dt,
-        start,
-        wall0,
-        out_dir,
-    )
+    def _admit(
+        self,
+        step: Any,
+        req: dict[str, np.ndarray],
+        cand: Any,
+        paths: tuple[np.ndarray, np.ndarray],
+        sat: np.ndarray,
+        prio: np.ndarray,
+        no_capacity: np.ndarray | None,
+    ) -> _NewRequests:
+        """The step's requests become jobs: queued where a satellite was chosen, else dropped."""
+        c, jobs, users = self.config, self.jobs, self.users
+        t0 = step.time_ns
+        arrival, city, in_b, out_b = req["arrival"], req["city"], req["in_b"], req["out_b"]
+        # priorities are seconds after t0: make them comparable across steps
+        prio = prio + (t0 - self.start_ns) / 1e9
+        has_vis = np.zeros(len(users), bool)
+        has_vis[cand.city[cand.hops == 0]] = True
+        entry = self._entries(req, cand, sat)
+        chosen = sat >= 0
+        up_bps, down_bps, isl_bps = float(c.uplink_bps), float(c.downlink_bps), float(c.isl_bps)
+        light = _pick(cand.delay_s, entry, chosen, 0.0)
+        hops = _pick(cand.hops, entry, chosen, 0)
+        delay_in = light + in_b * 8.0 / up_bps + hops * in_b * 8.0 / isl_bps
+        delay_out = light + out_b * 8.0 / down_bps + hops * out_b * 8.0 / isl_bps
+        dark = _all_candidates_dead(cand, city, self.cap_est)
+        if no_capacity is not None:
+            dark |= no_capacity
+        reason = np.where(
+            chosen,
+            _R_NONE,
+            np.where(~has_vis[city], _R_NO_SAT, np.where(dark, _R_NO_CAP, _R_DEADLINE)),
+        )
+        ids = jobs.add(
+            ops=req["ops"],
+            input_bytes=in_b,
+            output_bytes=out_b,
+            lat_deg=users.lat[city],
+            lon_deg=users.lon[city],
+            remaining_ops=req["ops"],
+            isl_path_m=_pick(cand.path_m, entry, chosen, 0.0),
+            delay_out_s=delay_out,
+            priority=prio,
+            arrival=arrival,
+            ready=arrival + np.round(delay_in * 1e9).astype(np.int64),
+            deadline=req["deadline"],
+            expiry=arrival + self.limit_ns - np.round(delay_out * 1e9).astype(np.int64),
+            satellite=np.where(chosen, sat, -1),
+            access=_pick(cand.access, entry, chosen, -1),
+            hops=hops,
+            city=city,
+            status=np.where(chosen, _PENDING, _DROPPED),
+            reason=reason,
+        )
+        rej = ids[~chosen]
+        jobs["end"][rej] = arrival[~chosen]
+        new_ids = ids[chosen]
+        # input bytes over the user link and the ISL path (the output's, on delivery)
+        if new_ids.size and self.edge_bytes.size:
+            path = self.isl.walk_edges(cand.access[entry[chosen]], cand.slot[entry[chosen]], *paths)
+            jobs["edges"][new_ids] = path
+            _book_links(self.edge_bytes, path, in_b[chosen])
+        np.add.at(self.acc["user_bytes"], cand.access[entry[chosen]], in_b[chosen])
+        self.queue = np.concatenate([self.queue, new_ids])
+        return _NewRequests(
+            t0,
+            in_b,
+            new_ids,
+            float((in_b * hops)[chosen].sum()),
+            float(in_b[~chosen].sum() * 8.0),
+            int(rej.size),
+            int(np.count_nonzero(reason == _R_NO_SAT)),
+        )
+
+    def _plan(self, t0: int) -> np.ndarray:
+        """4. the queues in service order, planned at the speed known at ``t_k``: the load."""
+        jobs, fleet, dt, n = self.jobs, self.fleet, self.dt, self.n
+        queue = self.queue
+        q_sat = jobs["satellite"][queue]
+        order = np.lexsort((queue, jobs["priority"][queue], ~jobs["started"][queue], q_sat))
+        self.queue = queue = queue[order]
+        self.q_sat = q_sat[order]
+        self.q_ready = (jobs["ready"][queue] - t0) / 1e9
+        self.q_exp = (jobs["expiry"][queue] - t0) / 1e9
+        self.q_rem = jobs["remaining_ops"][queue]
+        share = 1.0 - np.minimum(fleet.downtime_s, dt) / dt
+        plan_speed = self.peak * fleet.thermal_throttle * share
+        _, _, _, _, busy, _ = _serve(
+            self.q_sat, self.q_ready, self.q_rem, self.q_exp, plan_speed, np.full(n, dt), dt,
+            self.drop_early,
+        )  # fmt: skip
+        return np.minimum(1.0, busy / dt * (1.0 + 1e-9))
+
+    def _energy(
+        self, power: np.ndarray, budget_ops: np.ndarray, d_ops: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Idle and active energy; the active charged to jobs by ops out of the granted budget."""
+        dt, n, q_sat = self.dt, self.n, self.q_sat
+        e_idle = np.minimum(power, self.idle_w) * dt
+        e_active = np.maximum(power - self.idle_w, 0.0) * dt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            j_per_op = np.where(budget_ops > 0, e_active / budget_ops, 0.0)
+        job_e = d_ops * j_per_op[q_sat]
+        self.jobs["energy_j"][self.queue] += job_e
+        e_waste = e_active - np.bincount(q_sat, weights=job_e, minlength=n)
+        return e_idle, e_waste, np.bincount(q_sat, weights=d_ops, minlength=n)
+
+    def _outcomes(
+        self, t0: int, outcome: np.ndarray, t_st: np.ndarray, t_en: np.ndarray, d_ops: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """5. service: progress, completions (delivered after the return) and drops."""
+        jobs, queue = self.jobs, self.queue
+        jobs["remaining_ops"][queue] -= d_ops
+        newly = np.isfinite(t_st) & ~jobs["started"][queue]
+        jobs["start"][queue[newly]] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
+        jobs["started"][queue[newly]] = True
+        done = outcome == _DONE
+        d_ids = queue[done]
+        jobs["remaining_ops"][d_ids] = 0.0
+        c_end = t0 + np.round(t_en[done] * 1e9).astype(np.int64)
+        jobs["compute_end"][d_ids] = c_end
+        deliver = c_end + np.round(jobs["delay_out_s"][d_ids] * 1e9).astype(np.int64)
+        jobs["end"][d_ids] = deliver
+        jobs["status"][d_ids] = _COMPLETED
+        jobs["on_time"][d_ids] = deliver <= jobs["deadline"][d_ids]
+        d_out = jobs["output_bytes"][d_ids]
+        if self.edge_bytes.size:
+            _book_links(self.edge_bytes, jobs["edges"][d_ids], d_out)
+        self.new.isl_bytes += float((d_out * jobs["hops"][d_ids]).sum())
+        np.add.at(self.acc["user_bytes"], jobs["access"][d_ids], d_out)
+        drop = outcome == _DROP
+        x_ids = queue[drop]
+        jobs["end"][x_ids] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
+        jobs["status"][x_ids] = _DROPPED
+        jobs["reason"][x_ids] = np.where(jobs["fault_hit"][x_ids], _R_FAULT, _R_DEADLINE)
+        return d_ids, c_end, x_ids
+
+    def _faults(
+        self,
+        fs: Any,
+        in_prog: np.ndarray,
+        outcome: np.ndarray,
+        d_ids: np.ndarray,
+        c_end: np.ndarray,
+    ) -> np.ndarray:
+        """6. faults: restarts of the job in progress, corrupted results; the queue moves on.
+        Returns the job each satellite was computing (-1: none)."""
+        jobs, queue, n = self.jobs, self.queue, self.n
+        hit = (fs.reboots + fs.detected_errors > 0) & (in_prog >= 0)
+        if hit.any():
+            f_ids = queue[in_prog[hit]]
+            jobs["remaining_ops"][f_ids] = jobs["ops"][f_ids]
+            jobs["fault_hit"][f_ids] = True
+        silent = np.asarray(fs.silent_errors, np.int64)
+        if silent.any() and d_ids.size:
+            ds = self.q_sat[outcome == _DONE]
+            o = np.lexsort((-c_end, ds))  # by satellite, latest end first
+            ds_o = ds[o]
+            first = np.r_[True, ds_o[1:] != ds_o[:-1]]
+            start_pos = np.maximum.accumulate(np.where(first, np.arange(ds_o.size), 0))
+            rank = np.arange(ds_o.size) - start_pos
+            jobs["corrupted"][d_ids[o][rank < silent[ds_o]]] = True
+        counters = self.counters
+        counters["faults_silent"] += float(silent.sum())
+        counters["reboots"] += float(np.sum(fs.reboots))
+        counters["detected"] += float(np.sum(fs.detected_errors))
+        job_now = (
+            np.where(in_prog >= 0, queue[np.maximum(in_prog, 0)], -1)
+            if queue.size
+            else np.full(n, -1, np.int64)
+        )
+        self.queue = queue[outcome == _WAIT]
+        return job_now
+
+    def _account(self, step: Any, fs: Any, power: np.ndarray, **v: Any) -> None:
+        """7. accounting: per satellite and the step's row."""
+        jobs, acc, dt, new, n = self.jobs, self.acc, self.dt, self.new, self.n
+        d_ids, x_ids, ops_done = v["d_ids"], v["x_ids"], v["ops_done"]
+        brown = float(np.count_nonzero(fs.brownout))
+        self.counters["brownouts"] += brown
+        acc["ops_done"] += ops_done
+        acc["energy_j"] += power * dt
+        acc["energy_idle_j"] += v["e_idle"]
+        acc["energy_waste_j"] += v["e_waste"]
+        acc["sunlit_steps"] += v["sunlit"]
+        acc["jobs_served"] += np.bincount(self.q_sat[v["done"]], minlength=n)
+        self.step_times.append(step.time_ns)
+        r = self.rows
+        for key, value in fleet_row(fs, power, ops_done, self.peak * dt).items():
+            r[key].append(value)
+        in_bytes = jobs["input_bytes"]
+        r["bits_captured"].append(float(new.in_b.sum() * 8.0))
+        r["bits_processed"].append(float(in_bytes[d_ids].sum() * 8.0))
+        r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))
+        r["bits_dropped"].append(new.bits_dropped + float(in_bytes[x_ids].sum() * 8.0))
+        r["backlog_bits"].append(float(in_bytes[self.queue].sum() * 8.0))
+        r["jobs_completed"].append(float(d_ids.size))
+        r["jobs_dropped"].append(float(new.dropped + x_ids.size))
+        r["brownouts"].append(brown)
+        r["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
+        r["ops_processed"].append(float(ops_done.sum()))
+        r["ops_capacity"].append(float(v["budget_ops"].sum()))
+        r["jobs_on_time"].append(float(np.count_nonzero(jobs["on_time"][d_ids])))
+        r["isl_bytes"].append(new.isl_bytes)
+        r["energy_idle_j"].append(float(v["e_idle"].sum()))
+        r["energy_waste_j"].append(float(v["e_waste"].sum()))
+        r["requests_no_satellite"].append(float(new.no_satellite))
 
 
 def _book_links(edge_bytes: np.ndarray, path: np.ndarray, nbytes: np.ndarray) -> None:
@@ -1415,26 +1481,12 @@ def _all_candidates_dead(cand: _Candidates, city: np.ndarray, cap: np.ndarray) -
     return per_city[city] == 0
 
 
-def _finish(
-    config: ServiceConfig,
-    policy: Any,
-    const: Any,
-    const_name: str,
-    jobs: _Store,
-    rows: dict[str, list[float]],
-    step_times: list[int],
-    acc: dict[str, np.ndarray],
-    edge_bytes: np.ndarray,
-    isl: _Isl,
-    counters: dict[str, float],
-    users: _Users,
-    peak: float,
-    dt: float,
-    start: np.datetime64,
-    wall0: float,
-    out_dir: Any,
-) -> EngineResult:
+def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
     """Build the tables and the summary; write the run directory if asked."""
+    config, policy, const, const_name = run.config, run.policy, run.const, run.const_name
+    jobs, rows, step_times, acc = run.jobs, run.rows, run.step_times, run.acc
+    edge_bytes, isl, counters, users = run.edge_bytes, run.isl, run.counters, run.users
+    peak, dt, start = run.peak, run.dt, run.start
     n = len(const)
     n_steps = len(step_times)
     status = jobs["status"]

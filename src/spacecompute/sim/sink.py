@@ -48,9 +48,9 @@ TABLES_DIR = ".tables"
 
 
 def parts_folder(out_dir: Any, checkpoint: Any, table: str) -> Path | None:
-    """Where a run streams table ``table``: ``<out_dir>/.tables/<table>``, else beside the
-    checkpoint (``<its run dir>/.tables/<table>``), so that the parts outlive a killed run
-    that can be resumed; None (a temporary folder) when the run has neither."""
+    """Where a run streams table (or workload) ``table``: ``<out_dir>/.tables/<table>``, else
+    beside the checkpoint (``<its run dir>/.tables/<table>``), so that the parts outlive a
+    killed run that can be resumed; None (a temporary folder) when the run has neither."""
     if out_dir is not None:
         return Path(out_dir) / TABLES_DIR / table
     if checkpoint is not None:
@@ -210,11 +210,15 @@ class PartSink:
     def clear(self) -> None:
         """Remove the parts and their folder (after the table was assembled)."""
         shutil.rmtree(self.folder, ignore_errors=True)
-        if self.folder.parent.name == TABLES_DIR:
-            try:
-                self.folder.parent.rmdir()  # the last streamed table of the run
-            except OSError:
-                pass
+        if TABLES_DIR in self.folder.parts:  # the run's last streamed table: empty folders
+            up = self.folder.parent
+            while up.name != TABLES_DIR and up != up.parent:
+                up = up.parent
+            for p in [*self.folder.parents][: len(self.folder.parents) - len(up.parents)]:
+                try:
+                    p.rmdir()
+                except OSError:
+                    break
         if self._finalizer is not None:
             self._finalizer.detach()
         self._buf, self._buffered, self.parts, self.rows_written = [], 0, 0, 0

@@ -120,7 +120,7 @@ from ..scheduling.training import (
     TrainingView,
     get_training_policy,
 )
-from ..spacecraft.fleet import Fleet, StepGeometry
+from ..spacecraft.fleet import Fleet
 from ..spacecraft.hardware import bus as bus_preset
 from ..spacecraft.hardware import bus_for_constellation
 from ..spacecraft.power import ATTITUDE_MODES, incidence_cosine, solar_power_w
@@ -712,149 +712,160 @@ def run_training(
     """
     if not isinstance(config, TrainingConfig):
         raise InputError(f"config is a {type(config).__name__}", expected="a TrainingConfig")
+    from .core import Core
+
     wall0 = _time.perf_counter()
-    s = _setup(config, jobs)
-    n, dt, dt_ns, peak = s.n, s.dt, s.dt_ns, s.peak
-    fleet, policy, J = s.fleet, s.policy, s.jobs
-    n_jobs = J["arrival"].size
-    idle_w, max_w = float(fleet.bus.compute_power_idle_w), float(fleet.bus.compute_power_max_w)
-    span_w = max_w - idle_w
+    run = TrainingWorkload(config, jobs)
+    Core([run]).run(checkpoint=checkpoint, progress=progress, out_dir=out_dir)
+    return run.result(wall0, out_dir)
 
-    st = _state_arrays(n_jobs, n)
-    sat = {k: np.zeros(n) for k in _SAT_COLUMNS}
-    rows: dict[str, list[float]] = {k: [] for k in _STEP_COLUMNS}
-    row_times: list[int] = []
-    prev_assign = np.full(n, -1, np.int64)
-    totals = {"brownouts": 0.0, "faults_silent": 0.0, "faults_detected": 0.0, "reboots": 0.0}
-    steps_done = 0
 
-    # nominal link rate (nearest-neighbour median at the start) for the policies' efficiency
-    eph0 = s.const.propagate(None, times=_times(s.start_ns, dt, 0, 1), method=config.propagator)
-    nominal_bps = float(np.median(_nearest_rate(eph0.r_eci_m[0], s.terminal)))
-    efficiency = _efficiency(s, config, J["max_width"], nominal_bps)
+class TrainingWorkload:
+    """Training as a workload plug-in of the core (:mod:`spacecompute.sim.core`):
+    :meth:`demand` runs stages 1-2 (admission, the policy: its load), :meth:`advance` stages
+    3-6 with what the fleet did."""
 
-    if checkpoint is not None:
-        loaded = checkpoint.load()
-        if loaded is not None:
-            steps_done, state = loaded
-            fleet.load_state_dict({k[6:]: v for k, v in state.items() if k.startswith("fleet.")})
-            for k in st:
-                st[k] = np.array(state["job." + k], dtype=st[k].dtype, copy=True)
-            for k in sat:
-                sat[k] = np.array(state["sat." + k], dtype=np.float64, copy=True)
-            for k in rows:
-                rows[k] = [float(x) for x in state["row." + k]]
-            row_times = [int(x) for x in state["row_time"]]
-            prev_assign = np.array(state["prev_assign"], dtype=np.int64)
-            for k in totals:
-                totals[k] = float(state["total." + k])
+    kind = "training"
+    recording = False  # the core sets it when the run records states
 
-    prepare = getattr(policy, "prepare", None)
-    if callable(prepare):
+    def __init__(self, config: TrainingConfig, jobs: Table | None = None) -> None:
+        self.config = config
+        self.s = s = _setup(config, jobs)
+        self.n, self.fleet, self.const = s.n, s.fleet, s.const
+        self.policy = s.policy
+        n, dt = s.n, s.dt
+        self.idle_w = float(s.fleet.bus.compute_power_idle_w)
+        self.span_w = float(s.fleet.bus.compute_power_max_w) - self.idle_w
+        self.st = _state_arrays(s.jobs["arrival"].size, n)
+        self.sat = {k: np.zeros(n) for k in _SAT_COLUMNS}
+        self.rows: dict[str, list[float]] = {k: [] for k in _STEP_COLUMNS}
+        self.row_times: list[int] = []
+        self.prev_assign = np.full(n, -1, np.int64)
+        self.totals = {
+            "brownouts": 0.0,
+            "faults_silent": 0.0,
+            "faults_detected": 0.0,
+            "reboots": 0.0,
+        }
+        self.steps_done = 0
+        self.end_run_ns = s.start_ns + s.total_steps * s.dt_ns
+        # nominal link rate (nearest-neighbour median at the start) for the policies' efficiency
+        eph0 = s.const.propagate(None, times=_times(s.start_ns, dt, 0, 1), method=config.propagator)
+        nominal_bps = float(np.median(_nearest_rate(eph0.r_eci_m[0], s.terminal)))
+        self.efficiency = _efficiency(s, config, s.jobs["max_width"], nominal_bps)
+
+    def clock(self) -> Any:
+        from .core import Clock
+
+        s, c = self.s, self.config
+        start = np.datetime64(s.start_ns, "ns")
+        return Clock(start, s.dt, s.total_steps, c.propagator, int(c.chunk_steps))
+
+    def prepare(self) -> None:
+        prepare = getattr(self.policy, "prepare", None)
+        if not callable(prepare):
+            return
+        s, fleet, n = self.s, self.fleet, self.n
         p = fleet.power
         prepare(
             TrainingPredictor(
                 s.const,
                 s.start_ns,
-                dt,
+                s.dt,
                 s.total_steps,
-                config.propagator,
+                self.config.propagator,
                 p,
                 float(fleet.essential_load_w),
-                idle_w,
-                max_w,
+                self.idle_w,
+                self.idle_w + self.span_w,
                 float(fleet.bus.battery_capacity_j),
                 float(np.asarray(p.compute_shed_soc).reshape(-1)[0]) if n else 1.0,
                 float(np.asarray(p.discharge_efficiency).reshape(-1)[0]) if n else 1.0,
-                peak,
-                block_steps=int(config.chunk_steps),
+                s.peak,
+                block_steps=int(self.config.chunk_steps),
             )
         )
 
-    recorder = None
-    if out_dir is not None:
-        from .states import StateRecorder
+    def begin_chunk(self, chunk: Any) -> None:
+        pass
 
-        recorder = StateRecorder(out_dir, n, steps_done=steps_done, checkpoint=checkpoint)
-    end_run_ns = s.start_ns + s.total_steps * dt_ns
-    k = steps_done
-    while k < s.total_steps:
-        k_end = min(k + int(config.chunk_steps), s.total_steps)
-        times = _times(s.start_ns, dt, k, k_end)
-        eph = s.const.propagate(None, times=times, method=config.propagator)
-        sun = sun_position_eci_m(eph.times)
-        sunlit_all = np.nan_to_num(
-            np.asarray(sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"), float),
-            nan=0.0,
-        )
-        for i in range(k_end - k):
-            tk = s.start_ns + k * dt_ns
-            step_stats = _step(
-                config,
-                s,
-                st,
-                sat,
-                prev_assign,
-                efficiency,
-                StepGeometry.from_ephemeris(eph, i, sun[i]),
-                sunlit_all[i],
-                k,
-                tk,
-                end_run_ns,
-                idle_w,
-                span_w,
-            )
-            prev_assign = step_stats.pop("assign")
-            fs_k = step_stats.pop("_fleet")
-            computing_k = step_stats.pop("_computing")
-            queue_k = step_stats.pop("_queue_ops")
-            ring_a, ring_b = step_stats.pop("_ring_links")
-            if recorder is not None:
-                recorder.record_links(k, ring_a, ring_b)
-                recorder.record(k, sunlit_all[i], fs_k, computing_k, queue_k, prev_assign)
-            for key in ("brownouts", "faults_silent", "faults_detected", "reboots"):
-                totals[key] += step_stats.pop("_" + key)
-            row_times.append(tk)
-            for key in _STEP_COLUMNS:
-                rows[key].append(float(step_stats[key]))
-            k += 1
-            steps_done = k
-            if checkpoint is not None and checkpoint.due(steps_done):
-                state = {"fleet." + key: v for key, v in fleet.state_dict().items()}
-                state.update({"job." + key: v for key, v in st.items()})
-                state.update({"sat." + key: v for key, v in sat.items()})
-                state.update({"row." + key: np.asarray(v, float) for key, v in rows.items()})
-                state["row_time"] = np.asarray(row_times, np.int64)
-                state["prev_assign"] = prev_assign
-                state.update({"total." + key: np.float64(v) for key, v in totals.items()})
-                checkpoint.save(steps_done, state)
-            if progress is not None:
-                progress(steps_done, s.total_steps)
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {"job." + key: v for key, v in self.st.items()}
+        state.update({"sat." + key: v for key, v in self.sat.items()})
+        state.update({"row." + key: np.asarray(v, float) for key, v in self.rows.items()})
+        state["row_time"] = np.asarray(self.row_times, np.int64)
+        state["prev_assign"] = self.prev_assign
+        state.update({"total." + key: np.float64(v) for key, v in self.totals.items()})
+        state["steps_done"] = np.asarray(self.steps_done)
+        return state
 
-    if recorder is not None:
-        recorder.finish()
-    return _finish(config, s, st, sat, rows, row_times, totals, steps_done, wall0, out_dir)
+    def load_state_dict(self, state: Any) -> None:
+        st, sat = self.st, self.sat
+        for k in st:
+            st[k] = np.array(state["job." + k], dtype=st[k].dtype, copy=True)
+        for k in sat:
+            sat[k] = np.array(state["sat." + k], dtype=np.float64, copy=True)
+        for k in self.rows:
+            self.rows[k] = [float(x) for x in state["row." + k]]
+        self.row_times = [int(x) for x in state["row_time"]]
+        self.prev_assign = np.array(state["prev_assign"], dtype=np.int64)
+        for k in self.totals:
+            self.totals[k] = float(state["total." + k])
+        self.steps_done = int(state["steps_done"])
+
+    def demand(self, step: Any) -> Any:
+        from .core import Demand
+
+        self.decided = _decide(
+            self.config, self.s, self.st, self.prev_assign, self.efficiency, step.sunlit,
+            step.index, step.time_ns, self.end_run_ns,
+        )  # fmt: skip
+        return Demand(self.decided["load"])
+
+    def advance(self, step: Any, grant: Any) -> Any:
+        from .core import StepRecord
+
+        stats = _step(
+            self.config, self.s, self.st, self.sat, self.prev_assign, self.decided,
+            step.chunk.geometry(step.k), grant.fleet, step.sunlit, step.time_ns,
+            self.idle_w, self.span_w,
+        )  # fmt: skip
+        self.prev_assign = stats.pop("assign")
+        stats.pop("_fleet")
+        computing = stats.pop("_computing")
+        queue = stats.pop("_queue_ops")
+        ring_a, ring_b = stats.pop("_ring_links")
+        for key in ("brownouts", "faults_silent", "faults_detected", "reboots"):
+            self.totals[key] += stats.pop("_" + key)
+        self.row_times.append(step.time_ns)
+        for key in _STEP_COLUMNS:
+            self.rows[key].append(float(stats[key]))
+        self.steps_done = step.index + 1
+        return StepRecord(computing, queue, self.prev_assign, (ring_a, ring_b))
+
+    def result(self, wall0: float, out_dir: Any) -> EngineResult:
+        return _finish(
+            self.config, self.s, self.st, self.sat, self.rows, self.row_times, self.totals,
+            self.steps_done, wall0, out_dir,
+        )  # fmt: skip
 
 
-def _step(
+def _decide(
     config: TrainingConfig,
     s: _Setup,
     st: dict[str, np.ndarray],
-    sat: dict[str, np.ndarray],
     prev_assign: np.ndarray,
     efficiency: np.ndarray,
-    geo: Any,
     sunlit: np.ndarray,
     k: int,
     tk: int,
     end_run_ns: int,
-    idle_w: float,
-    span_w: float,
 ) -> dict[str, Any]:
-    """Advance one step ``[t_k, t_k + dt)``: see the module docstring for the order."""
+    """Stages 1-2 of step ``[t_k, t_k + dt)`` (see the module docstring): admission, deadlines,
+    the policy's assignment and load, preemption checkpoints."""
     dt, peak, J = s.dt, s.peak, s.jobs
     fleet = s.fleet
-    completed = dropped = 0
+    dropped = 0
     status, reason = st["status"], st["reason"]
 
     # 1. admission and deadlines at the step start
@@ -933,8 +944,37 @@ def _step(
         st["live"][pre] = False
         st["since_checkpoint_steps"][pre] = 0
 
-    # 3. fleet
-    fs = fleet.step(dt, sunlit, geo, load)
+    return {
+        "assign": assign,
+        "assigned": assigned,
+        "count": count,
+        "load": load,
+        "dropped": dropped,
+        "ckpt_bytes": ckpt_bytes_step,
+    }
+
+
+def _step(
+    config: TrainingConfig,
+    s: _Setup,
+    st: dict[str, np.ndarray],
+    sat: dict[str, np.ndarray],
+    prev_assign: np.ndarray,
+    decided: dict[str, Any],
+    geo: Any,
+    fs: Any,
+    sunlit: np.ndarray,
+    tk: int,
+    idle_w: float,
+    span_w: float,
+) -> dict[str, Any]:
+    """Stages 3-6 of step ``[t_k, t_k + dt)`` with the fleet's step ``fs`` (see the module
+    docstring): executed compute and energy, the jobs, checkpoints, deadlines; the step's row."""
+    dt, peak, J = s.dt, s.peak, s.jobs
+    status, reason = st["status"], st["reason"]
+    assign, assigned, count = decided["assign"], decided["assigned"], decided["count"]
+    dropped = decided["dropped"]
+    # 3. fleet (stepped by the core with the decided load)
     power = fs.compute_power_w
     drawn = np.clip((power - idle_w) / span_w, 0.0, 1.0) if span_w > 0 else power * 0
     executed = drawn * peak * dt
@@ -949,159 +989,24 @@ def _step(
 
     # 4. jobs, vectorized over the participants grouped by job (ring order)
     part = np.flatnonzero(assigned)
-    ops_progress = ops_lost = allreduce_b = 0.0
-    ring_min = np.nan
-    ring_links = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # for the state recorder
+    j = {
+        "completed": 0,
+        "dropped": 0,
+        "ckpt_bytes": decided["ckpt_bytes"],
+        "ops_progress": 0.0,
+        "ops_lost": 0.0,
+        "allreduce_b": 0.0,
+        "ring_min": np.nan,
+        "ring_links": (np.zeros(0, np.int64), np.zeros(0, np.int64)),  # for the recorder
+    }
     if part.size:
-        pj = assign[part]
-        theta = _local_angle(geo.r_eci_m, geo.v_eci_m)[part]
-        order = np.lexsort((part, theta, pj))
-        ps, pj = part[order], pj[order]
-        first = np.r_[True, pj[1:] != pj[:-1]]
-        g_start = np.flatnonzero(first)
-        g_size = np.diff(np.r_[g_start, ps.size])
-        jobs_run = pj[g_start]
-        # ring links: each participant to the next in its group, the last back to the first
-        nxt = np.arange(ps.size) + 1
-        g_end = g_start + g_size - 1
-        nxt[g_end] = g_start
-        r = geo.r_eci_m
-        d = np.linalg.norm(r[ps] - r[ps[nxt]], axis=1)
-        link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
-        link[np.repeat(g_size == 1, g_size)] = np.inf
-        ring_bps = np.minimum.reduceat(link, g_start) * config.allreduce_rings
-        in_ring = np.repeat(g_size > 1, g_size)
-        ring_links = (ps[in_ring], ps[nxt][in_ring])
-        hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
-        nn = _nearest_rate(r, s.terminal)
-        store_bps = np.minimum.reduceat(nn[ps], g_start)
-        e_min = np.minimum.reduceat(executed[ps], g_start)
-        cap = np.add.reduceat(executed[ps], g_start)
-        en = np.add.reduceat(energy[ps], g_start)
-        newcomers = np.add.reduceat((prev_assign[ps] != pj).astype(np.int64), g_start)
-        fault = np.maximum.reduceat(
-            ((fs.reboots[ps] > 0) | (fs.detected_errors[ps] > 0)).astype(np.int64), g_start
-        ).astype(bool)
-        silent = np.add.reduceat(fs.silent_errors[ps].astype(np.int64), g_start)
-        finite_bps = np.isfinite(ring_bps)
-        if np.any(finite_bps):
-            ring_min = float(np.min(ring_bps[finite_bps]))
-
-        p = g_size.astype(np.float64)
-        jr = jobs_run
-        ckpt = J["checkpoint_bytes"][jr]
-        ops_step = J["ops_per_train_step"][jr]
-        # first run: where and when
-        fresh = st["start"][jr] == NAT
-        if fresh.any():
-            fj = jr[fresh]
-            st["start"][fj] = tk
-            lowest = np.minimum.reduceat(ps, g_start)[fresh]
-            st["satellite"][fj] = lowest
-            st["lat_deg"][fj] = geo.lat_deg[lowest]
-            st["lon_deg"][fj] = geo.lon_deg[lowest]
-        st["used"][pj, ps] = True
-        st["satellite_steps"][jr] += g_size
-        st["max_participants"][jr] = np.maximum(st["max_participants"][jr], g_size)
-        st["ops_capacity"][jr] += cap
-        st["energy_j"][jr] += en
-        # state loads: everyone after a rollback / resume, newcomers from live replicas
-        live = st["live"][jr]
-        has_state = st["committed_ops"][jr] > 0
-        readers = np.where(live, newcomers, np.where(has_state, g_size, 0))
-        # (alone in the constellation: the checkpoint stays on board, no ISL time; no link to
-        # the neighbour: the data waits, infinite time)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_load = np.where(readers > 0, 8.0 * ckpt / store_bps, 0.0)
-            t_save_one = 8.0 * ckpt / (p * store_bps)
-        t_load = np.nan_to_num(t_load, nan=0.0, posinf=np.inf)
-        t_save_one = np.nan_to_num(t_save_one, nan=0.0, posinf=np.inf)
-        read_b = readers * ckpt
-        st["checkpoint_read_bytes"][jr] += read_b
-        ckpt_bytes_step += float(read_b.sum())
-        due = st["since_checkpoint_steps"][jr] + 1 >= s.interval_steps
-        t_save = np.where(due, t_save_one, 0.0)
-        # progress rate while working (FLOP/s)
-        rate = e_min / dt  # per satellite
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_c = ops_step / (p * rate)
-            bw = np.where(np.isfinite(ring_bps) & (ring_bps > 0), ring_bps, 1.0)
-            t_ar = ring_allreduce_time_s(J["gradient_bytes"][jr], g_size, bw, hop_s)
-            t_ar = np.where(g_size > 1, t_ar, 0.0)
-            rho = np.where((rate > 0) & (ring_bps > 0), ops_step / (t_c + t_ar), 0.0)
-        rho = np.nan_to_num(rho, nan=0.0, posinf=0.0)
-        remaining = J["total_ops"][jr] - st["progress_ops"][jr]
-        d_rel = (J["deadline"][jr] - tk) / 1e9
-        window = np.minimum(dt, d_rel)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            need_t = np.where(remaining > 0, remaining / rho, 0.0)
-        need_t = np.nan_to_num(need_t, nan=np.inf)
-        finish_t = t_load + need_t + t_save_one
-        corrupt = st["corrupt"][jr]
-        if config.silent_errors == "rollback":
-            corrupt = corrupt | (silent > 0)
-        st["silent_errors"][jr] += silent
-        can_finish = finish_t <= window + 1e-12
-        done = can_finish & ~fault & ~corrupt
-        # work time (s) and the progress made in the step
-        work_end = np.where(due, dt - t_save, dt)
-        work_end = np.minimum(work_end, np.maximum(d_rel, 0.0))
-        work_t = np.clip(work_end - t_load, 0.0, None)
-        inc = np.minimum(rho * work_t, remaining)
-        inc = np.where(can_finish, remaining, inc)
-        n_train = np.where(ops_step > 0, inc / ops_step, 0.0)
-        ar = n_train * 2.0 * (p - 1.0) * J["gradient_bytes"][jr]
-        st["allreduce_bytes"][jr] += ar
-        # each ring member sends (and receives) its 1/p share: 2 (p - 1) / p x G per step
-        np.add.at(sat["allreduce_bytes_sent"], ps, np.repeat(ar / p, g_size))
-        allreduce_b = float(ar.sum())
-        st["ops_spent"][jr] += inc
-        st["progress_ops"][jr] += inc
-        ops_progress = float(inc.sum())
-        st["live"][jr] = True
-        st["since_checkpoint_steps"][jr] += 1
-        # completion (the final model is written like a checkpoint)
-        dj = jr[done]
-        if dj.size:
-            st["progress_ops"][dj] = J["total_ops"][dj]
-            end_ns = tk + np.round(finish_t[done] * 1e9).astype(np.int64)
-            st["end"][dj] = np.minimum(end_ns, J["deadline"][dj])
-            status[dj] = _COMPLETED
-            wb = J["checkpoint_bytes"][dj]
-            st["checkpoint_write_bytes"][dj] += wb
-            ckpt_bytes_step += float(wb.sum())
-            st["checkpoints"][dj] += 1
-            st["committed_ops"][dj] = J["total_ops"][dj]
-            completed += int(dj.size)
-        # rollback: faults, or corruption caught at a validation (final save or checkpoint)
-        validate = ~done & (due | can_finish)
-        roll = ~done & (fault | (corrupt & validate))
-        rj = jr[roll]
-        if rj.size:
-            lost = st["progress_ops"][rj] - st["committed_ops"][rj]
-            st["ops_lost"][rj] += lost
-            by_corrupt = ~fault[roll]
-            st["ops_lost_corrupt"][rj[by_corrupt]] += lost[by_corrupt]
-            st["corrupt_rollbacks"][rj[by_corrupt]] += 1
-            st["rollbacks"][rj] += 1
-            st["progress_ops"][rj] = st["committed_ops"][rj]
-            st["live"][rj] = False
-            st["corrupt"][rj] = False
-            st["since_checkpoint_steps"][rj] = 0
-            ops_lost = float(lost.sum())
-        # keep the corruption flag of jobs going on
-        going = ~done & ~roll
-        st["corrupt"][jr[going]] = corrupt[going]
-        # 5. checkpoints due
-        cj = jr[going & due]
-        if cj.size:
-            ckpt_bytes_step += _checkpoint(st, J, cj)
-            st["since_checkpoint_steps"][cj] = 0
-        # 6. deadlines inside the step
-        miss = ~done & (J["deadline"][jr] < tk + s.dt_ns)
-        mj = jr[miss]
-        status[mj], reason[mj], st["end"][mj] = _DROPPED, _R_DEADLINE, J["deadline"][mj]
-        dropped += int(mj.size)
+        j = _jobs_step(
+            config, s, st, sat, prev_assign, geo, fs, executed, energy, assign, part, tk, j
+        )
+    completed = j["completed"]
+    dropped += j["dropped"]
+    ckpt_bytes_step, ops_progress, ops_lost = j["ckpt_bytes"], j["ops_progress"], j["ops_lost"]
+    allreduce_b, ring_min, ring_links = j["allreduce_b"], j["ring_min"], j["ring_links"]
     st["participants"][:] = count
     # open jobs without satellites whose deadline falls inside the step
     idle_late = (
@@ -1155,6 +1060,266 @@ def _step(
         ),
         "_ring_links": ring_links,
     }
+
+
+def _rings(
+    config: TrainingConfig,
+    s: _Setup,
+    prev_assign: np.ndarray,
+    geo: Any,
+    fs: Any,
+    executed: np.ndarray,
+    energy: np.ndarray,
+    assign: np.ndarray,
+    part: np.ndarray,
+) -> dict[str, Any]:
+    """The participants ``part`` grouped by job in ring order (by the angle along the orbit),
+    each ring's slowest link and hop latency, and the per-job sums of the step."""
+    ring_min = np.nan
+    pj = assign[part]
+    theta = _local_angle(geo.r_eci_m, geo.v_eci_m)[part]
+    order = np.lexsort((part, theta, pj))
+    ps, pj = part[order], pj[order]
+    first = np.r_[True, pj[1:] != pj[:-1]]
+    g_start = np.flatnonzero(first)
+    g_size = np.diff(np.r_[g_start, ps.size])
+    jobs_run = pj[g_start]
+    # ring links: each participant to the next in its group, the last back to the first
+    nxt = np.arange(ps.size) + 1
+    g_end = g_start + g_size - 1
+    nxt[g_end] = g_start
+    r = geo.r_eci_m
+    d = np.linalg.norm(r[ps] - r[ps[nxt]], axis=1)
+    link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
+    link[np.repeat(g_size == 1, g_size)] = np.inf
+    ring_bps = np.minimum.reduceat(link, g_start) * config.allreduce_rings
+    in_ring = np.repeat(g_size > 1, g_size)
+    ring_links = (ps[in_ring], ps[nxt][in_ring])
+    hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
+    nn = _nearest_rate(r, s.terminal)
+    store_bps = np.minimum.reduceat(nn[ps], g_start)
+    e_min = np.minimum.reduceat(executed[ps], g_start)
+    cap = np.add.reduceat(executed[ps], g_start)
+    en = np.add.reduceat(energy[ps], g_start)
+    newcomers = np.add.reduceat((prev_assign[ps] != pj).astype(np.int64), g_start)
+    fault = np.maximum.reduceat(
+        ((fs.reboots[ps] > 0) | (fs.detected_errors[ps] > 0)).astype(np.int64), g_start
+    ).astype(bool)
+    silent = np.add.reduceat(fs.silent_errors[ps].astype(np.int64), g_start)
+    finite_bps = np.isfinite(ring_bps)
+    if np.any(finite_bps):
+        ring_min = float(np.min(ring_bps[finite_bps]))
+    return {
+        "ps": ps,
+        "pj": pj,
+        "g_start": g_start,
+        "g_size": g_size,
+        "jobs_run": jobs_run,
+        "ring_bps": ring_bps,
+        "ring_links": ring_links,
+        "hop_s": hop_s,
+        "store_bps": store_bps,
+        "e_min": e_min,
+        "cap": cap,
+        "en": en,
+        "newcomers": newcomers,
+        "fault": fault,
+        "silent": silent,
+        "ring_min": ring_min,
+    }
+
+
+def _settle(
+    s: _Setup,
+    st: dict[str, np.ndarray],
+    jr: np.ndarray,
+    done: np.ndarray,
+    fault: np.ndarray,
+    corrupt: np.ndarray,
+    due: np.ndarray,
+    can_finish: np.ndarray,
+    tk: int,
+) -> tuple[float, float, int]:
+    """The end of the step for the running jobs ``jr`` that did not complete: rollbacks
+    (faults, or corruption caught at a validation), checkpoints due, deadlines inside the step.
+    Returns (work lost, checkpoint bytes written, jobs dropped)."""
+    J = s.jobs
+    status, reason = st["status"], st["reason"]
+    ops_lost, ckpt_bytes_step, dropped = 0.0, 0.0, 0
+    # rollback: faults, or corruption caught at a validation (final save or checkpoint)
+    validate = ~done & (due | can_finish)
+    roll = ~done & (fault | (corrupt & validate))
+    rj = jr[roll]
+    if rj.size:
+        lost = st["progress_ops"][rj] - st["committed_ops"][rj]
+        st["ops_lost"][rj] += lost
+        by_corrupt = ~fault[roll]
+        st["ops_lost_corrupt"][rj[by_corrupt]] += lost[by_corrupt]
+        st["corrupt_rollbacks"][rj[by_corrupt]] += 1
+        st["rollbacks"][rj] += 1
+        st["progress_ops"][rj] = st["committed_ops"][rj]
+        st["live"][rj] = False
+        st["corrupt"][rj] = False
+        st["since_checkpoint_steps"][rj] = 0
+        ops_lost = float(lost.sum())
+    # keep the corruption flag of jobs going on
+    going = ~done & ~roll
+    st["corrupt"][jr[going]] = corrupt[going]
+    # 5. checkpoints due
+    cj = jr[going & due]
+    if cj.size:
+        ckpt_bytes_step += _checkpoint(st, J, cj)
+        st["since_checkpoint_steps"][cj] = 0
+    # 6. deadlines inside the step
+    miss = ~done & (J["deadline"][jr] < tk + s.dt_ns)
+    mj = jr[miss]
+    status[mj], reason[mj], st["end"][mj] = _DROPPED, _R_DEADLINE, J["deadline"][mj]
+    dropped += int(mj.size)
+    return ops_lost, ckpt_bytes_step, dropped
+
+
+def _jobs_step(
+    config: TrainingConfig,
+    s: _Setup,
+    st: dict[str, np.ndarray],
+    sat: dict[str, np.ndarray],
+    prev_assign: np.ndarray,
+    geo: Any,
+    fs: Any,
+    executed: np.ndarray,
+    energy: np.ndarray,
+    assign: np.ndarray,
+    part: np.ndarray,
+    tk: int,
+    j: dict[str, Any],
+) -> dict[str, Any]:
+    """Stage 4-6 for the running jobs (participants ``part``): rings, progress, completion,
+    rollbacks, checkpoints, deadlines; the counters in ``j`` are updated and returned."""
+    dt, J = s.dt, s.jobs
+    status = st["status"]
+    completed = dropped = 0
+    ckpt_bytes_step = j["ckpt_bytes"]
+    ops_progress = ops_lost = allreduce_b = 0.0
+    ring_min = np.nan
+    g = _rings(config, s, prev_assign, geo, fs, executed, energy, assign, part)
+    ps = g["ps"]
+    pj = g["pj"]
+    g_start = g["g_start"]
+    g_size = g["g_size"]
+    jobs_run = g["jobs_run"]
+    ring_bps = g["ring_bps"]
+    ring_links = g["ring_links"]
+    hop_s = g["hop_s"]
+    store_bps = g["store_bps"]
+    e_min = g["e_min"]
+    cap = g["cap"]
+    en = g["en"]
+    newcomers = g["newcomers"]
+    fault = g["fault"]
+    silent = g["silent"]
+    ring_min = g["ring_min"]
+
+    p = g_size.astype(np.float64)
+    jr = jobs_run
+    ckpt = J["checkpoint_bytes"][jr]
+    ops_step = J["ops_per_train_step"][jr]
+    # first run: where and when
+    fresh = st["start"][jr] == NAT
+    if fresh.any():
+        fj = jr[fresh]
+        st["start"][fj] = tk
+        lowest = np.minimum.reduceat(ps, g_start)[fresh]
+        st["satellite"][fj] = lowest
+        st["lat_deg"][fj] = geo.lat_deg[lowest]
+        st["lon_deg"][fj] = geo.lon_deg[lowest]
+    st["used"][pj, ps] = True
+    st["satellite_steps"][jr] += g_size
+    st["max_participants"][jr] = np.maximum(st["max_participants"][jr], g_size)
+    st["ops_capacity"][jr] += cap
+    st["energy_j"][jr] += en
+    # state loads: everyone after a rollback / resume, newcomers from live replicas
+    live = st["live"][jr]
+    has_state = st["committed_ops"][jr] > 0
+    readers = np.where(live, newcomers, np.where(has_state, g_size, 0))
+    # (alone in the constellation: the checkpoint stays on board, no ISL time; no link to
+    # the neighbour: the data waits, infinite time)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_load = np.where(readers > 0, 8.0 * ckpt / store_bps, 0.0)
+        t_save_one = 8.0 * ckpt / (p * store_bps)
+    t_load = np.nan_to_num(t_load, nan=0.0, posinf=np.inf)
+    t_save_one = np.nan_to_num(t_save_one, nan=0.0, posinf=np.inf)
+    read_b = readers * ckpt
+    st["checkpoint_read_bytes"][jr] += read_b
+    ckpt_bytes_step += float(read_b.sum())
+    due = st["since_checkpoint_steps"][jr] + 1 >= s.interval_steps
+    t_save = np.where(due, t_save_one, 0.0)
+    # progress rate while working (FLOP/s)
+    rate = e_min / dt  # per satellite
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_c = ops_step / (p * rate)
+        bw = np.where(np.isfinite(ring_bps) & (ring_bps > 0), ring_bps, 1.0)
+        t_ar = ring_allreduce_time_s(J["gradient_bytes"][jr], g_size, bw, hop_s)
+        t_ar = np.where(g_size > 1, t_ar, 0.0)
+        rho = np.where((rate > 0) & (ring_bps > 0), ops_step / (t_c + t_ar), 0.0)
+    rho = np.nan_to_num(rho, nan=0.0, posinf=0.0)
+    remaining = J["total_ops"][jr] - st["progress_ops"][jr]
+    d_rel = (J["deadline"][jr] - tk) / 1e9
+    window = np.minimum(dt, d_rel)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need_t = np.where(remaining > 0, remaining / rho, 0.0)
+    need_t = np.nan_to_num(need_t, nan=np.inf)
+    finish_t = t_load + need_t + t_save_one
+    corrupt = st["corrupt"][jr]
+    if config.silent_errors == "rollback":
+        corrupt = corrupt | (silent > 0)
+    st["silent_errors"][jr] += silent
+    can_finish = finish_t <= window + 1e-12
+    done = can_finish & ~fault & ~corrupt
+    # work time (s) and the progress made in the step
+    work_end = np.where(due, dt - t_save, dt)
+    work_end = np.minimum(work_end, np.maximum(d_rel, 0.0))
+    work_t = np.clip(work_end - t_load, 0.0, None)
+    inc = np.minimum(rho * work_t, remaining)
+    inc = np.where(can_finish, remaining, inc)
+    n_train = np.where(ops_step > 0, inc / ops_step, 0.0)
+    ar = n_train * 2.0 * (p - 1.0) * J["gradient_bytes"][jr]
+    st["allreduce_bytes"][jr] += ar
+    # each ring member sends (and receives) its 1/p share: 2 (p - 1) / p x G per step
+    np.add.at(sat["allreduce_bytes_sent"], ps, np.repeat(ar / p, g_size))
+    allreduce_b = float(ar.sum())
+    st["ops_spent"][jr] += inc
+    st["progress_ops"][jr] += inc
+    ops_progress = float(inc.sum())
+    st["live"][jr] = True
+    st["since_checkpoint_steps"][jr] += 1
+    # completion (the final model is written like a checkpoint)
+    dj = jr[done]
+    if dj.size:
+        st["progress_ops"][dj] = J["total_ops"][dj]
+        end_ns = tk + np.round(finish_t[done] * 1e9).astype(np.int64)
+        st["end"][dj] = np.minimum(end_ns, J["deadline"][dj])
+        status[dj] = _COMPLETED
+        wb = J["checkpoint_bytes"][dj]
+        st["checkpoint_write_bytes"][dj] += wb
+        ckpt_bytes_step += float(wb.sum())
+        st["checkpoints"][dj] += 1
+        st["committed_ops"][dj] = J["total_ops"][dj]
+        completed += int(dj.size)
+    lost_now, ckpt_now, dropped_now = _settle(s, st, jr, done, fault, corrupt, due, can_finish, tk)
+    ops_lost = lost_now
+    ckpt_bytes_step += ckpt_now
+    dropped += dropped_now
+    j.update(
+        completed=completed,
+        dropped=dropped,
+        ckpt_bytes=ckpt_bytes_step,
+        ops_progress=ops_progress,
+        ops_lost=ops_lost,
+        allreduce_b=allreduce_b,
+        ring_min=ring_min,
+        ring_links=ring_links,
+    )
+    return j
 
 
 def policy_decide(policy: Any, view: TrainingView) -> TrainingDecision:

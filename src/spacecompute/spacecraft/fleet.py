@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._parallel import twin_kernel
 from .._runtime import keep_freed_memory
 from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
 from ..errors import InputError
@@ -79,7 +80,7 @@ SPECIFIC_HEAT_J_PER_KG_K = 900.0
 DEFAULT_SHIELDING_MM_AL = 10.0
 
 
-@numba.njit(parallel=True, cache=True)
+@twin_kernel()
 def _geometry_kernel(r, sun_hat, earth_radius, cos_zenith, altitude):  # pragma: no cover - numba
     for i in numba.prange(r.shape[0]):
         x, y, z = r[i, 0], r[i, 1], r[i, 2]
@@ -88,7 +89,7 @@ def _geometry_kernel(r, sun_hat, earth_radius, cos_zenith, altitude):  # pragma:
         altitude[i] = max(norm - earth_radius, 1.0)
 
 
-@numba.njit(parallel=True, cache=True)
+@twin_kernel()
 def _ask_kernel(load, throttle, downtime_s, dt, available_share, asked):  # pragma: no cover
     for i in numba.prange(load.shape[0]):
         down = min(downtime_s[i], dt)
@@ -98,7 +99,7 @@ def _ask_kernel(load, throttle, downtime_s, dt, available_share, asked):  # prag
         asked[i] = min(max(load[i], 0.0), 1.0) * throttle[i] * share
 
 
-@numba.njit(parallel=True, cache=True)
+@twin_kernel()
 def _work_kernel(
     compute_w, idle_w, max_w, lost_s, downtime_s, dt, overhead, busy, useful
 ):  # pragma: no cover

@@ -92,6 +92,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..astro.constants import AU_M, JULIAN_YEAR_S, SECONDS_PER_DAY, SOLAR_CONSTANT_W_M2
 from ..errors import InputError
 
@@ -537,7 +538,7 @@ class StepPower:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _incidence_kernel(mode, r, v, s, out):  # pragma: no cover - compiled
     n = out.shape[0]
     for i in prange(n):
@@ -654,7 +655,7 @@ def _pow(x, z):  # pragma: no cover - compiled
     return x**z
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _power_step_kernel(  # pragma: no cover - compiled
     dt,
     flux,
@@ -798,7 +799,7 @@ def _power_step_kernel(  # pragma: no cover - compiled
         out_load_w[i] = delivered / dt
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _count_bad_inputs(sunlit, cos_inc, util):  # pragma: no cover - compiled
     bad = 0
     for i in prange(sunlit.shape[0]):

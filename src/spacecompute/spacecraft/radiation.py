@@ -171,6 +171,7 @@ sampled), so the randomness is all in :func:`inject_faults`.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -181,6 +182,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..errors import InputError, Problem
 from ..yamlio import load_yaml_text
 
@@ -411,7 +413,7 @@ def _dose_parts(lat, lon, h, fp, fe, par):  # pragma: no cover - compiled
 _FASTMATH = {"contract", "arcp"}  # FMA and reciprocals; NaN and inf semantics kept
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _total_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """Total dose rate, scalar shielding factors (the hot path: vectorizes). Invalid points
     get NaN; returns their number."""
@@ -427,7 +429,7 @@ def _total_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compil
     return bad
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _total_kernel_per_point(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """Total dose rate with per-point shielding factors fp, fe (N,)."""
     bad = 0
@@ -444,7 +446,7 @@ def _total_kernel_per_point(lat, lon, alt, fp, fe, par, out):  # pragma: no cove
     return bad
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@twin_kernel(fastmath=_FASTMATH)
 def _parts_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compiled
     """The three parts into out[0..2], per-point shielding factors fp, fe (N,)."""
     bad = 0
@@ -465,6 +467,18 @@ def _parts_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compil
 
 
 def _shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(shielding_mm_al, float | int) and not isinstance(shielding_mm_al, bool):
+        fp, fe = _scalar_shield_factors(float(shielding_mm_al))  # every step: cached
+        return fp.copy(), fe.copy()
+    return _array_shield_factors(shielding_mm_al)
+
+
+@functools.lru_cache(maxsize=64)
+def _scalar_shield_factors(shielding_mm_al: float) -> tuple[np.ndarray, np.ndarray]:
+    return _array_shield_factors(shielding_mm_al)
+
+
+def _array_shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]:
     t = np.atleast_1d(np.asarray(shielding_mm_al, dtype=np.float64)).ravel()
     lo, hi = SHIELDING_RANGE_MM
     if t.size == 0 or not np.all(np.isfinite(t)) or t.min() < lo or t.max() > hi:
@@ -892,7 +906,7 @@ def _poisson_rest(lam, key, u0, p0):  # pragma: no cover - compiled
             return int(k), j
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _inject_kernel(
     step_key, first_sat, dose, ndev, per_sat, mscal, busy, rates, needs_busy, out, flag
 ):  # pragma: no cover - compiled
@@ -959,7 +973,7 @@ def _seed_key(seed: Any) -> tuple[int, int]:
     elif isinstance(seed, np.random.SeedSequence):
         ss = seed
     elif isinstance(seed, int | np.integer) and not isinstance(seed, bool) and int(seed) >= 0:
-        ss = np.random.SeedSequence(int(seed))
+        return _int_seed_key(int(seed))
     else:
         raise InputError(
             f"{seed!r}",
@@ -967,6 +981,13 @@ def _seed_key(seed: Any) -> tuple[int, int]:
             expected="a non-negative int, a SeedSequence or a numpy Generator",
         )
     k0, k1 = (int(x) for x in ss.generate_state(2, np.uint64))
+    return k0, k1
+
+
+@functools.lru_cache(maxsize=256)
+def _int_seed_key(seed: int) -> tuple[int, int]:
+    """:func:`_seed_key` of an int (asked for every step of a run: cached)."""
+    k0, k1 = (int(x) for x in np.random.SeedSequence(seed).generate_state(2, np.uint64))
     return k0, k1
 
 
@@ -1270,7 +1291,7 @@ def apply_mitigation(
     )
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _mitigate_kernel(
     kind, counts, reboot_s, unit, tau, restart_s, units, silent, detected, reboots, downtime, lost
 ):  # pragma: no cover - compiled

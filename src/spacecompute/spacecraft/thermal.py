@@ -158,6 +158,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import twin_kernel
 from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M, SOLAR_CONSTANT_W_M2
 from ..errors import InputError
 
@@ -642,7 +643,7 @@ def earth_view_factor(
     return front, back
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _environment_kernel(
     area,
     sides,
@@ -699,7 +700,7 @@ def _environment_kernel(
         out[i] = area[i] * (q_sun + q_ir)
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _count_outside(x, lo, hi):  # pragma: no cover - compiled
     """Number of elements not in [lo, hi] (NaN counts as outside)."""
     bad = 0
@@ -1012,7 +1013,7 @@ def _free_step(t0, q, k, c, dt):  # pragma: no cover - compiled
 _CHUNK = 2048
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _payload_kernel(
     bus_temp, payload_cap, payload_g, payload_heat, bus_heat, env, dt, payload_temp, bus_in
 ):  # pragma: no cover - compiled
@@ -1036,7 +1037,7 @@ def _payload_kernel(
             bus_in[i] = bus_heat[i] + p
 
 
-@njit(parallel=True, cache=True)
+@twin_kernel()
 def _step_kernel(
     temp,
     kcoef,

@@ -37,16 +37,15 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..astro.constants import EARTH_MEAN_RADIUS_M, MU_EARTH_M3_S2
 from ..astro.ephemeris import Ephemeris
-from ..astro.frames import teme_to_ecef
-from ..astro.sun import sun_direction_eci
-from ..astro.timeutil import datetime64_to_jd, gmst_rad
 from ..errors import InputError
 from ..table import Table
+from .eo_steps import imaging_steps, land_mask, sun_elevation_deg
 from .inference import ModelSpec, model_spec
 
 
@@ -137,14 +136,7 @@ def _aoi_mask_fn(aoi: object):
     if aoi is None or (isinstance(aoi, str) and aoi in ("all", "global")):
         return lambda lat, lon: np.ones(np.shape(lat), dtype=bool)
     if isinstance(aoi, str) and aoi == "land":
-        from .landmask import is_land
-
-        def land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-            lat_c = np.clip(lat, -90.0, 90.0)
-            lon_c = np.remainder(lon + 180.0, 360.0) - 180.0
-            return is_land(lat_c, lon_c)
-
-        return land
+        return land_mask
     import shapely
     from shapely.geometry import shape
     from shapely.geometry.base import BaseGeometry
@@ -196,23 +188,24 @@ def _aoi_mask_fn(aoi: object):
     return lambda lat, lon: np.asarray(shapely.intersects_xy(geom, lon, lat), dtype=bool)
 
 
-def sun_elevation_deg(times: np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Sun elevation above the horizon at ground points (T, N) at instants ``times`` (T,), deg.
-
-    ``sin(elevation) = up . s`` with ``up`` the geodetic vertical and ``s`` the sun direction in
-    the Earth-fixed frame (Astronomical Almanac low-precision sun; parallax of 4e-5 rad neglected).
-    """
-    s_eci = sun_direction_eci(times)  # (T, 3)
-    s, _ = teme_to_ecef(s_eci, gmst_rad(*datetime64_to_jd(times)))  # (T, 3)
-    lat = np.deg2rad(lat_deg)
-    lon = np.deg2rad(lon_deg)
-    cl = np.cos(lat)
-    sin_el = (
-        cl * np.cos(lon) * s[:, None, 0]
-        + cl * np.sin(lon) * s[:, None, 1]
-        + np.sin(lat) * s[:, None, 2]
+def _imaging_pairs(
+    eph: Ephemeris,
+    sensor: SensorModel,
+    aoi: object,
+    in_aoi: Any,
+    el_min: float,
+    buffers: object,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(step, satellite, frame period) of the steps in which a satellite images: valid, sun
+    above ``el_min`` at the sub-satellite point, inside the area of interest (row-major)."""
+    land = isinstance(aoi, str) and aoi == "land"
+    k_idx, s_idx, p = imaging_steps(
+        eph, sensor, land=land, min_sun_elevation_deg=el_min, buffers=buffers
     )
-    return np.rad2deg(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+    if not land and k_idx.size:
+        keep = in_aoi(eph.lat_deg[k_idx, s_idx], eph.lon_deg[k_idx, s_idx])
+        k_idx, s_idx, p = k_idx[keep], s_idx[keep], p[keep]
+    return k_idx, s_idx, p
 
 
 def _hash_uniform(seed: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -238,6 +231,7 @@ def eo_frames(
     min_sun_elevation_deg: float = 10.0,
     cloud_fraction: float = 0.67,
     seed: int = 0,
+    buffers: object = None,
 ) -> Table:
     """Imaging workload of the satellites of ``eph`` (one row per imaging satellite and step).
 
@@ -252,6 +246,11 @@ def eo_frames(
     lat_deg, lon_deg (sub-satellite point at step start), frames (int64), bits (total), ops
     (FLOP, total), result_bytes (total), cloudy (bool), useful (bool: not cloudy). Rows sorted by
     time, then satellite. See the module docstring for the granularity and the cloud model.
+
+    The per-step geometry (ground speed, frame period, sun elevation, land cell) is one fused
+    numba pass (:func:`~spacecompute.workloads.eo_steps.imaging_steps`; numpy formulas with the
+    same numbers for small ephemerides); ``buffers``, a
+    :class:`~spacecompute._buffers.BufferPool`, lends it its working arrays.
     """
     if not isinstance(eph, Ephemeris):
         raise InputError(f"eph is a {type(eph).__name__}", field="eph", expected="an Ephemeris")
@@ -298,27 +297,14 @@ def eo_frames(
     t_ns = times.astype(np.int64)
     if np.any(np.diff(t_ns) <= 0):
         raise InputError("ephemeris times are not increasing", field="eph.times")
-    lat = eph.lat_deg[:-1]
-    lon = eph.lon_deg[:-1]
-    alt = eph.alt_m[:-1]
-    r = eph.r_ecef_m
-    dt = (np.diff(t_ns) / 1e9)[:, None]  # (T-1, 1)
-    rnorm = np.linalg.norm(r[:-1], axis=-1)
-    ground_speed = np.linalg.norm(r[1:] - r[:-1], axis=-1) / dt * (rnorm - alt) / rnorm
-    with np.errstate(divide="ignore", invalid="ignore"):
-        period = sensor.frame_period_s(alt, ground_speed)  # (T-1, N)
-    valid = eph.valid[:-1] & eph.valid[1:] & np.isfinite(period) & (period > 0) & (alt > 0)
-
-    sun_el = sun_elevation_deg(times[:-1], lat, lon)
-    take = valid & (sun_el > el_min)
-    take &= in_aoi(np.where(take, lat, 0.0), np.where(take, lon, 0.0))
-    k_idx, s_idx = np.nonzero(take)  # row-major: sorted by time, then satellite
-    p = period[k_idx, s_idx]
+    k_idx, s_idx, p = _imaging_pairs(eph, sensor, aoi, in_aoi, el_min, buffers)
     t0_s = t_ns[k_idx] / 1e9
     t1_s = t_ns[k_idx + 1] / 1e9
     frames = (np.floor(t1_s / p) - np.floor(t0_s / p)).astype(np.int64)
     nz = frames > 0
     k_idx, s_idx, frames = k_idx[nz], s_idx[nz], frames[nz]
+    lat = eph.lat_deg
+    lon = eph.lon_deg
 
     tiles = sensor.tiles_per_frame(spec.tile_px)
     cloudy = _hash_uniform(int(seed), s_idx, t_ns[k_idx]) < cf

@@ -127,4 +127,15 @@ def is_land(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return ocean == 0
 
 
-__all__ = ["PackedMask", "is_land", "packed_mask"]
+def kernel_args() -> tuple[np.ndarray, np.ndarray]:
+    """``(bits, grid)`` for numba kernels that look up :func:`is_land`: the packed ocean bits as a read-only array (one
+    numba type whether memory-mapped or in memory) and the grid ``(lat0, dlat, lat_min, lat_max,
+    lon0, dlon, lon_min, lon_max)``."""
+    m = packed_mask()
+    bits = m.packed.view(np.ndarray)
+    bits.flags.writeable = False
+    grid = np.array([m.lat0, m.dlat, m.lat_min, m.lat_max, m.lon0, m.dlon, m.lon_min, m.lon_max])
+    return bits, grid
+
+
+__all__ = ["PackedMask", "is_land", "kernel_args", "packed_mask"]

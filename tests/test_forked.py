@@ -1,0 +1,75 @@
+"""Policies side by side in forked processes: the same results as one after another."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from spacecompute._forked import run_forked
+
+SCENARIO = (
+    "name: forked\nstart: 2026-03-20T06:00:00Z\nduration_s: 1200\nstep_s: 60\n"
+    "constellation: {preset: threebody}\n"
+    "workload: {kind: earth-observation, model: yolov8m}\n"
+    "policy: energy-aware\ncompare: [on-board, bent-pipe]\n"
+)
+
+
+def test_run_forked_returns_results_in_order_and_relays_progress():
+    seen = []
+
+    def task(k):
+        def run(report):
+            for i in range(1, 4):
+                report(i, 3)
+            return {"square": k * k, "pid": os.getpid()}
+
+        return run
+
+    out = run_forked({f"t{k}": task(k) for k in range(3)}, 2, lambda *a: seen.append(a))
+    assert list(out) == ["t0", "t1", "t2"]
+    assert [v["square"] for v in out.values()] == [0, 1, 4]
+    assert all(v["pid"] != os.getpid() for v in out.values())
+    assert sorted(seen) == sorted((f"t{k}", i, 3) for k in range(3) for i in range(1, 4))
+
+
+def test_run_forked_reraises_the_task_error():
+    from spacecompute.errors import InputError
+
+    def bad(report):
+        raise InputError("no", field="x", expected="yes")
+
+    with pytest.raises(InputError, match="x: no"):
+        run_forked({"ok": lambda report: 1, "bad": bad}, 2)
+
+
+def test_comparison_side_by_side_equals_one_after_another(tmp_path):
+    """A fresh process forks one run per policy (2 cores); SPACECOMPUTE_RUN_PROCESSES=1 runs
+    them in turn: summaries and job tables identical."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text(SCENARIO)
+    outs = {}
+    for processes in ("", "1"):
+        out = tmp_path / f"out{processes or 'N'}"
+        env = {**os.environ, "SPACECOMPUTE_RUN_PROCESSES": processes}
+        done = subprocess.run(
+            [sys.executable, "-m", "spacecompute", "run", str(scen), "--out", str(out), "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        outs[processes] = (out, json.loads(done.stdout))
+    (a_dir, a), (b_dir, b) = outs[""], outs["1"]
+    assert a["policies"] == b["policies"] == ["energy-aware", "on-board", "bent-pipe"]
+    for policy in a["policies"]:
+        sa = {k: v for k, v in a["runs"][policy].items() if "wall" not in k}
+        sb = {k: v for k, v in b["runs"][policy].items() if "wall" not in k}
+        assert sa == sb
+        jobs = (a_dir / policy / "jobs.parquet").read_bytes()
+        assert jobs == (b_dir / policy / "jobs.parquet").read_bytes()
