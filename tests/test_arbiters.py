@@ -637,3 +637,17 @@ def test_example_scenario_runs_the_custom_arbiter_from_its_folder(tmp_path):
     mine, strict = (top["runs"][p] for p in top["policies"])
     assert mine["jobs_total_inference"] == strict["jobs_total_inference"] > 0
     assert (out / "inference-first" / "jobs-training.parquet").is_file()
+
+
+def test_run_api_takes_an_arbiter_object():
+    """``sc.run(mix, arbiter=obj)`` runs the mix under that object (labelled by its name); an
+    arbiter for a single-workload scenario is a clear error."""
+    import spacecompute as sc
+    from spacecompute.errors import InputError
+    from spacecompute.scheduling.arbiters import WeightedFairArbiter
+
+    result = sc.run("threebody-mixed", arbiter=WeightedFairArbiter(), duration_s=600.0)
+    assert result.summary["arbiter"] == "weighted-fair"
+    assert result.summary["jobs_total_inference"] > 0
+    with pytest.raises(InputError, match="arbiter"):
+        sc.run("default", arbiter="priority", duration_s=600.0)
