@@ -604,3 +604,50 @@ def test_example_arbiter_inference_first_with_a_kept_slice():
     # sat 2: nobody else asks, inference takes the whole satellite
     expected = [[0.9, 0.3, 1.0], [0.2 / 3, 1.4 / 3, 0.0], [0.1 / 3, 0.7 / 3, 0.0]]
     assert g == pytest.approx(np.array(expected), abs=1e-12)
+
+
+def test_example_scenario_runs_the_custom_arbiter_from_its_folder(tmp_path):
+    """examples/my_arbiter.yaml (shortened to 30 min): ``arbiter: "my_arbiter:MyArbiter"`` is
+    found beside the scenario, runs against ``priority``, and keeps training going where strict
+    priority gives inference everything it asks."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from spacecompute.cli import app
+
+    example = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copy(example / "my_arbiter.py", tmp_path / "my_arbiter.py")
+    text = (
+        (example / "my_arbiter.yaml").read_text().replace("duration_s: 21600", "duration_s: 1800")
+    )
+    (tmp_path / "my_arbiter.yaml").write_text(text)
+    out = tmp_path / "out"
+    sys.modules.pop("my_arbiter", None)
+    try:
+        done = CliRunner().invoke(
+            app, ["run", str(tmp_path / "my_arbiter.yaml"), "--out", str(out)]
+        )
+    finally:
+        sys.modules.pop("my_arbiter", None)
+    assert done.exit_code == 0, done.output
+    top = json.loads((out / "summary.json").read_text())
+    assert top["policies"] == ["inference-first", "priority"]
+    mine, strict = (top["runs"][p] for p in top["policies"])
+    assert mine["jobs_total_inference"] == strict["jobs_total_inference"] > 0
+    assert (out / "inference-first" / "jobs-training.parquet").is_file()
+
+
+def test_run_api_takes_an_arbiter_object():
+    """``sc.run(mix, arbiter=obj)`` runs the mix under that object (labelled by its name); an
+    arbiter for a single-workload scenario is a clear error."""
+    import spacecompute as sc
+    from spacecompute.errors import InputError
+    from spacecompute.scheduling.arbiters import WeightedFairArbiter
+
+    result = sc.run("threebody-mixed", arbiter=WeightedFairArbiter(), duration_s=600.0)
+    assert result.summary["arbiter"] == "weighted-fair"
+    assert result.summary["jobs_total_inference"] > 0
+    with pytest.raises(InputError, match="arbiter"):
+        sc.run("default", arbiter="priority", duration_s=600.0)

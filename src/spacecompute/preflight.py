@@ -344,12 +344,23 @@ def _mixed_configs(loaded: Any, arbiters: list[Any]) -> tuple[dict[str, Any], Ca
     resolved = {}
     for i, a in enumerate(arbiters):
         field = "arbiter" if i == 0 else f"compare[{i - 1}]"
-        try:  # module:Class from the scenario's folder, as policies
-            resolved[_policy_label(a)] = get_arbiter(
-                a, search_path=(loaded.base_dir,), file=str(loaded.file), field=field
-            )
+        try:  # module:Class from the scenario's folder; labelled by its name, as policies
+            obj = get_arbiter(a, search_path=(loaded.base_dir,), file=str(loaded.file), field=field)
         except InputError as exc:
             problems += exc.problems
+            continue
+        label = str(getattr(obj, "name", "") or _policy_label(a))
+        if label in resolved:
+            problems.append(
+                Problem(
+                    f"a second arbiter named {label!r}",
+                    file=str(loaded.file),
+                    line=loaded.line_of(field),
+                    field=field,
+                    expected="arbiters of distinct names (each run is a folder of that name)",
+                )
+            )
+        resolved[label] = obj
     if problems:
         raise InputError(problems=problems)
     Core(built, share=lambda step, demands: [d.load for d in demands])  # same clock for all

@@ -342,6 +342,7 @@ def run(
     scenario: Any = "default",
     *,
     policy: Any = None,
+    arbiter: Any = None,
     out_dir: str | Path | None = None,
     seed: int | None = None,
     duration_s: float | None = None,
@@ -360,7 +361,11 @@ def run(
     ``policy``: None (the scenario's ``policy``), one policy (a built-in name, ``module:Class``,
     an entry-point name of ``spacecompute.policies``, a class or an object satisfying the
     workload's Protocol, :mod:`spacecompute.scheduling.protocols`) or a list of them;
-    ``compare=True`` runs the scenario's ``policy`` and ``compare`` list. ``seed``,
+    ``compare=True`` runs the scenario's ``policy`` and ``compare`` list. ``arbiter``: for a
+    scenario with ``workloads:`` (whose runs are labelled by their arbiters), one arbiter or a
+    list in the same forms (a built-in name, ``module:Class``, an entry-point name of
+    ``spacecompute.arbiters``, a class or an object satisfying
+    :class:`~spacecompute.scheduling.arbiters.Arbiter`). ``seed``,
     ``duration_s``, ``start``, ``step_s``, ``propagator`` override the scenario's keys.
     ``out_dir`` writes the run directories (as ``spacecompute run --out``) and ``resume``
     continues from their checkpoints; ``force`` replaces results there of other inputs (as
@@ -385,6 +390,17 @@ def run(
             "propagator": propagator,
         },
     )
+    if arbiter is not None:
+        if loaded.spec.workloads is None:
+            raise InputError(
+                "an arbiter for a scenario with one workload",
+                file=loaded.file,
+                field="arbiter",
+                expected="a scenario with workloads: (a mix), or policy= for this one",
+            )
+        if policy is not None:
+            raise InputError("give policy or arbiter, not both", field="arbiter")
+        policy = arbiter
     many = compare or isinstance(policy, list | tuple)
     if compare and policy is not None:
         raise InputError("give policy or compare=True, not both", field="compare")
