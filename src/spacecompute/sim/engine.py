@@ -51,6 +51,10 @@ of that job (the work they lose is redone: the fleet's useful fraction already c
 Energy: a job's ``energy_j`` is its ops x the payload's J/op at peak (``power_max_w / peak
 ops/s``); a satellite's ``energy_j`` (and the summary's ``energy_compute_j``) is the electrical
 energy the payload actually drew, idle power included.
+
+Memory: the job store holds only unfinished jobs; a finished job's row is final and streams to
+Parquet part files (:mod:`spacecompute.sim.sink`), and ``jobs.parquet`` is assembled from them
+in job-id order at the end (docs/engine.md, "Memory independent of duration").
 """
 
 from __future__ import annotations
