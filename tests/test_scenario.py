@@ -221,12 +221,17 @@ def test_network_terminals_set_link_rates(tmp_path):
 def test_every_builtin_scenario_maps_to_an_engine_configuration():
     """Each preset's workload, policy and compare list turn into the configuration of the
     engine of its workload kind (the kinds the issue asks for are all present)."""
-    from spacecompute.scenario.build import workload_config
+    from spacecompute.scenario.build import mixed_config, workload_config
 
     kinds = set()
     for preset in scenario_presets().values():
         loaded = load_scenario(preset.name)
         spec = loaded.spec
+        if spec.workloads is not None:  # a mix: one configuration per arbiter
+            for arbiter in [spec.arbiter, *spec.compare]:
+                config = mixed_config(loaded, arbiter)
+                assert config.arbiter == arbiter and len(config.workloads) >= 2
+            continue
         kinds.add(spec.workload.kind)
         for policy in [spec.policy, *spec.compare]:
             config, run = workload_config(loaded, policy)
