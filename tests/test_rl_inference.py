@@ -13,29 +13,11 @@ gym = pytest.importorskip("gymnasium")
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 import spacecompute as sc  # noqa: E402
+from rl_episodes import play_episode, summary_differences  # noqa: E402
 from spacecompute.rl import InferenceEnv, SpacecomputeEnv  # noqa: E402
 from spacecompute.rl.inference import RULES  # noqa: E402
 
 SCENARIO = str(Path(__file__).parent / "data" / "rl" / "inference-small.yaml")
-#: Summary keys that may differ between two runs of the same decisions.
-VOLATILE = ("wall_time_s", "policy")
-
-
-def _episode(env, seed, act):
-    obs, _ = env.reset(seed=seed)
-    rewards, observations, infos = [], [obs], []
-    while True:
-        obs, r, terminated, truncated, info = env.step(act(obs))
-        assert not terminated
-        rewards.append(r)
-        observations.append(obs)
-        infos.append(info)
-        if truncated:
-            return np.array(rewards), observations, infos
-
-
-def _same_summary(a, b):
-    return {k: (a[k], b.get(k)) for k in a if k not in VOLATILE and a[k] != b.get(k)}
 
 
 @pytest.mark.parametrize("action", ["rule", "gate"])
@@ -53,15 +35,15 @@ def test_episode_is_deterministic_for_a_seed():
     rng = np.random.default_rng(5)
     actions = rng.integers(0, len(RULES), size=(env.total_steps, env.n_cities))
     it = iter(actions)
-    r1, o1, i1 = _episode(env, 3, lambda obs: next(it))
+    r1, o1, i1 = play_episode(env, 3, lambda obs: next(it))
     it = iter(actions)
-    r2, o2, i2 = _episode(env, 3, lambda obs: next(it))
+    r2, o2, i2 = play_episode(env, 3, lambda obs: next(it))
     assert len(r1) == env.total_steps == 6
     assert np.array_equal(r1, r2)
     assert all(np.array_equal(a[k], b[k]) for a, b in zip(o1, o2, strict=True) for k in a)
-    assert not _same_summary(i1[-1]["summary"], i2[-1]["summary"])
+    assert not summary_differences(i1[-1]["summary"], i2[-1]["summary"])
     # another seed draws other requests
-    r3, _, _ = _episode(env, 4, lambda obs: actions[0])
+    r3, _, _ = play_episode(env, 4, lambda obs: actions[0])
     assert not np.array_equal(r1, r3)
     env.close()
 
@@ -74,10 +56,10 @@ def test_one_rule_everywhere_is_that_policy(rule, drop_early):
     """The same rule in every city reproduces the built-in policy's run: every summary key, and
     the on-time rewards sum to its requests answered in time."""
     env = InferenceEnv(SCENARIO, drop_early=drop_early)
-    rewards, observations, infos = _episode(env, 0, lambda obs: env.rule_action(rule))
+    rewards, observations, infos = play_episode(env, 0, lambda obs: env.rule_action(rule))
     ref = sc.run(SCENARIO, policy=rule, seed=0).summary
     summary = infos[-1]["summary"]
-    assert not _same_summary(ref, summary)
+    assert not summary_differences(ref, summary)
     assert rewards.sum() == ref["jobs_on_time"] > 0
     # the observation counts the requests the engine generated: each once, in its step
     arrived = sum(o["city_requests"].sum() for o in observations[:-1])
@@ -88,11 +70,11 @@ def test_one_rule_everywhere_is_that_policy(rule, drop_early):
 
 def test_gates_all_open_is_isl_offload_and_all_closed_serves_nobody():
     env = InferenceEnv(SCENARIO, action="gate", duration_s=60)
-    rewards, _, infos = _episode(env, 0, lambda obs: np.ones(env.n, np.int8))
+    rewards, _, infos = play_episode(env, 0, lambda obs: np.ones(env.n, np.int8))
     ref = sc.run(SCENARIO, policy="isl-offload", seed=0, duration_s=60).summary
-    assert not _same_summary(ref, infos[-1]["summary"])
+    assert not summary_differences(ref, infos[-1]["summary"])
     assert rewards.sum() == ref["jobs_on_time"]
-    rewards, _, infos = _episode(env, 0, lambda obs: np.zeros(env.n, np.int8))
+    rewards, _, infos = play_episode(env, 0, lambda obs: np.zeros(env.n, np.int8))
     s = infos[-1]["summary"]
     assert rewards.sum() == 0 and s["jobs_completed"] == 0
     assert s["jobs_dropped"] == s["jobs_total"] == ref["jobs_total"]
@@ -116,13 +98,13 @@ def test_reject_everywhere_and_the_energy_reward():
     """Rejecting every request computes nothing: the energy reward is minus what the payloads
     draw at zero load, as in a run of a user policy that rejects everything."""
     env = InferenceEnv(SCENARIO, reward="energy", duration_s=30)
-    rewards, observations, infos = _episode(env, 0, lambda obs: env.rule_action("reject"))
+    rewards, observations, infos = play_episode(env, 0, lambda obs: env.rule_action("reject"))
     s = infos[-1]["summary"]
     assert s["jobs_completed"] == 0 and s["jobs_dropped"] == s["jobs_total"] > 0
     ref = sc.run(SCENARIO, policy=_RejectAll(), duration_s=30, seed=0)
     assert np.array_equal(-rewards, ref.steps["compute_power_w"] * 10.0 / 3.6e6)
     assert np.array_equal(-rewards, [i["energy_kwh"] for i in infos])
-    assert not _same_summary(ref.summary, s)
+    assert not summary_differences(ref.summary, s)
     # no work was queued: every backlog observation is empty
     assert all(o["backlog_s"].max() == 0 for o in observations)
     env.close()
@@ -134,7 +116,7 @@ def test_each_city_follows_its_rule():
     env = InferenceEnv(SCENARIO, duration_s=30)
     half = np.arange(env.n_cities) % 2 == 0
     action = np.where(half, RULES.index("reject"), RULES.index("isl-offload"))
-    _episode(env, 0, lambda obs: action)
+    play_episode(env, 0, lambda obs: action)
     jobs = env.result.jobs
     city, status = np.asarray(jobs["city"]), np.asarray(jobs["status"])
     rejecting = np.isin(city, np.asarray(env.cities)[half])

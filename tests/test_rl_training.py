@@ -14,27 +14,10 @@ gym = pytest.importorskip("gymnasium")
 from gymnasium.utils.env_checker import check_env  # noqa: E402
 
 import spacecompute as sc  # noqa: E402
+from rl_episodes import play_episode, summary_differences  # noqa: E402
 from spacecompute.rl import SpacecomputeEnv, TrainingEnv  # noqa: E402
 
 SCENARIO = str(Path(__file__).parent / "data" / "rl" / "training-small.yaml")
-VOLATILE = ("wall_time_s", "policy")
-
-
-def _episode(env, seed, act):
-    obs, _ = env.reset(seed=seed)
-    rewards, observations, infos = [], [obs], []
-    while True:
-        obs, r, terminated, truncated, info = env.step(act(obs))
-        assert not terminated
-        rewards.append(r)
-        observations.append(obs)
-        infos.append(info)
-        if truncated:
-            return np.array(rewards), observations, infos
-
-
-def _diff(a, b):
-    return {k: (a[k], b.get(k)) for k in a if k not in VOLATILE and a[k] != b.get(k)}
 
 
 @pytest.mark.parametrize("action", ["slot", "slot-load"])
@@ -51,13 +34,13 @@ def test_episode_is_deterministic_for_a_seed():
     rng = np.random.default_rng(11)
     actions = rng.integers(0, 5, size=(env.total_steps, env.n))
     it = iter(actions)
-    r1, o1, i1 = _episode(env, 2, lambda obs: next(it))
+    r1, o1, i1 = play_episode(env, 2, lambda obs: next(it))
     it = iter(actions)
-    r2, o2, i2 = _episode(env, 2, lambda obs: next(it))
+    r2, o2, i2 = play_episode(env, 2, lambda obs: next(it))
     assert np.array_equal(r1, r2) and r1.sum() > 0
     assert all(np.array_equal(a[k], b[k]) for a, b in zip(o1, o2, strict=True) for k in a)
     assert [i["repaired"] for i in i1] == [i["repaired"] for i in i2]
-    assert not _diff(i1[-1]["summary"], i2[-1]["summary"])
+    assert not summary_differences(i1[-1]["summary"], i2[-1]["summary"])
     env.close()
 
 
@@ -67,9 +50,9 @@ def test_expert_action_reproduces_the_policy(policy):
     every summary key; the job rewards sum to its jobs done on time, and no action needed a
     repair (the policy's decisions are valid)."""
     env = TrainingEnv(SCENARIO, job_slots=48)
-    rewards, _, infos = _episode(env, 0, lambda obs: env.expert_action(policy))
+    rewards, _, infos = play_episode(env, 0, lambda obs: env.expert_action(policy))
     ref = sc.run(SCENARIO, policy=policy, seed=0).summary
-    assert not _diff(ref, infos[-1]["summary"])
+    assert not summary_differences(ref, infos[-1]["summary"])
     assert rewards.sum() == ref["jobs_on_time"] > 0
     assert sum(i["repaired"] for i in infos) == 0
     env.close()
@@ -77,11 +60,11 @@ def test_expert_action_reproduces_the_policy(policy):
 
 def test_work_reward_sums_to_the_useful_progress():
     env = TrainingEnv(SCENARIO, job_slots=48, reward="work", action="slot-load")
-    rewards, _, infos = _episode(env, 0, lambda obs: env.expert_action("deadline-aware"))
+    rewards, _, infos = play_episode(env, 0, lambda obs: env.expert_action("deadline-aware"))
     s = infos[-1]["summary"]
     full = env.peak_ops_per_s * 60.0
     assert rewards.sum() == pytest.approx((s["ops_spent"] - s["ops_lost"]) / full, rel=1e-9)
-    assert not _diff(sc.run(SCENARIO, policy="deadline-aware", seed=0).summary, s)
+    assert not summary_differences(sc.run(SCENARIO, policy="deadline-aware", seed=0).summary, s)
     env.close()
 
 
