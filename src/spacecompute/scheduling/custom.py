@@ -145,23 +145,29 @@ def _instantiate(
         ) from None
 
 
+def _missing_method_and_name(obj: Any, method: str) -> list[str]:
+    """What ``obj`` lacks of a Protocol's ``method(view)`` and non-empty ``name``."""
+    missing = []
+    bound = getattr(obj, method, None)
+    if not callable(bound):
+        missing.append(f"a {method}(view) method")
+    else:
+        try:
+            inspect.signature(bound).bind(None)
+        except TypeError:
+            missing.append(f"{method}(view) taking exactly one argument (the view)")
+        except ValueError:  # builtins without a signature: trust them
+            pass
+    if not isinstance(getattr(obj, "name", None), str) or not obj.name:
+        missing.append("a name (non-empty str)")
+    return missing
+
+
 def check_policy(policy: Any, kind: str, *, file: str | None = None, field: str = "policy") -> Any:
     """``policy`` if it satisfies the Protocol of workload ``kind``; else an InputError saying
     what is missing (``name``, ``decide``, ``on_board`` for Earth observation)."""
     label = type(policy).__name__
-    missing = []
-    decide = getattr(policy, "decide", None)
-    if not callable(decide):
-        missing.append("a decide(view) method")
-    else:
-        try:
-            inspect.signature(decide).bind(None)
-        except TypeError:
-            missing.append("decide(view) taking exactly one argument (the view)")
-        except ValueError:  # builtins without a signature: trust them
-            pass
-    if not isinstance(getattr(policy, "name", None), str) or not policy.name:
-        missing.append("a name (non-empty str)")
+    missing = _missing_method_and_name(policy, "decide")
     if kind == "earth-observation" and not isinstance(getattr(policy, "on_board", None), bool):
         missing.append("on_board (bool)")
     if missing:
@@ -219,19 +225,7 @@ def resolve_policy(
 def check_arbiter(arbiter: Any, *, file: str | None = None, field: str = "arbiter") -> Any:
     """``arbiter`` if it satisfies :class:`~spacecompute.scheduling.arbiters.Arbiter` (a
     non-empty ``name`` and ``share(view)``); else an InputError saying what is missing."""
-    missing = []
-    share = getattr(arbiter, "share", None)
-    if not callable(share):
-        missing.append("a share(view) method")
-    else:
-        try:
-            inspect.signature(share).bind(None)
-        except TypeError:
-            missing.append("share(view) taking exactly one argument (the view)")
-        except ValueError:  # builtins without a signature: trust them
-            pass
-    if not isinstance(getattr(arbiter, "name", None), str) or not arbiter.name:
-        missing.append("a name (non-empty str)")
+    missing = _missing_method_and_name(arbiter, "share")
     if missing:
         raise _error(
             f"{type(arbiter).__name__} is not an arbiter: it lacks {', '.join(missing)}",
