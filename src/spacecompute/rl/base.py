@@ -166,6 +166,22 @@ class SpacecomputeEnv(gym.Env):
             )
         return loaded
 
+    def _choose(
+        self,
+        scenario: Any,
+        reward: str,
+        action: str,
+        energy_weight: float,
+        brownout_penalty: float,
+        overrides: dict[str, Any],
+    ) -> Any:
+        """Check and keep the options every environment has; the scenario with ``overrides``
+        (``duration_s``, ``start``, ``step_s``, ``propagator``, ``seed``) applied."""
+        self.reward_kind = check_choice(reward, self.REWARDS, "reward")
+        self.action_kind = check_choice(action, self.ACTIONS, "action")
+        self.energy_weight, self.brownout_penalty = float(energy_weight), float(brownout_penalty)
+        return self._scenario(scenario, overrides)
+
     def _handover(self, config: Any) -> None:
         """Keep the engine configuration (holding the agent) and clear the episode state."""
         self.config = config

@@ -48,7 +48,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..scheduling.policies import PolicyView, load_for_backlog
-from .base import SpacecomputeEnv, _Agent, check_choice, unit
+from .base import SpacecomputeEnv, _Agent, unit
 
 REWARDS: tuple[str, ...] = ("insights", "energy", "insights-energy")
 ACTIONS: tuple[str, ...] = ("binary", "load")
@@ -86,12 +86,9 @@ class EOEnv(SpacecomputeEnv):
         from ..scenario.build import engine_config
         from ..sim.engine import _EORun
 
-        self.reward_kind = check_choice(reward, REWARDS, "reward")
-        self.action_kind = check_choice(action, ACTIONS, "action")
         overrides = {"duration_s": duration_s, "start": start, "step_s": step_s}
         overrides.update({"propagator": propagator, "seed": seed})
-        loaded = self._scenario(scenario, overrides)
-        self.energy_weight, self.brownout_penalty = float(energy_weight), float(brownout_penalty)
+        loaded = self._choose(scenario, reward, action, energy_weight, brownout_penalty, overrides)
         self._agent = _Agent(self, on_board=True)
         self._handover(engine_config(loaded, self._agent))
         probe = _EORun(self.config, False)  # sizes the spaces (and checks the configuration)

@@ -141,15 +141,12 @@ class InferenceEnv(SpacecomputeEnv):
         from ..scenario.build import service_config
         from ..sim.service import check_service_config
 
-        self.reward_kind = check_choice(reward, REWARDS, "reward")
-        self.action_kind = check_choice(action, ACTIONS, "action")
         if not isinstance(drop_early, bool | np.bool_):
             raise InputError(f"drop_early = {drop_early!r}", field="drop_early", expected="a bool")
         overrides = {"duration_s": duration_s, "start": start, "step_s": step_s}
         overrides.update({"propagator": propagator, "seed": seed})
-        loaded = self._scenario(scenario, overrides)
+        loaded = self._choose(scenario, reward, action, energy_weight, brownout_penalty, overrides)
         self.drop_early = bool(drop_early)
-        self.energy_weight, self.brownout_penalty = float(energy_weight), float(brownout_penalty)
         self._agent = _PreparedAgent(self, drop_early=self.drop_early)
         self._handover(service_config(loaded, self._agent))
         # sizes the spaces (and checks the configuration as the run will)

@@ -67,7 +67,7 @@ from gymnasium import spaces
 
 from ..errors import InputError
 from ..scheduling.training import TrainingDecision, TrainingView
-from .base import MAX_COUNT, MAX_SECONDS, SpacecomputeEnv, _PreparedAgent, bounded, check_choice
+from .base import MAX_COUNT, MAX_SECONDS, SpacecomputeEnv, _PreparedAgent, bounded
 from .base import unit as _unit
 
 REWARDS: tuple[str, ...] = ("jobs", "work", "energy", "jobs-energy")
@@ -105,17 +105,14 @@ class TrainingEnv(SpacecomputeEnv):
         from ..scenario.build import training_config
         from ..sim.training import _setup
 
-        self.reward_kind = check_choice(reward, REWARDS, "reward")
-        self.action_kind = check_choice(action, ACTIONS, "action")
         if isinstance(job_slots, bool) or not isinstance(job_slots, int | np.integer):
             raise InputError(f"job_slots = {job_slots!r}", field="job_slots", expected="an int")
         if job_slots < 1:
             raise InputError(f"job_slots = {job_slots}", field="job_slots", expected=">= 1")
         overrides = {"duration_s": duration_s, "start": start, "step_s": step_s}
         overrides.update({"propagator": propagator, "seed": seed})
-        loaded = self._scenario(scenario, overrides)
+        loaded = self._choose(scenario, reward, action, energy_weight, brownout_penalty, overrides)
         self.job_slots = int(job_slots)
-        self.energy_weight, self.brownout_penalty = float(energy_weight), float(brownout_penalty)
         self._agent = _PreparedAgent(self)
         self._handover(training_config(loaded, self._agent))
         setup = _setup(self.config, None)  # sizes the spaces (and checks the configuration)
