@@ -31,7 +31,9 @@ from typing import Any
 from ._runtime import numba_threads_for
 from .errors import InputError, Problem
 
-#: ``progress(policy, steps_done, total_steps)``
+#: ``progress(policy, steps_done, total_steps)``; when policies run side by side in forked
+#: processes (:mod:`spacecompute._forked`) it is called from a helper thread of this process,
+#: about once per percent of each run.
 ProgressFn = Callable[[str, int, int], None]
 
 
