@@ -115,6 +115,17 @@ def bounded(a: Any, high: float) -> np.ndarray:
     return np.clip(np.nan_to_num(np.asarray(a, np.float64), nan=0.0), 0.0, high).astype(np.float32)
 
 
+def box(size: int, high: float) -> Any:
+    """A float32 observation space of ``size`` values in [0, high]."""
+    return gym.spaces.Box(0.0, high, (size,), np.float32)
+
+
+def fleet_spaces(n: int) -> dict[str, Any]:
+    """The per-satellite observations every environment shares: ``sunlit``,
+    ``state_of_charge``, ``thermal_throttle`` (each (N,) in [0, 1])."""
+    return {key: box(n, 1.0) for key in ("sunlit", "state_of_charge", "thermal_throttle")}
+
+
 class SpacecomputeEnv(gym.Env):
     """A Gymnasium environment of a scenario's run, for the scenario's workload.
 

@@ -48,7 +48,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..scheduling.policies import PolicyView, load_for_backlog
-from .base import SpacecomputeEnv, _Agent, unit
+from .base import SpacecomputeEnv, _Agent, box, fleet_spaces, unit
 
 REWARDS: tuple[str, ...] = ("insights", "energy", "insights-energy")
 ACTIONS: tuple[str, ...] = ("binary", "load")
@@ -94,21 +94,16 @@ class EOEnv(SpacecomputeEnv):
         probe = _EORun(self.config, False)  # sizes the spaces (and checks the configuration)
         self.n, self.total_steps = probe.n, probe.total_steps
         n = self.n
-        box = spaces.Box(0.0, 1.0, (n,), np.float32)
         self.observation_space = spaces.Dict(
             {
-                "sunlit": box,
-                "state_of_charge": box,
-                "thermal_throttle": box,
-                "backlog_steps": spaces.Box(0.0, MAX_BACKLOG_STEPS, (n,), np.float32),
-                "storage_fraction": box,
+                **fleet_spaces(n),
+                "backlog_steps": box(n, MAX_BACKLOG_STEPS),
+                "storage_fraction": box(n, 1.0),
                 "in_contact": spaces.MultiBinary(n),
-                "time_fraction": spaces.Box(0.0, 1.0, (1,), np.float32),
+                "time_fraction": box(1, 1.0),
             }
         )
-        self.action_space = (
-            spaces.MultiBinary(n) if action == "binary" else spaces.Box(0.0, 1.0, (n,), np.float32)
-        )
+        self.action_space = spaces.MultiBinary(n) if action == "binary" else box(n, 1.0)
 
     # -- engine ---------------------------------------------------------------------------------
     def _run_engine(self, config: Any) -> Any:

@@ -90,7 +90,16 @@ from ..scheduling.service import (
     ServiceView,
     place_least_completion,
 )
-from .base import MAX_COUNT, MAX_SECONDS, SpacecomputeEnv, _PreparedAgent, bounded, check_choice
+from .base import (
+    MAX_COUNT,
+    MAX_SECONDS,
+    SpacecomputeEnv,
+    _PreparedAgent,
+    bounded,
+    box,
+    check_choice,
+    fleet_spaces,
+)
 from .base import unit as _unit
 
 REWARDS: tuple[str, ...] = ("on-time", "energy", "on-time-energy")
@@ -165,15 +174,9 @@ class InferenceEnv(SpacecomputeEnv):
 
     def _spaces(self) -> spaces.Dict:
         n, c = self.n, self.n_cities
-
-        def box(size: int, high: float) -> spaces.Box:
-            return spaces.Box(0.0, high, (size,), np.float32)
-
         return spaces.Dict(
             {
-                "sunlit": box(n, 1.0),
-                "state_of_charge": box(n, 1.0),
-                "thermal_throttle": box(n, 1.0),
+                **fleet_spaces(n),
                 "capacity_fraction": box(n, 1.0),
                 "backlog_s": box(n, MAX_SECONDS),
                 "demand_in_range": box(n, MAX_COUNT),

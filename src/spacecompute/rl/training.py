@@ -67,7 +67,15 @@ from gymnasium import spaces
 
 from ..errors import InputError
 from ..scheduling.training import TrainingDecision, TrainingView
-from .base import MAX_COUNT, MAX_SECONDS, SpacecomputeEnv, _PreparedAgent, bounded
+from .base import (
+    MAX_COUNT,
+    MAX_SECONDS,
+    SpacecomputeEnv,
+    _PreparedAgent,
+    bounded,
+    box,
+    fleet_spaces,
+)
 from .base import unit as _unit
 
 REWARDS: tuple[str, ...] = ("jobs", "work", "energy", "jobs-energy")
@@ -129,15 +137,9 @@ class TrainingEnv(SpacecomputeEnv):
 
     def _spaces(self) -> spaces.Dict:
         n, j = self.n, self.job_slots
-
-        def box(size: int, high: float) -> spaces.Box:
-            return spaces.Box(0.0, high, (size,), np.float32)
-
         return spaces.Dict(
             {
-                "sunlit": box(n, 1.0),
-                "state_of_charge": box(n, 1.0),
-                "thermal_throttle": box(n, 1.0),
+                **fleet_spaces(n),
                 "available": box(n, 1.0),
                 "slot": spaces.MultiDiscrete(np.full(n, j + 1, np.int64)),
                 "job_present": box(j, 1.0),
