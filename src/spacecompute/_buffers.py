@@ -63,9 +63,17 @@ class BufferPool:
                     if zeroed:
                         out.fill(0)
                     return out
-            # arrays of another shape or dtype belonged to another run: forget them; the least
-            # recently allocated make room
-            slots[:] = [a for a in slots if a.dtype == dt and a.shape[1:] == shape[1:]]
+            # arrays of another shape or dtype belonged to another run, and free arrays too short
+            # for this request (the new one serves every request they could): forget them; the
+            # least recently allocated make room
+            kept = [
+                i
+                for i in range(len(slots))
+                if slots[i].dtype == dt
+                and slots[i].shape[1:] == shape[1:]
+                and (slots[i].shape[0] >= shape[0] or _refs(slots, i) != _REFS_WHEN_FREE)
+            ]
+            slots[:] = [slots[i] for i in kept]
             del slots[self.keep - 1 :]
             slots.insert(0, (np.zeros if zeroed else np.empty)(shape, dt))
             return slots[0][: shape[0]]

@@ -357,6 +357,13 @@ class Core:
                     checkpoint.save(self.steps_done, self.state_dict())
                 if progress is not None:
                     progress(self.steps_done, self.clock.total_steps)
+            # the chunk's arrays go back to the pool before the next chunk is propagated (memory:
+            # one chunk's arrays, not two)
+            for w in self.workloads:
+                end = getattr(w, "end_chunk", None)
+                if callable(end):
+                    end()
+            del chunk
         if self.recorder is not None:
             self.recorder.finish()
 
@@ -381,6 +388,7 @@ class Core:
             if n_steps <= 0:
                 return
             yield Chunk(eph, step, n_steps, c.shadow)
+            eph = None  # the pool may hand its arrays out again for the next chunk
             step += n_steps
 
     def _step(self, chunk: Chunk, k: int) -> None:

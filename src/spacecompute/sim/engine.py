@@ -202,8 +202,14 @@ class EngineConfig:
         get_policy(self.policy)  # unknown name -> InputError listing the names
 
 
-#: Memory one chunk of time steps may take by default (bytes), see :func:`chunk_steps_for`.
-CHUNK_MEMORY_BUDGET_BYTES = 6 * 2**30
+#: Memory one chunk of time steps may take by default (bytes), see :func:`chunk_steps_for`:
+#: 29 steps of 100,000 satellites, 2 of 1,000,000 (6 stations). Smaller chunks cost little:
+#: 100,000 satellites x 1 h in chunks of 15, 30 and 60 steps took 11.5, 11.2 and 10.5 s of CPU,
+#: 500,000 x 10 min in chunks of 2 and 5 steps 12.3 and 12.4 s (docs/benchmarks.md).
+CHUNK_MEMORY_BUDGET_BYTES = 2**30
+
+#: Bytes a chunk holds per satellite and instant, beyond 8 per station (see :func:`chunk_steps_for`).
+CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
 
 
 def chunk_steps_for(
@@ -211,16 +217,21 @@ def chunk_steps_for(
 ) -> int:
     """``chunk_steps`` capped so that one chunk's arrays fit ``budget_bytes`` (>= 2 instants).
 
-    Per satellite and instant a chunk holds about ``100 x stations + 400`` bytes: look angles
-    of every station-satellite pair with their float64 temporaries (the (S, N, 3) line of sight,
-    east/north/up components, elevation, azimuth, range: ~100 bytes a pair), the ephemeris and
-    its copy extended by one instant (~170 bytes), sunlight, geodetic positions and frames.
-    Measured: peak RSS grows by 770 bytes per satellite-instant with 6 stations (1e5
-    satellites, chunks of 5 to 20 instants); 1e6 satellites in chunks of 5 instants (the
-    default budget) peak at 7.9 GiB, 0.9 GiB of it the land mask (benchmarks/engine.py).
+    Per satellite and instant a chunk holds ``8 x stations + 300`` bytes
+    (:data:`CHUNK_BYTES_PER_SATELLITE_INSTANT`): the downlink rate of every station-satellite
+    pair (float64), the propagator's output (positions and velocities in two frames and the
+    validity: 98 bytes; the previous chunk's is still held while the next is propagated, as its
+    last instant opens the next chunk), its copy extended by that instant (73 bytes), geodetic
+    positions (24), sunlit fraction (12) and the visible pairs and imaging steps (a few). The
+    arrays come from a pool reused from chunk to chunk (:data:`~spacecompute.sim.forecast.CHUNK_BUFFERS`),
+    one set of them: a workload lets go of a chunk's arrays before the next one is made.
+    Measured: peak RSS grows by 292 bytes per satellite-instant (6 stations, 100,000
+    satellites x 1 h in chunks of 10 and 30 steps), so the estimate is about 20 % high.
     """
     budget = CHUNK_MEMORY_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
-    per_instant = max(int(n_satellites), 1) * (100 * int(n_stations) + 400)
+    per_instant = max(int(n_satellites), 1) * (
+        8 * int(n_stations) + CHUNK_BYTES_PER_SATELLITE_INSTANT
+    )
     return int(max(2, min(int(chunk_steps), budget // per_instant - 1)))
 
 
@@ -465,6 +476,7 @@ class _EORun:
 
     def begin_chunk(self, chunk: Chunk) -> None:
         c = self.config
+        self.end_chunk()  # the previous chunk's arrays go back to the pool before these are made
         self.eph = chunk.eph
         self.env = chunk_environment(
             chunk.eph,
@@ -479,6 +491,11 @@ class _EORun:
             aoi=c.aoi,
         )
         chunk.provide(sun_eci_m=self.env.sun_eci_m, sunlit=self.env.sunlit)
+
+    def end_chunk(self) -> None:
+        """Let go of the chunk's arrays (ephemeris, rates, frames), so that the pool hands them
+        out again for the next chunk instead of allocating a second set beside them."""
+        self.eph = self.env = None
 
     def stream_tables(self, folder: Any, *, resume: bool) -> None:
         """Stream finished jobs to part files under ``folder`` (None: a temporary folder), the
