@@ -63,7 +63,7 @@ import math
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -306,6 +306,12 @@ class _EOJobs(JobStore):
     is corrupt)."""
 
     _INT = (*JobStore._INT, "restarts", "faults", "station")
+    _NARROW: ClassVar[dict[str, Any]] = {
+        **JobStore._NARROW,
+        "restarts": np.int32,
+        "faults": np.int32,
+        "station": np.int32,
+    }
 
 
 _TRACE_KEYS = (

@@ -19,7 +19,7 @@ concatenated array of queued jobs, so that every sum the engine takes over them 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numba
 import numpy as np
@@ -51,12 +51,18 @@ def _push_kernel(
     q_seq,
     free,
     n_free,
+    high,
 ):  # pragma: no cover - compiled
-    """Append jobs (in the given order) at the tails of their satellites' lists; returns the
-    number of free slots left."""
+    """Append jobs (in the given order) at the tails of their satellites' lists: into freed
+    slots first, then the never-used slots from ``high`` on; returns (freed slots left, the new
+    ``high``)."""
     for i in range(job_ids.shape[0]):
-        n_free -= 1
-        slot = free[n_free]
+        if n_free > 0:
+            n_free -= 1
+            slot = free[n_free]
+        else:
+            slot = high
+            high += 1
         q_job[slot] = job_ids[i]
         q_off[slot] = offsets[i]
         q_size[slot] = sizes[i]
@@ -70,7 +76,7 @@ def _push_kernel(
         else:
             head[s] = slot
         tail[s] = slot
-    return n_free
+    return n_free, high
 
 
 @numba.njit(cache=True)
@@ -221,21 +227,26 @@ class FifoQueues:
 
     def __len__(self) -> int:
         """Number of jobs queued (not finished) over all satellites."""
-        return int(self._cap - self._n_free)
+        return int(self._high - self._n_free)
 
     # -- slot storage -------------------------------------------------------------------------
+    # Memory: slots ``[0, _high)`` have been used, the ones above never (a push writes every
+    # field of a slot before it is read), and the free stack holds only slots freed by
+    # ``serve``. Arrays are allocated with ``np.empty`` and never filled, so the capacity not
+    # yet used costs address space, not memory (the system maps a page on its first write):
+    # the queues hold about 49 bytes per job at their peak, whatever the doubling.
     def _alloc(self, cap: int) -> None:
-        """Empty slot storage of ``cap`` slots (every slot free)."""
+        """Empty slot storage of ``cap`` slots (none used yet)."""
         self._cap = int(cap)
-        self._next = np.full(cap, -1, np.int64)
-        self._job = np.zeros(cap, np.int64)
-        self._off = np.zeros(cap)
-        self._size = np.zeros(cap)
-        self._started = np.zeros(cap, bool)
-        self._qseq = np.zeros(cap, np.int64)
-        # free stack, popped from the end: lowest slots first
-        self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)
-        self._n_free = int(cap)
+        self._next = np.empty(cap, np.int64)
+        self._job = np.empty(cap, np.int64)
+        self._off = np.empty(cap)
+        self._size = np.empty(cap)
+        self._started = np.empty(cap, bool)
+        self._qseq = np.empty(cap, np.int64)
+        self._free = np.empty(cap, np.int64)  # stack of freed slots, popped from its end
+        self._n_free = 0
+        self._high = 0  # slots from here on were never used
         self._work(cap)
 
     def _work(self, cap: int) -> None:
@@ -249,30 +260,25 @@ class FifoQueues:
         self._dn_seq = np.empty(cap, np.int64)
 
     def _reserve(self, m: int) -> None:
-        """Make room for ``m`` more jobs (capacity doubles, amortized O(1) per job)."""
-        if m <= self._n_free:
+        """Make room for ``m`` more jobs (capacity doubles, amortized O(1) per job; the new
+        half is not touched, see above)."""
+        if m <= self._n_free + self._cap - self._high:
             return
-        old = self._cap
-        new = max(old + m - self._n_free, 2 * old, 1024)
+        old, used = self._cap, self._high
+        new = max(used + m - self._n_free, 2 * old, 1024)
 
-        def grow(a: np.ndarray, fill: int | float | bool) -> np.ndarray:
-            b = np.full(new, fill, a.dtype)
-            b[:old] = a
+        def grow(a: np.ndarray, keep: int) -> np.ndarray:
+            b = np.empty(new, a.dtype)
+            b[:keep] = a[:keep]
             return b
 
-        self._next = grow(self._next, -1)
-        self._job = grow(self._job, 0)
-        self._off = grow(self._off, 0.0)
-        self._size = grow(self._size, 0.0)
-        self._started = grow(self._started, False)
-        self._qseq = grow(self._qseq, 0)
-        # the stack is popped from its end: the old free slots first, then old, old + 1, ...
-        added = np.arange(new - 1, old - 1, -1, dtype=np.int64)
-        free = np.empty(new, np.int64)
-        free[: added.size] = added
-        free[added.size : added.size + self._n_free] = self._free[: self._n_free]
-        self._free = free
-        self._n_free += new - old
+        self._next = grow(self._next, used)
+        self._job = grow(self._job, used)
+        self._off = grow(self._off, used)
+        self._size = grow(self._size, used)
+        self._started = grow(self._started, used)
+        self._qseq = grow(self._qseq, used)
+        self._free = grow(self._free, self._n_free)
         self._cap = new
         self._work(new)
 
@@ -325,25 +331,25 @@ class FifoQueues:
         last = np.r_[s[1:] != s[:-1], True]
         self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
         self._reserve(job_ids.size)
-        self._n_free = int(
-            _push_kernel(
-                job_ids,
-                sats,
-                off,
-                sizes,
-                np.int64(self._seq),
-                self._head,
-                self._tail,
-                self._next,
-                self._job,
-                self._off,
-                self._size,
-                self._started,
-                self._qseq,
-                self._free,
-                np.int64(self._n_free),
-            )
+        n_free, high = _push_kernel(
+            job_ids,
+            sats,
+            off,
+            sizes,
+            np.int64(self._seq),
+            self._head,
+            self._tail,
+            self._next,
+            self._job,
+            self._off,
+            self._size,
+            self._started,
+            self._qseq,
+            self._free,
+            np.int64(self._n_free),
+            np.int64(self._high),
         )
+        self._n_free, self._high = int(n_free), int(high)
         self._seq += int(job_ids.size)
 
     def serve(
@@ -447,25 +453,25 @@ class FifoQueues:
         self._alloc(max(m, 1024))
         self._seq = 0
         if m:
-            self._n_free = int(
-                _push_kernel(
-                    jobs,
-                    sats,
-                    cols["offset"].astype(np.float64),
-                    cols["size"].astype(np.float64),
-                    np.int64(0),
-                    self._head,
-                    self._tail,
-                    self._next,
-                    self._job,
-                    self._off,
-                    self._size,
-                    self._started,
-                    self._qseq,
-                    self._free,
-                    np.int64(self._n_free),
-                )
+            n_free, high = _push_kernel(
+                jobs,
+                sats,
+                cols["offset"].astype(np.float64),
+                cols["size"].astype(np.float64),
+                np.int64(0),
+                self._head,
+                self._tail,
+                self._next,
+                self._job,
+                self._off,
+                self._size,
+                self._started,
+                self._qseq,
+                self._free,
+                np.int64(self._n_free),
+                np.int64(self._high),
             )
+            self._n_free, self._high = int(n_free), int(high)
             # the kernel filled slots in order 0, 1, ...: slot i holds the i-th job
             self._started[:m] = cols["started"].astype(bool)
             self._seq = m
@@ -486,14 +492,15 @@ class _Column:
         self._store, self._name = store, name
 
     def __getitem__(self, ids: Any) -> np.ndarray:
-        return self._store.cols[self._name][self._store.slots(ids)]
+        a = self._store.cols[self._name][self._store.slots(ids)]
+        return a.astype(self._store.dtype(self._name), copy=False)
 
     def __setitem__(self, ids: Any, values: Any) -> None:
         self._store.cols[self._name][self._store.slots(ids)] = values
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self._store.cols[self._name][: self._store.held]
-        return np.array(a, dtype=dtype)
+        return np.array(a, dtype=self._store.dtype(self._name) if dtype is None else dtype)
 
     def __len__(self) -> int:
         return self._store.held
@@ -512,11 +519,15 @@ class JobStore:
     (a :class:`~spacecompute.sim.sink.PartSink`, see :meth:`stream_to`; a temporary folder
     when none was given) by *compaction*: when an :meth:`add` finds the store full, the
     finished rows are moved out and the unfinished ones moved to the front in id order, and
-    the capacity becomes twice what they fill if they fill more than half of it (or less than
-    an eighth: it shrinks after a backlog). A compaction costs O(rows held) and is followed by
-    at least as many additions before the next one: amortised O(1) per job, and the store
-    holds at most ``2 x (unfinished jobs + one batch)`` rows at their peak (:attr:`MIN_ROWS`
-    at least). Held ids are sorted, so a job's row is found by binary search. Checkpoints
+    the capacity becomes 1.25 x what they fill if they fill more than four fifths of it (or
+    less than an eighth: it shrinks after a backlog). A compaction costs O(rows held) and is
+    followed by at least a quarter as many additions before the next one: amortised O(1) per
+    job, and the store holds at most ``1.25 x (unfinished jobs + one batch)`` rows at their
+    peak (:attr:`MIN_ROWS` at least). Integer columns are stored as narrow as their values
+    need (:attr:`_NARROW`: satellite indices, status and reason codes; 107 instead of 137 bytes
+    a row for the Earth-observation store) and read, drained and checkpointed as int64, so
+    nothing outside the store sees the difference. Held ids are sorted, so a job's row is
+    found by binary search. Checkpoints
     (:meth:`state_dict`) compact and flush first: the state holds only unfinished jobs and the
     parts on disk hold every finished one. :meth:`drain` gives every job back in id order.
     """
@@ -533,6 +544,12 @@ class JobStore:
     _INT: tuple[str, ...] = ("satellite", "arrival", "start", "end", "status", "reason")
     _BOOL: tuple[str, ...] = ("cloudy",)
     _NAT_COLUMNS = ("start", "end")
+    #: Integer columns held narrower than int64 (their values always fit): storage dtype.
+    _NARROW: ClassVar[dict[str, Any]] = {
+        "satellite": np.int32,
+        "status": np.int8,
+        "reason": np.int8,
+    }
     #: ``status`` of a job that is not finished.
     PENDING = 0
     #: The key column of the rows handed to the sink.
@@ -544,7 +561,7 @@ class JobStore:
         self.n = 0  # jobs added (ids 0 .. n-1)
         self.held = 0  # rows held: slots 0 .. held-1, ids ascending
         self.cols: dict[str, np.ndarray] = {k: np.zeros(0) for k in self._FLOAT}
-        self.cols.update({k: np.zeros(0, np.int64) for k in self._INT})
+        self.cols.update({k: np.zeros(0, self._NARROW.get(k, np.int64)) for k in self._INT})
         self.cols.update({k: np.zeros(0, bool) for k in self._BOOL})
         self._ids = np.zeros(0, np.int64)
         self._sink: Any = None
@@ -555,6 +572,19 @@ class JobStore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(jobs={self.n}, held={self.held})"
+
+    def dtype(self, key: str) -> np.dtype:
+        """The dtype column ``key`` is read, drained and checkpointed as (int64 for an integer
+        column held narrower)."""
+        return np.dtype(np.int64) if key in self._NARROW else self.cols[key].dtype
+
+    def _rows(self, select: Any) -> dict[str, np.ndarray]:
+        """The held rows ``select`` (a slice or mask of ``[0, held)``), ``KEY`` first, every
+        column in its read dtype (copies)."""
+        h = self.held
+        out = {self.KEY: self._ids[:h][select].copy()}
+        out.update({k: a[:h][select].astype(self.dtype(k)) for k, a in self.cols.items()})
+        return out
 
     # -- the sink -----------------------------------------------------------------------------
     @property
@@ -658,14 +688,15 @@ class JobStore:
         return ids
 
     def _make_room(self, m: int) -> None:
-        """Room for ``m`` more rows: compact when full, grow when still more than half full."""
+        """Room for ``m`` more rows: compact when full, grow when still more than four fifths
+        full (by a quarter: a backlog of millions of unfinished jobs is not doubled)."""
         cap = self._ids.size
         if self.held + m <= cap:
             return
         self.compact()
         need = self.held + m
-        if 2 * need > cap or (8 * need < cap and cap > self.MIN_ROWS):
-            self._resize(max(2 * need, self.MIN_ROWS))  # grow, or shrink after a backlog
+        if 5 * need > 4 * cap or (8 * need < cap and cap > self.MIN_ROWS):
+            self._resize(max(need + need // 4, self.MIN_ROWS))  # grow, or shrink after a backlog
 
     def _resize(self, new: int) -> None:
         h = self.held
@@ -685,9 +716,7 @@ class JobStore:
         n_done = int(np.count_nonzero(done))
         if n_done == 0:
             return 0
-        out = {self.KEY: self._ids[:h][done]}
-        out.update({k: a[:h][done] for k, a in self.cols.items()})
-        self.sink.append(out)
+        self.sink.append(self._rows(done))
         keep = ~done
         live = h - n_done
         for a in (*self.cols.values(), self._ids):
@@ -701,8 +730,11 @@ class JobStore:
         Call :meth:`close` once the windows are used."""
         h = self.held
         if h:
+            # views of the held rows (a narrow column widened one at a time), not a copy of all
             out = {self.KEY: self._ids[:h]}
-            out.update({k: a[:h] for k, a in self.cols.items()})
+            for k in list(self.cols):
+                out[k] = self.cols[k][:h].astype(self.dtype(k), copy=False)
+                self.cols[k] = self.cols[k][:0]
             self.held = 0
             self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
@@ -713,7 +745,7 @@ class JobStore:
     def empty_rows(self) -> dict[str, np.ndarray]:
         """No rows: the columns of :meth:`drain`'s windows, of length 0."""
         out = {self.KEY: np.zeros(0, np.int64)}
-        out.update({k: a[:0].copy() for k, a in self.cols.items()})
+        out.update({k: np.zeros(0, self.dtype(k)) for k in self.cols})
         return out
 
     def close(self) -> None:
@@ -727,9 +759,8 @@ class JobStore:
         flushes first, so that the parts on disk hold every finished job."""
         self.compact()
         self.sink.flush()
-        h = self.held
-        out = {k: a[:h].copy() for k, a in self.cols.items()}
-        out["ids"] = self._ids[:h].copy()
+        out = self._rows(slice(None))
+        out["ids"] = out.pop(self.KEY)
         out["added"] = np.asarray(self.n)
         out.update({"sink." + k: v for k, v in self.sink.state().items()})
         return out
