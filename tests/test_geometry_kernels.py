@@ -182,6 +182,18 @@ def test_buffer_pool_never_hands_out_a_held_array():
     assert pool.nbytes() == 0
 
 
+def test_buffer_pool_forgets_free_arrays_too_short():
+    """A longer request (the second chunk has one instant more than the first) replaces a free
+    shorter array instead of keeping both; a held one is kept."""
+    pool = BufferPool(keep=3)
+    pool.take("x", (4, 3))  # free at once
+    pool.take("x", (5, 3))
+    assert pool.nbytes() == 5 * 3 * 8
+    held = pool.take("x", (2, 3))  # a leading slice of the (5, 3) array, held
+    longer = pool.take("x", (6, 3))
+    assert pool.nbytes() == (5 + 6) * 3 * 8 and not np.shares_memory(held, longer)
+
+
 def test_with_previous_instant_copies_into_reused_buffers(eph):
     pool = BufferPool()
     first, second = eph, _fresh(eph)

@@ -428,8 +428,8 @@ def test_job_store_subclass_columns_and_errors(tmp_path):
 
 def test_job_store_holds_only_unfinished_jobs_and_gives_every_row_back(tmp_path):
     """Jobs arrive in batches and finish out of id order (per-satellite FIFO with random
-    service): the store's capacity stays within 2 x the peak of (unfinished + batch) (no
-    growth with the run's length), and the rows drained from the parts (several parts and
+    service): the store's capacity stays within 1.25 x the peak of (unfinished + batch) (no
+    growth with the run's length; status codes held as int8, given back as int64), and the rows drained from the parts (several parts and
     windows) equal a reference table of every job, dtypes included."""
     rng = np.random.default_rng(3)
     js = JobStore()
@@ -455,12 +455,14 @@ def test_job_store_holds_only_unfinished_jobs_and_gives_every_row_back(tmp_path)
         js["end"][done] = step
         status[done], end[done] = 1 + done % 2, step
         peak = max(peak, int(np.count_nonzero(status == 0)) + m)
-        worst = max(worst, js.cols["status"].size / max(2 * peak, 1024))
+        worst = max(worst, js.cols["status"].size / max(1.25 * peak, 1024))
         if step == 150:
             js.state_dict()  # a checkpoint: flushes a part mid-run, holds the unfinished only
             assert js.held == np.count_nonzero(status == 0)
         assert ids.size == m
     assert worst <= 1.0
+    assert js.cols["status"].dtype == np.int8 and js.cols["satellite"].dtype == np.int32
+    assert js["status"][js.ids].dtype == np.int64 and np.asarray(js["satellite"]).dtype == np.int64
     assert js.sink.parts > 2  # streamed as it went
     rows = list(js.drain())
     assert len(rows) > 1  # several windows
@@ -500,3 +502,19 @@ def test_part_sink_truncate_to_a_checkpoint(tmp_path):
     np.testing.assert_array_equal(np.concatenate([w["x"] for w in got]), np.arange(40) * 2.0)
     again.clear()
     assert not tmp_path.joinpath("part-000000.parquet").exists()
+
+
+def test_fifo_reuses_freed_slots_before_new_ones():
+    """Memory of the queues: a slot that held a finished job is used again before any slot never
+    used, so the slots touched are the peak of jobs queued at once, whatever the capacity."""
+    q = FifoQueues(3)
+    for _ in range(50):
+        q.push(np.arange(40), np.arange(40) % 3, np.ones(40))
+        *_, done, _ = q.serve(np.full(3, 100.0))
+        assert done.size == 40 and len(q) == 0
+    assert q._high == 40 and q._cap >= 1024  # 2,000 jobs went through 40 slots
+    q.push(np.arange(2000), np.zeros(2000, np.int64), np.ones(2000))  # grows past the capacity
+    assert len(q) == 2000 and q._high == 2000 and q._cap >= 2000
+    _, _, _, done, _ = q.serve(np.array([1500.0, 0.0, 0.0]))
+    np.testing.assert_array_equal(done, np.arange(1500))
+    assert q.queued()["jobs"].tolist() == list(range(1500, 2000))
