@@ -734,7 +734,7 @@ class JobStore:
             out = {self.KEY: self._ids[:h]}
             for k in list(self.cols):
                 out[k] = self.cols[k][:h].astype(self.dtype(k), copy=False)
-                self.cols[k] = self.cols[k][:0]
+                self.cols[k] = np.zeros(0, self.cols[k].dtype)  # a narrow one is freed
             self.held = 0
             self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
