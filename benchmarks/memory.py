@@ -10,10 +10,16 @@ steps; peak RSS is the child's ``ru_maxrss`` (what ``/usr/bin/time -v`` reports 
 resident set size"). Run it with ``PYTHONPATH`` pointing at another checkout to measure that
 one side by side.
 
+The chunk budget is the engine's (1 GiB, ``engine.CHUNK_MEMORY_BUDGET_BYTES``) unless
+``--budget-mib`` is given; ``--no-out`` runs without a run directory (as ``run_engine(config)``).
+
 Usage::
 
     python benchmarks/memory.py [--cases 10000x6,10000x24,100000x2] [--policy on-board]
-                                [--budget-mib 256]
+                                [--budget-mib 256] [--no-out]
+
+The large cases of issue 15 (idle machine): ``--cases 100000x24`` (3 GiB target),
+``/usr/bin/time -v spacecompute run odc-1m --out DIR`` (1,000,000 x 1 h, 4 GiB target).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from datetime import UTC, datetime
 START = "2026-01-01T00:00:00Z"
 
 
-def child(n: int, hours: float, policy: str, budget_mib: float | None) -> None:
+def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: bool) -> None:
     """Run one case in this (fresh) process; print one JSON line."""
     import resource
 
@@ -56,7 +62,7 @@ def child(n: int, hours: float, policy: str, budget_mib: float | None) -> None:
             duration_s=hours * 3600.0,
             memory_budget_bytes=None if budget_mib is None else int(budget_mib * 2**20),
         )
-        result = run_engine(config, out_dir=out)
+        result = run_engine(config, out_dir=out if out_dir else None)
         wall = time.perf_counter() - t0
     s = result.summary
     print(
@@ -85,17 +91,21 @@ def main() -> None:
         default=None,
         help="the engine's chunk memory budget (default: the engine's own)",
     )
+    ap.add_argument("--no-out", action="store_true", help="run without a run directory")
     ap.add_argument("--child", nargs=2, metavar=("SATELLITES", "HOURS"))
     args = ap.parse_args()
     if args.child:
-        child(int(args.child[0]), float(args.child[1]), args.policy, args.budget_mib)
+        child(
+            int(args.child[0]), float(args.child[1]), args.policy, args.budget_mib, not args.no_out
+        )
         return
     import spacecompute
 
     print(
         f"# spacecompute {spacecompute.__version__} ({spacecompute.__file__}), "
         f"{platform.processor() or platform.machine()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"chunk budget {args.budget_mib or 'default'} MiB"
+        f"chunk budget {args.budget_mib or 'default'} MiB, "
+        f"{'no run directory' if args.no_out else 'run directory written'}"
     )
     print(
         f"{'satellites':>10} {'hours':>5} {'jobs':>11} {'pending':>9} {'wall_s':>7} "
@@ -106,6 +116,8 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--child", n, hours, "--policy", args.policy]
         if args.budget_mib is not None:
             cmd += ["--budget-mib", str(args.budget_mib)]
+        if args.no_out:
+            cmd.append("--no-out")
         proc = subprocess.run(cmd, capture_output=True, text=True)
         lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
         if not lines:
