@@ -578,13 +578,22 @@ class JobStore:
         column held narrower)."""
         return np.dtype(np.int64) if key in self._NARROW else self.cols[key].dtype
 
-    def _rows(self, select: Any) -> dict[str, np.ndarray]:
+    def _rows(self, select: Any, *, wide: bool = True) -> dict[str, np.ndarray]:
         """The held rows ``select`` (a slice or mask of ``[0, held)``), ``KEY`` first, every
-        column in its read dtype (copies)."""
+        column in its read dtype (``wide``) or as held (copies)."""
         h = self.held
         out = {self.KEY: self._ids[:h][select].copy()}
-        out.update({k: a[:h][select].astype(self.dtype(k)) for k, a in self.cols.items()})
+        for k, a in self.cols.items():
+            out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype)
         return out
+
+    def _widened(self, windows: Any) -> Any:
+        """The sink's windows (rows as held: narrow integer columns) in the read dtypes."""
+        for w in windows:
+            yield {
+                k: v.astype(self.dtype(k), copy=False) if k in self._NARROW else v
+                for k, v in w.items()
+            }
 
     # -- the sink -----------------------------------------------------------------------------
     @property
@@ -716,7 +725,7 @@ class JobStore:
         n_done = int(np.count_nonzero(done))
         if n_done == 0:
             return 0
-        self.sink.append(self._rows(done))
+        self.sink.append(self._rows(done, wide=False))  # the parts hold narrow columns too
         keep = ~done
         live = h - n_done
         for a in (*self.cols.values(), self._ids):
@@ -730,17 +739,14 @@ class JobStore:
         Call :meth:`close` once the windows are used."""
         h = self.held
         if h:
-            # views of the held rows (a narrow column widened one at a time), not a copy of all
-            out = {self.KEY: self._ids[:h]}
-            for k in list(self.cols):
-                out[k] = self.cols[k][:h].astype(self.dtype(k), copy=False)
-                self.cols[k] = np.zeros(0, self.cols[k].dtype)  # a narrow one is freed
+            out = {self.KEY: self._ids[:h]}  # views of the held rows, not a copy
+            out.update({k: a[:h] for k, a in self.cols.items()})
             self.held = 0
             self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
         self.held = 0
         self._resize(0)
-        return self.sink.windows()
+        return self._widened(self.sink.windows())
 
     def empty_rows(self) -> dict[str, np.ndarray]:
         """No rows: the columns of :meth:`drain`'s windows, of length 0."""

@@ -196,8 +196,9 @@ class PartSink:
                     low = int(pq.ParquetFile(path).read_row_group(rg, [self.key])[0][0].as_py())
                 index.setdefault(low // self.window_rows, []).append((path, rg))
         for w in sorted(index):
-            table = pa.concat_tables(
-                [pq.ParquetFile(path).read_row_group(rg) for path, rg in index[w]]
+            table = pa.concat_tables(  # parts of older runs may hold wider integers
+                [pq.ParquetFile(path).read_row_group(rg) for path, rg in index[w]],
+                promote_options="permissive",
             )
             cols = {name: table.column(name).to_numpy() for name in table.column_names}
             del table
