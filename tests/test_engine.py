@@ -537,3 +537,24 @@ def test_run_directory_has_contacts_and_every_downlink_happens_in_one(tmp_path):
         mine = (sat_c == sat) & (station_c == st)
         inside = (start_c[mine] - dt <= end) & (end <= end_c[mine] + dt)
         assert inside.any(), (sat, end)
+
+
+def test_chunks_reuse_one_set_of_arrays(monkeypatch):
+    """Memory: the previous chunk's arrays are let go before the next chunk is made, so the
+    pool keeps one array of each name (two sets of them before), and the chunk estimate is the
+    measured one (8 bytes per station and 300 per satellite-instant)."""
+    from spacecompute.sim import engine
+    from spacecompute.sim.forecast import CHUNK_BUFFERS
+
+    kept: dict[str, int] = {}
+
+    def clear():
+        kept.update({k: len(v) for k, v in CHUNK_BUFFERS._slots.items()})
+        CHUNK_BUFFERS._slots.clear()
+
+    monkeypatch.setattr(CHUNK_BUFFERS, "clear", clear)
+    run_engine(EngineConfig(duration_s=2 * HOURS, chunk_steps=7))
+    assert {"chunk.r_eci_m", "sunlit", "rate_bps"} <= set(kept)
+    assert all(v == 1 for v in kept.values()), kept
+    assert engine.chunk_steps_for(100_000, 6, 240, 2**30) == 2**30 // (100_000 * 348) - 1 == 29
+    assert engine.chunk_steps_for(1_000_000, 6, 240) == 2
