@@ -76,6 +76,12 @@ class TwinKernel:
         return self.serial
 
     def __call__(self, *args: Any) -> Any:
+        if self._work is largest_array_size:  # the common case, inlined: called every step
+            for a in args:
+                if isinstance(a, np.ndarray) and a.size >= PARALLEL_MIN_WORK:
+                    break
+            else:
+                return self.serial(*args)
         return self.choose(*args)(*args)
 
 

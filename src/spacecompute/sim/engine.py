@@ -662,7 +662,7 @@ class _EORun:
             order = np.argsort(sats, kind="stable")
             s_o, by_o = sats[order], bits[order] / 8.0
             csum = np.cumsum(by_o)
-            first = np.r_[True, s_o[1:] != s_o[:-1]]
+            first = np.concatenate(((True,), s_o[1:] != s_o[:-1]))
             gstart = np.maximum.accumulate(np.where(first, np.arange(s_o.size), 0))
             within = csum - (csum - by_o)[gstart]
             fits = np.empty(b - a, bool)
@@ -743,6 +743,35 @@ def run_engine(
     with numba_threads_for(state.n):
         Core([state]).run(checkpoint=checkpoint, progress=progress, out_dir=out_dir)
     return state.result(wall0, out_dir)
+
+
+#: Steps of the throwaway run :func:`warm_up` makes (enough to reach the kernels of the step:
+#: the fleet's models, both queues, the first frames).
+WARM_UP_STEPS = 30
+
+
+def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
+    """Load (or, with a cold numba cache, compile) the kernels and modules a run of ``config``
+    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing.
+
+    Why: processes forked afterwards (one per policy, :mod:`spacecompute._forked`) inherit what
+    this process loaded, instead of each loading the same cached kernels, or on the first run
+    after an install each compiling them, at the same time. The copy runs a built-in policy
+    only (a user's policy object keeps its state) and never starts numba's threads (so this
+    process may still fork)."""
+    if not isinstance(config, EngineConfig) or not isinstance(config.policy, str):
+        return
+    from dataclasses import replace
+
+    from .forecast import CHUNK_BUFFERS
+
+    short = replace(config, duration_s=min(config.duration_s, steps * config.step_s))
+    state = _EORun(short, trace=False)
+    try:
+        Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
+    finally:
+        CHUNK_BUFFERS.clear()
+        state.jobs.sink.clear()
 
 
 def contact_table(run: _EORun) -> Table:
