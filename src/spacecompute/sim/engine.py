@@ -252,6 +252,8 @@ def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = No
     # only satellites with a link take part (a few hundred of 1e6): same argmax ties, as the
     # columns keep their order
     cols = np.flatnonzero((rate > 0).any(axis=0))
+    if cols.size == 0:  # no link this step (most steps of a small fleet)
+        return out
     r = rate[:, cols]
     rows = np.arange(s_n)
     while True:

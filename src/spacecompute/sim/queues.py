@@ -590,13 +590,12 @@ class JobStore:
         if ids.size == 0:  # most steps finish or start nothing on most columns
             return np.empty(ids.shape, np.intp)
         held = self._ids[: self.held]
-        s = np.searchsorted(held, ids)
-        if ids.size:
+        s = held.searchsorted(ids)
+        if not self.held or s.max() >= self.held or not (held[s] == ids).all():
             found = held[np.minimum(s, max(self.held - 1, 0))] if self.held else held[:0]
             ok = (s < self.held) & (found == ids) if self.held else np.zeros(ids.shape, bool)
-            if not ok.all():
-                bad = np.atleast_1d(ids)[~np.atleast_1d(ok)][0]
-                raise KeyError(f"job {bad} is not held (finished and written, or never added)")
+            bad = np.atleast_1d(ids)[~np.atleast_1d(ok)][0]
+            raise KeyError(f"job {bad} is not held (finished and written, or never added)")
         return s
 
     def __getitem__(self, key: str) -> _Column:
