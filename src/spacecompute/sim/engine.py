@@ -750,6 +750,7 @@ def run_engine(
 #: Steps of the throwaway run :func:`warm_up` makes (enough to reach the kernels of the step:
 #: the fleet's models, both queues, the first frames).
 WARM_UP_STEPS = 30
+_WARM_UP_POLICIES = ("bent-pipe", "on-board", "energy-aware")
 
 
 def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
@@ -758,16 +759,20 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
 
     Why: processes forked afterwards (one per policy, :mod:`spacecompute._forked`) inherit what
     this process loaded, instead of each loading the same cached kernels, or on the first run
-    after an install each compiling them, at the same time. The copy runs a built-in policy
-    only (a user's policy object keeps its state) and never starts numba's threads (so this
-    process may still fork)."""
-    if not isinstance(config, EngineConfig) or not isinstance(config.policy, str):
+    after an install each compiling them, at the same time. The copy runs one of the simple
+    built-in policies (``on-board`` in place of any other: no user code runs twice) and never
+    starts numba's threads (so this process may still fork)."""
+    if not isinstance(config, EngineConfig):
         return
     from dataclasses import replace
 
     from .forecast import CHUNK_BUFFERS
 
-    short = replace(config, duration_s=min(config.duration_s, steps * config.step_s))
+    given = config.policy
+    policy = given if isinstance(given, str) and given in _WARM_UP_POLICIES else "on-board"
+    short = replace(
+        config, policy=policy, duration_s=min(config.duration_s, steps * config.step_s)
+    )
     state = _EORun(short, trace=False)
     try:
         Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
