@@ -125,7 +125,10 @@ def _run_tasks(
     workers = min(len(tasks), usable_cores())
     if workers > 1 and n_satellites < FORKED_MAX_SATELLITES and fork_is_safe():
         if warm is not None and n_satellites < WARM_UP_MAX_SATELLITES:
-            warm()
+            try:
+                warm()
+            except Exception:  # only a head start: the runs themselves report any problem
+                pass
         if fork_is_safe():
             return run_forked(tasks, workers, progress)
     out = {}
