@@ -770,9 +770,7 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
 
     given = config.policy
     policy = given if isinstance(given, str) and given in _WARM_UP_POLICIES else "on-board"
-    short = replace(
-        config, policy=policy, duration_s=min(config.duration_s, steps * config.step_s)
-    )
+    short = replace(config, policy=policy, duration_s=min(config.duration_s, steps * config.step_s))
     state = _EORun(short, trace=False)
     try:
         Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
