@@ -777,6 +777,7 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
     finally:
         CHUNK_BUFFERS.clear()
         state.jobs.sink.clear()
+    import pyarrow  # noqa: F401  (every run writes its tables with it: imported once, here)
 
 
 def contact_table(run: _EORun) -> Table:
