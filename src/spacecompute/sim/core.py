@@ -38,7 +38,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import InputError
-from .forecast import with_previous_instant
 
 
 @dataclass(frozen=True)
@@ -367,14 +366,11 @@ class Core:
         if first >= c.total_steps:
             return
         t_first = np.datetime64(c.start, "ns") + np.timedelta64(first * c.dt_ns, "ns")
-        prev = None
         step = first
-        for part in self.const.propagate_chunks(
+        for eph in self.const.propagate_chunks(
             t_first, (c.total_steps - first) * c.dt_s, c.dt_s, c.propagator,
-            chunk_steps=c.chunk_steps,
+            chunk_steps=c.chunk_steps, overlap=True,
         ):  # fmt: skip
-            eph = with_previous_instant(prev, part)
-            prev = part
             if eph.n_times < 2:
                 continue
             n_steps = min(eph.n_times - 1, c.total_steps - step)

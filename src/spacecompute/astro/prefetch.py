@@ -1,0 +1,173 @@
+"""SGP4 one chunk ahead in a forked process, while this process steps the current chunk.
+
+Why: ``sgp4``'s ``SatrecArray`` runs on one core and holds the GIL (two threads calling it take
+2.3 times as long as one), and it is about 45 % of a 100,000-satellite Earth-observation run
+(docs/benchmarks.md). A second process can propagate the next chunk meanwhile: on two cores the
+propagation then costs (almost) no wall time. The numbers are those of the same code, so results
+are bit for bit those of :meth:`Constellation.propagate_chunks` (tested).
+
+How: one child is forked before the first chunk (it inherits the ``SatrecArray``: nothing is
+pickled). Two slots of shared anonymous memory (``mmap``, ``MAP_SHARED``) each hold one chunk's
+arrays. The child fills slot ``j % 2`` with chunk ``j`` as soon as the slot is free and says so
+on a pipe; this process's chunk ``j`` is views into the slot, given back when the next chunk is
+asked for. So chunk ``j``'s arrays are valid until the consumer asks for chunk ``j + 1`` (the
+contract :func:`~spacecompute.sim.forecast.with_previous_instant` already sets with its reused
+buffers). Memory: two chunks of ephemeris, shared, instead of one fresh chunk, its copy extended
+by one instant and the previous chunk.
+
+When not (:func:`prefetch_pays`): off Linux, with one usable core, inside a daemonic worker (a
+sweep's pool), inside a policy's forked process (the policies already share the cores), below
+:data:`PREFETCH_MIN_SATELLITES`, for one chunk, for the J2 propagator (a numba kernel, cheap and
+parallel) and with ``SPACECOMPUTE_PREFETCH=0``. The child runs only the C++ propagator and the
+one-thread twin of the conversion kernel, so numba's thread pool, even when this process has
+started it, is never entered after the fork.
+"""
+
+from __future__ import annotations
+
+import mmap
+import multiprocessing
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._forked import in_forked_run, usable_cores
+from .propagation import PropagatedChunk, SGP4Propagator
+
+#: Below this many satellites the propagation is too short to be worth a second process
+PREFETCH_MIN_SATELLITES = 20_000
+
+#: Seconds between checks that the child is still alive while waiting for a chunk
+_POLL_S = 0.5
+
+_ALIGN = 64
+
+
+def prefetch_pays(propagator: Any, n_satellites: int, n_chunks: int) -> bool:
+    """True where :func:`prefetched_chunks` is used (see the module docstring)."""
+    if not isinstance(propagator, SGP4Propagator) or n_chunks < 2:
+        return False
+    if n_satellites < PREFETCH_MIN_SATELLITES or os.environ.get("SPACECOMPUTE_PREFETCH") == "0":
+        return False
+    if not sys.platform.startswith("linux") or usable_cores() < 2 or in_forked_run():
+        return False
+    return not multiprocessing.current_process().daemon
+
+
+class _Slot:
+    """One chunk's arrays (at most ``t`` instants of ``n`` satellites) in shared memory."""
+
+    def __init__(self, t: int, n: int, velocities: bool) -> None:
+        shapes = {"r": (t, n, 3), "v": (t, n, 3), "re": (t, n, 3), "valid": (t, n)}
+        if not velocities:
+            del shapes["v"]
+        sizes = {k: int(np.prod(s)) * (1 if k == "valid" else 8) for k, s in shapes.items()}
+        offsets, total = {}, 0
+        for k, size in sizes.items():
+            offsets[k] = total
+            total += -(-size // _ALIGN) * _ALIGN
+        self.memory = mmap.mmap(-1, max(total, 1))  # anonymous, MAP_SHARED: seen by the child
+        self.arrays = {
+            k: np.frombuffer(
+                self.memory, np.bool_ if k == "valid" else np.float64, int(np.prod(s)), offsets[k]
+            ).reshape(s)
+            for k, s in shapes.items()
+        }
+
+    def views(self, t: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """(r, v or None, valid, r_ecef) of the first ``t`` instants (C-contiguous)."""
+        a = self.arrays
+        v = a["v"][:t] if "v" in a else None
+        return a["r"][:t], v, a["valid"][:t], a["re"][:t]
+
+
+def _serve(prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot], conn: Any) -> None:
+    """The child: fill slot ``j % 2`` with chunk ``j`` whenever the parent has freed it."""
+    try:
+        for j, times in enumerate(chunks):
+            if conn.recv() != "free":
+                return
+            r, v, valid, re = slots[j % 2].views(times.shape[0])
+            prop.fill(times, r, v, valid, re, None, serial=True)
+            conn.send(("done", j))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        return  # the parent is gone or stopped the run
+    except BaseException as exc:
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        except (OSError, ValueError):
+            pass
+
+
+def _wait(conn: Any, child: Any, j: int) -> None:
+    """Block until the child reports chunk ``j``; raise if it failed or died (never hang)."""
+    try:
+        while not conn.poll(_POLL_S):
+            if not child.is_alive():
+                raise EOFError
+        status, detail = conn.recv()
+    except (EOFError, OSError):
+        child.join(timeout=5)
+        raise RuntimeError(
+            f"the propagation process ended (exit code {child.exitcode}) before chunk {j}; "
+            "set SPACECOMPUTE_PREFETCH=0 to propagate in this process"
+        ) from None
+    if status != "done":
+        raise RuntimeError(f"propagation of chunk {j} failed in the propagation process: {detail}")
+
+
+def prefetched_chunks(
+    prop: SGP4Propagator, chunks: Sequence[np.ndarray], *, velocities: bool = True
+) -> Iterator[PropagatedChunk]:
+    """Chunks ``chunks`` (datetime64 time arrays) propagated one ahead in a forked child.
+
+    Each yielded chunk holds TEME r (and v with ``velocities``), validity and Earth-fixed r
+    (no Earth-fixed v) as views into shared memory, valid until the next chunk is asked for.
+    """
+    longest = max(int(c.shape[0]) for c in chunks)
+    slots = [_Slot(longest, prop.n, velocities) for _ in range(2)]
+    _warm_serial_kernel(velocities)
+    context = multiprocessing.get_context("fork")
+    here, there = context.Pipe()
+    with warnings.catch_warnings():  # Python 3.12+ warns of fork with threads; see docstring
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = context.Process(
+            target=_serve, args=(prop, chunks, slots, there), daemon=True, name="sgp4-prefetch"
+        )
+        child.start()
+    there.close()
+    try:
+        here.send("free")
+        here.send("free")
+        for j, times in enumerate(chunks):
+            _wait(here, child, j)
+            r, v, valid, re = slots[j % 2].views(times.shape[0])
+            yield PropagatedChunk(np.asarray(times, "datetime64[ns]"), r, v, valid, re, None)
+            if j + 2 < len(chunks):
+                here.send("free")
+    finally:
+        here.close()  # the child sees EOF and ends
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def _warm_serial_kernel(velocities: bool) -> None:
+    """Compile (or load) the one-thread conversion kernel here, once, with the argument types
+    of :meth:`SGP4Propagator.fill`: what a forked child compiles is lost when it ends."""
+    from .propagation import _finish_sgp4
+
+    a = np.zeros((1, 1, 3))
+    _finish_sgp4.serial(
+        np.zeros((1, 1), np.uint8), a, a.copy() if velocities else np.empty((0, 0, 3)),
+        np.zeros(1), np.zeros((1, 1), bool), True, a.copy(), np.empty((0, 0, 3)), velocities,
+        False,
+    )  # fmt: skip
+
+
+__all__ = ["PREFETCH_MIN_SATELLITES", "prefetch_pays", "prefetched_chunks"]
