@@ -12,6 +12,7 @@ import pytest
 
 import spacecompute as sc
 from spacecompute.astro import prefetch
+from spacecompute.astro.frames import ecef_to_geodetic
 from spacecompute.astro.prefetch import prefetch_pays, prefetched_chunks
 from spacecompute.astro.propagation import SGP4Propagator
 from spacecompute.astro.timeutil import time_grid
@@ -49,6 +50,8 @@ def test_prefetched_chunks_equal_propagating_here(shell, velocities):
         else:
             assert chunk.v_eci_m is None
         assert chunk.v_ecef_m is None
+        for got_a, want_a in zip(chunk.geodetic, ecef_to_geodetic(here.r_ecef_m), strict=True):
+            np.testing.assert_array_equal(got_a, want_a)
         got += 1
     assert got == len(parts) == 8
     assert not multiprocessing.active_children()  # the child ended with the last chunk
@@ -61,7 +64,8 @@ def test_overlapping_chunks_equal_the_previous_instant_prepended(shell, monkeypa
     expected, prev = [], None
     for part in plain:
         e = with_previous_instant(prev, part)
-        expected.append({k: np.array(getattr(e, k)) for k in ("times", "r_eci_m", "r_ecef_m")})
+        keys = ("times", "r_eci_m", "r_ecef_m", "lat_deg", "lon_deg", "alt_m")
+        expected.append({k: np.array(getattr(e, k)) for k in keys})
         prev = part
     for prefetched in (False, True):
         monkeypatch.setattr(prefetch, "PREFETCH_MIN_SATELLITES", 0 if prefetched else 10**9)

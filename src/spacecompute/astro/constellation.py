@@ -116,7 +116,7 @@ class Constellation:
         return self._propagators[method]
 
     def _ephemeris(self, chunk) -> Ephemeris:
-        return Ephemeris(
+        eph = Ephemeris(
             chunk.times,
             chunk.r_eci_m,
             chunk.v_eci_m,
@@ -125,6 +125,9 @@ class Constellation:
             r_ecef_m=chunk.r_ecef_m,
             v_ecef_m=chunk.v_ecef_m,
         )
+        if chunk.geodetic is not None:  # computed ahead, by the same function as Ephemeris's
+            eph.__dict__["_geodetic"] = chunk.geodetic
+        return eph
 
     def propagate(
         self,
@@ -182,8 +185,8 @@ class Constellation:
         ``overlap=True``: every chunk after the first starts with the previous chunk's last
         instant (so that each chunk's first step is complete), and chunk ``j``'s arrays are
         valid only until chunk ``j + 1`` is asked for: large SGP4 runs are then propagated one
-        chunk ahead in a second process (:mod:`spacecompute.astro.prefetch`; the chunks carry no
-        Earth-fixed velocities there).
+        chunk ahead in a second process (:mod:`spacecompute.astro.prefetch`, which also computes
+        the geodetic positions; the chunks carry no Earth-fixed velocities there).
         """
         grid = time_grid(start, duration_s, step_s)
         steps = chunk_steps or plan_chunks(

@@ -2,18 +2,22 @@
 
 Why: ``sgp4``'s ``SatrecArray`` runs on one core and holds the GIL (two threads calling it take
 2.3 times as long as one), and it is about 45 % of a 100,000-satellite Earth-observation run
-(docs/benchmarks.md). A second process can propagate the next chunk meanwhile: on two cores the
-propagation then costs (almost) no wall time. The numbers are those of the same code, so results
-are bit for bit those of :meth:`Constellation.propagate_chunks` (tested).
+(docs/benchmarks.md); the geodetic positions of every satellite and instant (Bowring's
+iteration, 19 libm calls a point) are the next largest item. A second process computes both
+for the next chunk meanwhile, so that on two cores they cost (almost) no wall time. The numbers
+come from the same functions on the same inputs, so results are bit for bit those of
+:meth:`Constellation.propagate_chunks` and of :class:`~spacecompute.astro.ephemeris.Ephemeris`
+(tested).
 
 How: one child is forked before the first chunk (it inherits the ``SatrecArray``: nothing is
 pickled). Two slots of shared anonymous memory (``mmap``, ``MAP_SHARED``) each hold one chunk's
 arrays. The child fills slot ``j % 2`` with chunk ``j`` as soon as the slot is free and says so
 on a pipe; this process's chunk ``j`` is views into the slot, given back when the next chunk is
 asked for. So chunk ``j``'s arrays are valid until the consumer asks for chunk ``j + 1`` (the
-contract :func:`~spacecompute.sim.forecast.with_previous_instant` already sets with its reused
-buffers). Memory: two chunks of ephemeris, shared, instead of one fresh chunk, its copy extended
-by one instant and the previous chunk.
+contract :func:`~spacecompute.sim.forecast.with_previous_instant` already set with its reused
+buffers). Memory: two slots of 121 bytes per satellite-instant (r, v, Earth-fixed r, geodetic
+latitude, longitude and height, validity), shared, instead of a fresh chunk (97 bytes), its
+copy extended by one instant (73), the previous chunk (97) and the geodetic buffers (24).
 
 When not (:func:`prefetch_pays`): off Linux, with one usable core, inside a daemonic worker (a
 sweep's pool), inside a policy's forked process (the policies already share the cores), below
@@ -36,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .._forked import in_forked_run, usable_cores
+from .frames import ecef_to_geodetic
 from .propagation import PropagatedChunk, SGP4Propagator
 
 #: Below this many satellites the propagation is too short to be worth a second process
@@ -63,6 +68,7 @@ class _Slot:
 
     def __init__(self, t: int, n: int, velocities: bool) -> None:
         shapes = {"r": (t, n, 3), "v": (t, n, 3), "re": (t, n, 3), "valid": (t, n)}
+        shapes.update(lat=(t, n), lon=(t, n), alt=(t, n))
         if not velocities:
             del shapes["v"]
         sizes = {k: int(np.prod(s)) * (1 if k == "valid" else 8) for k, s in shapes.items()}
@@ -78,21 +84,24 @@ class _Slot:
             for k, s in shapes.items()
         }
 
-    def views(self, t: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-        """(r, v or None, valid, r_ecef) of the first ``t`` instants (C-contiguous)."""
-        a = self.arrays
-        v = a["v"][:t] if "v" in a else None
-        return a["r"][:t], v, a["valid"][:t], a["re"][:t]
+    def views(self, t: int) -> PropagatedChunk:
+        """The first ``t`` instants (C-contiguous views; ``times`` left empty)."""
+        a = {k: v[:t] for k, v in self.arrays.items()}
+        geodetic = (a["lat"], a["lon"], a["alt"])
+        return PropagatedChunk(np.empty(0), a["r"], a.get("v"), a["valid"], a["re"], None, geodetic)
 
 
 def _serve(prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot], conn: Any) -> None:
-    """The child: fill slot ``j % 2`` with chunk ``j`` whenever the parent has freed it."""
+    """The child: fill slot ``j % 2`` with chunk ``j`` whenever the parent has freed it: the
+    states, then the geodetic positions by :func:`~spacecompute.astro.frames.ecef_to_geodetic`
+    (what :class:`~spacecompute.astro.ephemeris.Ephemeris` would run in the parent)."""
     try:
         for j, times in enumerate(chunks):
             if conn.recv() != "free":
                 return
-            r, v, valid, re = slots[j % 2].views(times.shape[0])
-            prop.fill(times, r, v, valid, re, None, serial=True)
+            c = slots[j % 2].views(times.shape[0])
+            prop.fill(times, c.r_eci_m, c.v_eci_m, c.valid, c.r_ecef_m, None, serial=True)
+            ecef_to_geodetic(c.r_ecef_m, out=c.geodetic)
             conn.send(("done", j))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the parent is gone or stopped the run
@@ -125,8 +134,9 @@ def prefetched_chunks(
 ) -> Iterator[PropagatedChunk]:
     """Chunks ``chunks`` (datetime64 time arrays) propagated one ahead in a forked child.
 
-    Each yielded chunk holds TEME r (and v with ``velocities``), validity and Earth-fixed r
-    (no Earth-fixed v) as views into shared memory, valid until the next chunk is asked for.
+    Each yielded chunk holds TEME r (and v with ``velocities``), validity, Earth-fixed r (no
+    Earth-fixed v) and the geodetic positions as views into shared memory, valid until the next
+    chunk is asked for.
     """
     longest = max(int(c.shape[0]) for c in chunks)
     slots = [_Slot(longest, prop.n, velocities) for _ in range(2)]
@@ -145,8 +155,9 @@ def prefetched_chunks(
         here.send("free")
         for j, times in enumerate(chunks):
             _wait(here, child, j)
-            r, v, valid, re = slots[j % 2].views(times.shape[0])
-            yield PropagatedChunk(np.asarray(times, "datetime64[ns]"), r, v, valid, re, None)
+            chunk = slots[j % 2].views(times.shape[0])
+            chunk.times = np.asarray(times, "datetime64[ns]")
+            yield chunk
             if j + 2 < len(chunks):
                 here.send("free")
     finally:
@@ -158,10 +169,14 @@ def prefetched_chunks(
 
 
 def _warm_serial_kernel(velocities: bool) -> None:
-    """Compile (or load) the one-thread conversion kernel here, once, with the argument types
-    of :meth:`SGP4Propagator.fill`: what a forked child compiles is lost when it ends."""
+    """Compile (or load) the child's kernels here, once, with the argument types it calls them
+    with (the one-thread conversion kernel, the geodetic kernel): what a forked child compiles
+    is lost when it ends."""
+    from .frames import _geodetic_kernel
     from .propagation import _finish_sgp4
 
+    one = np.zeros(1)
+    _geodetic_kernel(np.zeros((1, 3)), one, one.copy(), one.copy())
     a = np.zeros((1, 1, 3))
     _finish_sgp4.serial(
         np.zeros((1, 1), np.uint8), a, a.copy() if velocities else np.empty((0, 0, 3)),

@@ -161,6 +161,8 @@ class PropagatedChunk:
     valid: np.ndarray
     r_ecef_m: np.ndarray | None = None
     v_ecef_m: np.ndarray | None = None
+    #: (lat_deg, lon_deg, alt_m), each (T, N), where computed ahead (else the Ephemeris does it)
+    geodetic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 class SGP4Propagator:
