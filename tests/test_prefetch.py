@@ -12,10 +12,12 @@ import pytest
 
 import spacecompute as sc
 from spacecompute.astro import prefetch
+from spacecompute.astro.ephemeris import Ephemeris
 from spacecompute.astro.frames import ecef_to_geodetic
 from spacecompute.astro.prefetch import prefetch_pays, prefetched_chunks
 from spacecompute.astro.propagation import SGP4Propagator
 from spacecompute.astro.timeutil import time_grid
+from spacecompute.sim.core import Chunk
 from spacecompute.sim.engine import EngineConfig, run_engine
 from spacecompute.sim.forecast import with_previous_instant
 
@@ -34,12 +36,13 @@ def overlapping(grid, steps):
     return [parts[0]] + [np.concatenate([a[-1:], b]) for a, b in pairwise(parts)]
 
 
-@pytest.mark.parametrize("velocities", [True, False])
-def test_prefetched_chunks_equal_propagating_here(shell, velocities):
+@pytest.mark.parametrize(("velocities", "shadow"), [(True, "conical"), (False, "cylindrical")])
+def test_prefetched_chunks_equal_propagating_here(shell, velocities, shadow):
     prop = SGP4Propagator(shell.elements)
     parts = overlapping(time_grid(START, 3000.0, 60.0), 7)  # 51 instants: 8 chunks, last short
     got = 0
-    for times, chunk in zip(parts, prefetched_chunks(prop, parts, velocities=velocities), strict=True):
+    ahead = prefetched_chunks(prop, parts, velocities=velocities, shadow=shadow)
+    for times, chunk in zip(parts, ahead, strict=True):
         here = prop.propagate(times, velocities=velocities)
         np.testing.assert_array_equal(chunk.times, here.times)
         np.testing.assert_array_equal(chunk.r_eci_m, here.r_eci_m)
@@ -52,6 +55,12 @@ def test_prefetched_chunks_equal_propagating_here(shell, velocities):
         assert chunk.v_ecef_m is None
         for got_a, want_a in zip(chunk.geodetic, ecef_to_geodetic(here.r_ecef_m), strict=True):
             np.testing.assert_array_equal(got_a, want_a)
+        # the sunlit fraction as the engine core computes it (Chunk.sunlit)
+        core_chunk = Chunk(Ephemeris(here.times, here.r_eci_m, here.v_eci_m), 0, 1, shadow)
+        assert chunk.sunlit[0] == shadow
+        np.testing.assert_array_equal(chunk.sunlit[1], core_chunk.sun_eci_m)
+        np.testing.assert_array_equal(chunk.sunlit[2], core_chunk.sunlit)
+        assert 0 < chunk.sunlit[2].mean() < 1
         got += 1
     assert got == len(parts) == 8
     assert not multiprocessing.active_children()  # the child ended with the last chunk

@@ -127,6 +127,7 @@ class Constellation:
         )
         if chunk.geodetic is not None:  # computed ahead, by the same function as Ephemeris's
             eph.__dict__["_geodetic"] = chunk.geodetic
+        eph.sunlit_ahead = chunk.sunlit
         return eph
 
     def propagate(
@@ -175,6 +176,7 @@ class Constellation:
         memory_budget_bytes: int | None = None,
         velocities: bool = True,
         overlap: bool = False,
+        shadow: str | None = None,
     ) -> Iterator[Ephemeris]:
         """Stream the span as successive :class:`Ephemeris` chunks in time order.
 
@@ -186,7 +188,8 @@ class Constellation:
         instant (so that each chunk's first step is complete), and chunk ``j``'s arrays are
         valid only until chunk ``j + 1`` is asked for: large SGP4 runs are then propagated one
         chunk ahead in a second process (:mod:`spacecompute.astro.prefetch`, which also computes
-        the geodetic positions; the chunks carry no Earth-fixed velocities there).
+        the geodetic positions and, with ``shadow``, the sun and the sunlit fraction by that shadow
+        model as ``Ephemeris.sunlit_ahead``; the chunks carry no Earth-fixed velocities there).
         """
         grid = time_grid(start, duration_s, step_s)
         steps = chunk_steps or plan_chunks(
@@ -199,7 +202,8 @@ class Constellation:
             from .prefetch import prefetch_pays, prefetched_chunks
 
             if prefetch_pays(prop, len(self), len(parts)):
-                for chunk in prefetched_chunks(prop, parts, velocities=velocities):
+                chunks = prefetched_chunks(prop, parts, velocities=velocities, shadow=shadow)
+                for chunk in chunks:
                     yield self._ephemeris(chunk)
                 return
         for times in parts:

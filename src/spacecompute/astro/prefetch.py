@@ -40,8 +40,11 @@ from typing import Any
 import numpy as np
 
 from .._forked import in_forked_run, usable_cores
+from .._parallel import serial_only
+from .eclipse import sunlit_fraction_from_positions
 from .frames import ecef_to_geodetic
 from .propagation import PropagatedChunk, SGP4Propagator
+from .sun import sun_position_eci_m
 
 #: Below this many satellites the propagation is too short to be worth a second process
 PREFETCH_MIN_SATELLITES = 20_000
@@ -66,11 +69,14 @@ def prefetch_pays(propagator: Any, n_satellites: int, n_chunks: int) -> bool:
 class _Slot:
     """One chunk's arrays (at most ``t`` instants of ``n`` satellites) in shared memory."""
 
-    def __init__(self, t: int, n: int, velocities: bool) -> None:
+    def __init__(self, t: int, n: int, velocities: bool, shadow: str | None) -> None:
         shapes = {"r": (t, n, 3), "v": (t, n, 3), "re": (t, n, 3), "valid": (t, n)}
-        shapes.update(lat=(t, n), lon=(t, n), alt=(t, n))
+        shapes.update(lat=(t, n), lon=(t, n), alt=(t, n), sun=(t, 3), sunlit=(t, n))
         if not velocities:
             del shapes["v"]
+        if shadow is None:
+            del shapes["sun"], shapes["sunlit"]
+        self.shadow = shadow
         sizes = {k: int(np.prod(s)) * (1 if k == "valid" else 8) for k, s in shapes.items()}
         offsets, total = {}, 0
         for k, size in sizes.items():
@@ -88,13 +94,21 @@ class _Slot:
         """The first ``t`` instants (C-contiguous views; ``times`` left empty)."""
         a = {k: v[:t] for k, v in self.arrays.items()}
         geodetic = (a["lat"], a["lon"], a["alt"])
-        return PropagatedChunk(np.empty(0), a["r"], a.get("v"), a["valid"], a["re"], None, geodetic)
+        sunlit = None if self.shadow is None else (self.shadow, a["sun"], a["sunlit"])
+        return PropagatedChunk(
+            np.empty(0), a["r"], a.get("v"), a["valid"], a["re"], None, geodetic, sunlit
+        )
 
 
-def _serve(prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot], conn: Any) -> None:
+def _serve(
+    prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot], conn: Any
+) -> None:
     """The child: fill slot ``j % 2`` with chunk ``j`` whenever the parent has freed it: the
     states, then the geodetic positions by :func:`~spacecompute.astro.frames.ecef_to_geodetic`
-    (what :class:`~spacecompute.astro.ephemeris.Ephemeris` would run in the parent)."""
+    (what :class:`~spacecompute.astro.ephemeris.Ephemeris` would run in the parent) and, with a
+    shadow model, the sun and the sunlit fraction as the engine computes them."""
+    serial_only()  # numba's thread pool does not survive a fork
+    scratch = None
     try:
         for j, times in enumerate(chunks):
             if conn.recv() != "free":
@@ -102,6 +116,10 @@ def _serve(prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot
             c = slots[j % 2].views(times.shape[0])
             prop.fill(times, c.r_eci_m, c.v_eci_m, c.valid, c.r_ecef_m, None, serial=True)
             ecef_to_geodetic(c.r_ecef_m, out=c.geodetic)
+            if c.sunlit is not None:
+                if scratch is None:
+                    scratch = np.empty(slots[0].arrays["sunlit"].shape, np.float32)
+                _sunlit_into(times, c.r_eci_m, c.sunlit, scratch[: times.shape[0]])
             conn.send(("done", j))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the parent is gone or stopped the run
@@ -110,6 +128,18 @@ def _serve(prop: SGP4Propagator, chunks: Sequence[np.ndarray], slots: list[_Slot
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         except (OSError, ValueError):
             pass
+
+
+def _sunlit_into(
+    times: np.ndarray, r_eci_m: np.ndarray, sunlit: tuple, scratch: np.ndarray
+) -> None:
+    """The sun and the sunlit fraction as float64 with NaN as 0, by the steps of
+    :func:`~spacecompute.sim.forecast.chunk_environment` (float32 kernel output, then widened)."""
+    shadow, sun, fraction = sunlit
+    sun[:] = sun_position_eci_m(times)
+    sunlit_fraction_from_positions(r_eci_m, sun, shadow, out=scratch)
+    np.copyto(fraction, scratch)
+    np.nan_to_num(fraction, copy=False, nan=0.0)
 
 
 def _wait(conn: Any, child: Any, j: int) -> None:
@@ -130,17 +160,24 @@ def _wait(conn: Any, child: Any, j: int) -> None:
 
 
 def prefetched_chunks(
-    prop: SGP4Propagator, chunks: Sequence[np.ndarray], *, velocities: bool = True
+    prop: SGP4Propagator,
+    chunks: Sequence[np.ndarray],
+    *,
+    velocities: bool = True,
+    shadow: str | None = None,
 ) -> Iterator[PropagatedChunk]:
     """Chunks ``chunks`` (datetime64 time arrays) propagated one ahead in a forked child.
 
     Each yielded chunk holds TEME r (and v with ``velocities``), validity, Earth-fixed r (no
-    Earth-fixed v) and the geodetic positions as views into shared memory, valid until the next
-    chunk is asked for.
+    Earth-fixed v), the geodetic positions and, with ``shadow`` (a model of
+    :func:`~spacecompute.astro.eclipse.sunlit_fraction_from_positions`), the sun and the sunlit
+    fraction, as views into shared memory, valid until the next chunk is asked for.
     """
     longest = max(int(c.shape[0]) for c in chunks)
-    slots = [_Slot(longest, prop.n, velocities) for _ in range(2)]
-    _warm_serial_kernel(velocities)
+    if shadow is not None and shadow not in ("conical", "cylindrical"):
+        raise ValueError(f"shadow must be 'conical' or 'cylindrical', got {shadow!r}")
+    slots = [_Slot(longest, prop.n, velocities, shadow) for _ in range(2)]
+    _warm_kernels(velocities, shadow)
     context = multiprocessing.get_context("fork")
     here, there = context.Pipe()
     with warnings.catch_warnings():  # Python 3.12+ warns of fork with threads; see docstring
@@ -168,10 +205,10 @@ def prefetched_chunks(
             child.join()
 
 
-def _warm_serial_kernel(velocities: bool) -> None:
+def _warm_kernels(velocities: bool, shadow: str | None) -> None:
     """Compile (or load) the child's kernels here, once, with the argument types it calls them
-    with (the one-thread conversion kernel, the geodetic kernel): what a forked child compiles
-    is lost when it ends."""
+    with (the one-thread conversion kernel, the geodetic and shadow kernels): what a forked
+    child compiles is lost when it ends."""
     from .frames import _geodetic_kernel
     from .propagation import _finish_sgp4
 
@@ -183,6 +220,10 @@ def _warm_serial_kernel(velocities: bool) -> None:
         np.zeros(1), np.zeros((1, 1), bool), True, a.copy(), np.empty((0, 0, 3)), velocities,
         False,
     )  # fmt: skip
+    if shadow is not None:
+        r = np.full((1, 1, 3), 7e6)
+        sun = sun_position_eci_m(np.array(["2026-01-01"], "datetime64[ns]"))
+        sunlit_fraction_from_positions(r, sun, shadow, out=np.empty((1, 1), np.float32))
 
 
 __all__ = ["PREFETCH_MIN_SATELLITES", "prefetch_pays", "prefetched_chunks"]

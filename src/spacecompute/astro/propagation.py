@@ -163,6 +163,8 @@ class PropagatedChunk:
     v_ecef_m: np.ndarray | None = None
     #: (lat_deg, lon_deg, alt_m), each (T, N), where computed ahead (else the Ephemeris does it)
     geodetic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: (shadow model, sun (T, 3) m, sunlit fraction (T, N) float64, NaN as 0) where computed ahead
+    sunlit: tuple[str, np.ndarray, np.ndarray] | None = None
 
 
 class SGP4Propagator:

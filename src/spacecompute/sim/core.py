@@ -76,6 +76,9 @@ class Chunk:
         self.times_ns = eph.times.astype("datetime64[ns]").astype(np.int64)
         self._sun: np.ndarray | None = None
         self._sunlit: np.ndarray | None = None
+        ahead = getattr(eph, "sunlit_ahead", None)
+        if ahead is not None and ahead[0] == shadow:  # computed by the propagation process
+            self._sun, self._sunlit = ahead[1], ahead[2]
         self._isl: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def provide(self, *, sun_eci_m: np.ndarray | None = None, sunlit: Any = None) -> None:
@@ -369,7 +372,7 @@ class Core:
         step = first
         for eph in self.const.propagate_chunks(
             t_first, (c.total_steps - first) * c.dt_s, c.dt_s, c.propagator,
-            chunk_steps=c.chunk_steps, overlap=True,
+            chunk_steps=c.chunk_steps, overlap=True, shadow=c.shadow,
         ):  # fmt: skip
             if eph.n_times < 2:
                 continue
