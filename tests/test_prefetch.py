@@ -152,3 +152,27 @@ def test_when_prefetch_does_not_pay(shell, monkeypatch):
     assert not prefetch_pays(J2Propagator(shell.elements), 300, 8)
     monkeypatch.setenv("SPACECOMPUTE_PREFETCH", "0")
     assert not prefetch_pays(prop, 300, 8)
+
+
+def test_a_run_that_fails_ends_the_propagation_process(monkeypatch):
+    from spacecompute.sim import core
+
+    const = sc.walker(total=256, planes=16, phasing=1, altitude_km=550, inclination_deg=53)
+    monkeypatch.setattr(prefetch, "PREFETCH_MIN_SATELLITES", 0)
+    monkeypatch.setattr(prefetch, "usable_cores", lambda: 2)
+    step = core.Core._step
+
+    def failing(self, chunk, k):
+        if self.steps_done == 30:
+            assert len(multiprocessing.active_children()) == 1  # the child was running
+            raise ValueError("a policy failed")
+        step(self, chunk, k)
+
+    monkeypatch.setattr(core.Core, "_step", failing)
+    config = EngineConfig(
+        constellation=const, bus="starlink-v1", policy="on-board", duration_s=3600.0,
+        chunk_steps=7,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="a policy failed"):
+        run_engine(config)
+    assert not multiprocessing.active_children()
