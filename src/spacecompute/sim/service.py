@@ -377,6 +377,15 @@ class _Users:
         self.up = enu_basis(self.lat, self.lon)[:, 2, :]
         self.up_dot_p = np.einsum("ck,ck->c", self.up, self.p)
         self.p2 = np.einsum("ck,ck->c", self.p, self.p)
+        # for the cull of far satellites (sim/service_geometry.py): unit vectors, geocentric
+        # latitude, the smallest radius and the largest tilt of geodetic up from geocentric
+        rho = np.sqrt(self.p2)
+        self.p_hat = self.p / np.where(rho > 0.0, rho, 1.0)[:, None]
+        self.geocentric_lat_rad = np.arcsin(np.clip(self.p_hat[:, 2], -1.0, 1.0))
+        self.rho_min_m = float(rho.min(initial=np.inf))
+        tilt = np.einsum("ck,ck->c", self.up, self.p_hat)
+        tilt_deg = np.degrees(np.arccos(np.clip(tilt, -1.0, 1.0)))
+        self.up_tilt_max_deg = float(tilt_deg.max(initial=0.0))
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
@@ -473,6 +482,13 @@ class _Isl:
         for v, w, p, ed in raw_triples:
             self.levels.append((v, self._slot_of(v, w), self._slot_of(v, p), ed))
         self.max_hops = int(max_hops)
+        # the level triples end to end, for the compiled relaxation (service_geometry.py)
+        self.level_arrays = tuple(
+            np.ascontiguousarray(np.concatenate([lv[i] for lv in self.levels]), np.int64)
+            if self.levels
+            else np.zeros(0, np.int64)
+            for i in range(4)
+        )
 
     def _slot_of(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(self._key_sorted, v * self.n + w)
@@ -482,24 +498,12 @@ class _Isl:
         self, dist_m: np.ndarray, ok: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(length (N, M) m, inf where unreachable; predecessor slot (N, M); edge (N, M)) at
-        one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,)."""
-        n, m = self.n, self.m
-        length = np.full((n, m), np.inf)
-        length[:, 0] = 0.0
-        pred = np.full((n, m), -1, dtype=np.int64)
-        edge = np.full((n, m), -1, dtype=np.int64)
-        d = np.where(ok, dist_m, np.inf)
-        for v, sw, sp, ed in self.levels:  # loop over hop levels
-            cand = length[v, sp] + d[ed]
-            key = v * m + sw
-            order = np.lexsort((cand, key))
-            k_o = key[order]
-            first = np.r_[True, k_o[1:] != k_o[:-1]]
-            sel = order[first]
-            length[v[sel], sw[sel]] = cand[sel]
-            pred[v[sel], sw[sel]] = sp[sel]
-            edge[v[sel], sw[sel]] = ed[sel]
-        return length, pred, edge
+        one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,); compiled
+        (:func:`~spacecompute.sim.service_geometry.isl_paths`; the numpy formulation is
+        :func:`~spacecompute.sim.numpy_reference.isl_paths_numpy`)."""
+        from .service_geometry import isl_paths
+
+        return isl_paths(self, dist_m, ok)
 
     def walk_edges(
         self, access: np.ndarray, slot: np.ndarray, pred: np.ndarray, edge: np.ndarray
@@ -546,45 +550,37 @@ def _candidates(
     min_el_deg: float,
     max_hops: int,
 ) -> tuple[_Candidates, tuple[np.ndarray, np.ndarray]]:
-    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge)."""
+    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge).
+
+    Only the visible pairs are computed, in compiled kernels
+    (:mod:`spacecompute.sim.service_geometry`); the dense numpy formulation is
+    :func:`~spacecompute.sim.numpy_reference.service_candidates_numpy` (the same tables, bit
+    for bit, tested)."""
+    from .service_geometry import candidate_rows, visible_pairs
+
     n_c = len(users)
     length, pred, edge = isl.paths(isl_dist_m, isl_ok)
     if active.size == 0:
         z = np.zeros(0, np.int64)
         zf = np.zeros(0)
         return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
-    el, rng = users.look(r_ecef_m, active)
-    vis = np.isfinite(el) & (el >= float(min_el_deg))
-    ci, vs = np.nonzero(vis)
-    city = active[ci]
-    up_m = rng[ci, vs]
-    elev = el[ci, vs]
-    w = isl.nbr[vs]  # (P, M)
-    hop = isl.hops[vs]
-    path = length[vs]
-    ok = (w >= 0) & (hop <= max_hops) & np.isfinite(path)
-    pi, sl = np.nonzero(ok)
-    c_f = city[pi]
-    w_f = w[pi, sl]
-    total_m = up_m[pi] + path[pi, sl]
-    key = c_f * isl.n + w_f
-    # per (city, serving satellite) the lowest-delay access; ties to the lower access index
-    order = np.lexsort((vs[pi], total_m, key))
-    k_o = key[order]
-    first = np.r_[True, k_o[1:] != k_o[:-1]] if k_o.size else np.zeros(0, bool)
-    sel = order[first]  # sorted by key = (city, serving satellite)
-    cities_sel = c_f[sel]
-    ptr = np.searchsorted(cities_sel, np.arange(n_c + 1))
+    active = np.unique(np.asarray(active, np.int64))  # sorted: the table is by city
+    row, vs, elev, up_m = visible_pairs(users, r_ecef_m, active, min_el_deg)
+    c_row, c_pair, c_slot, c_sat, c_tot = candidate_rows(
+        row, vs, up_m, active.size, isl, length, max_hops
+    )
+    cities_sel = active[c_row]
+    access = vs[c_pair]
     cand = _Candidates(
-        ptr=ptr.astype(np.int64),
+        ptr=np.searchsorted(cities_sel, np.arange(n_c + 1)).astype(np.int64),
         city=cities_sel,
-        sat=w_f[sel],
-        access=vs[pi][sel],
-        slot=sl[sel],
-        hops=hop[pi, sl][sel],
-        delay_s=total_m[sel] / SPEED_OF_LIGHT_M_S,
-        path_m=path[pi, sl][sel],
-        elevation_deg=elev[pi][sel],
+        sat=c_sat,
+        access=access,
+        slot=c_slot,
+        hops=isl.hops[access, c_slot],
+        delay_s=c_tot / SPEED_OF_LIGHT_M_S,
+        path_m=length[access, c_slot],
+        elevation_deg=elev[c_pair],
     )
     return cand, (pred, edge)
 
