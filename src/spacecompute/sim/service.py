@@ -330,15 +330,16 @@ class _Store:
                 b[: self.n] = a[: self.n]
                 self.cols[k] = b
         ids = np.arange(self.n, need)
+        new_rows = slice(self.n, need)  # the rows are contiguous: slices, not fancy indexing
         for k, a in self.cols.items():
             if k in values:
-                a[ids] = values[k]
+                a[new_rows] = values[k]
             elif k in ("start", "end", "compute_end"):
-                a[ids] = self.NAT
+                a[new_rows] = self.NAT
             elif k in ("satellite", "access", "edges"):
-                a[ids] = -1
+                a[new_rows] = -1
             else:
-                a[ids] = 0
+                a[new_rows] = 0
         self.n = need
         return ids
 

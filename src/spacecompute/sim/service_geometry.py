@@ -67,8 +67,8 @@ def cull_cosine(users: Any, r_norm_max_m: float, min_el_deg: float) -> float:
 
 def _pair_work(city_pos: np.ndarray, *args: Any) -> int:
     """Work of the pair kernel: the satellites its cities' bands hold (``args[5]``, ``args[6]``:
-    where the bands start and end), twice (one pass counts, one fills)."""
-    return 2 * int(np.sum(args[6] - args[5]))
+    where the bands start and end)."""
+    return int(np.sum(args[6] - args[5]))
 
 
 @twin_kernel(work=_pair_work)
@@ -91,27 +91,17 @@ def _visible_pairs_kernel(
 
     ``city_pos`` (A,) rows of the city arrays; city ``a`` scans the satellites ``z_order[lo_k[a]:
     hi_k[a]]`` (its band of geocentric latitudes; ``z_order`` sorts the satellites by the z of
-    their unit vectors). Returns (row into ``city_pos`` (P,), satellite (P,), sin el (P,), range
-    m (P,)), by city."""
+    their unit vectors) and writes its survivors from where its band starts in the band-sized
+    buffers. Returns (row into ``city_pos`` (P,), satellite (P,), sin el (P,), range m (P,)),
+    by city."""
     a_n = city_pos.shape[0]
-    count = np.zeros(a_n, np.int64)
-    for a in prange(a_n):
-        c = city_pos[a]
-        px, py, pz = p_hat[c, 0], p_hat[c, 1], p_hat[c, 2]
-        k_n = 0
-        for k in range(lo_k[a], hi_k[a]):
-            j = z_order[k]
-            if px * r_hat[j, 0] + py * r_hat[j, 1] + pz * r_hat[j, 2] >= cos_cull:
-                k_n += 1
-        count[a] = k_n
     start = np.zeros(a_n + 1, np.int64)
     for a in range(a_n):
-        start[a + 1] = start[a] + count[a]
-    total = start[a_n]
-    row = np.empty(total, np.int64)
-    sat = np.empty(total, np.int64)
-    sin_el = np.empty(total, np.float64)
-    rng = np.empty(total, np.float64)
+        start[a + 1] = start[a] + (hi_k[a] - lo_k[a])
+    count = np.zeros(a_n, np.int64)
+    b_sat = np.empty(start[a_n], np.int64)
+    b_sin = np.empty(start[a_n], np.float64)
+    b_rng = np.empty(start[a_n], np.float64)
     for a in prange(a_n):
         c = city_pos[a]
         px, py, pz = p_hat[c, 0], p_hat[c, 1], p_hat[c, 2]
@@ -127,11 +117,26 @@ def _visible_pairs_kernel(
             up_r = up_r + up[c, 2] * r[j, 2]
             d2 = r2[j] + p2[c] - 2.0 * p_r
             rg = np.sqrt(max(d2, 1.0))
-            row[q] = a
-            sat[q] = j
-            sin_el[q] = (up_r - up_dot_p[c]) / rg
-            rng[q] = rg
+            b_sat[q] = j
+            b_sin[q] = (up_r - up_dot_p[c]) / rg
+            b_rng[q] = rg
             q += 1
+        count[a] = q - start[a]
+    total = 0
+    for a in range(a_n):
+        total += count[a]
+    row = np.empty(total, np.int64)
+    sat = np.empty(total, np.int64)
+    sin_el = np.empty(total, np.float64)
+    rng = np.empty(total, np.float64)
+    i = 0
+    for a in range(a_n):
+        for x in range(start[a], start[a] + count[a]):
+            row[i] = a
+            sat[i] = b_sat[x]
+            sin_el[i] = b_sin[x]
+            rng[i] = b_rng[x]
+            i += 1
     return row, sat, sin_el, rng
 
 
