@@ -557,7 +557,7 @@ def _candidates(
     (:mod:`spacecompute.sim.service_geometry`); the dense numpy formulation is
     :func:`~spacecompute.sim.numpy_reference.service_candidates_numpy` (the same tables, bit
     for bit, tested)."""
-    from .service_geometry import candidate_rows, visible_pairs
+    from .service_geometry import candidate_columns, visible_pairs
 
     n_c = len(users)
     length, pred, edge = isl.paths(isl_dist_m, isl_ok)
@@ -567,21 +567,19 @@ def _candidates(
         return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
     active = np.unique(np.asarray(active, np.int64))  # sorted: the table is by city
     row, vs, elev, up_m = visible_pairs(users, r_ecef_m, active, min_el_deg)
-    c_row, c_pair, c_slot, c_sat, c_tot = candidate_rows(
-        row, vs, up_m, active.size, isl, length, max_hops
+    city, sat, access, slot, hops, delay_s, path_m, el = candidate_columns(
+        row, vs, elev, up_m, active, isl, length, max_hops, SPEED_OF_LIGHT_M_S
     )
-    cities_sel = active[c_row]
-    access = vs[c_pair]
     cand = _Candidates(
-        ptr=np.searchsorted(cities_sel, np.arange(n_c + 1)).astype(np.int64),
-        city=cities_sel,
-        sat=c_sat,
+        ptr=np.searchsorted(city, np.arange(n_c + 1)).astype(np.int64),
+        city=city,
+        sat=sat,
         access=access,
-        slot=c_slot,
-        hops=isl.hops[access, c_slot],
-        delay_s=c_tot / SPEED_OF_LIGHT_M_S,
-        path_m=length[access, c_slot],
-        elevation_deg=elev[c_pair],
+        slot=slot,
+        hops=hops,
+        delay_s=delay_s,
+        path_m=path_m,
+        elevation_deg=el,
     )
     return cand, (pred, edge)
 

@@ -230,27 +230,31 @@ def isl_paths(
 
 
 def _candidate_work(pair_ptr: np.ndarray, *args: Any) -> int:
-    """Work of the candidate kernel: (pairs, neighbourhood slots) entries."""
-    return int(pair_ptr[-1]) * int(args[1].shape[1])
+    """Work of the candidate kernel: (pairs, neighbourhood slots) entries (``args[4]``: nbr)."""
+    return int(pair_ptr[-1]) * int(args[4].shape[1])
 
 
 @twin_kernel(work=_candidate_work)
 def _candidates_kernel(
-    pair_ptr, pair_sat, nbr, hops, length, up_m, max_hops, n_blocks
+    pair_ptr, pair_sat, pair_el, up_m, city_id, nbr, hops, length, max_hops, light_m_s, n_blocks
 ):  # pragma: no cover - numba
     """Per city (rows ``pair_ptr[i]:pair_ptr[i+1]`` of its visible pairs): every satellite
     within ``max_hops`` of a visible one, with the lowest-delay access (``up_m + path``; ties
-    to the lower access index), sorted by serving satellite. Returns (count per city, pair
-    row, slot, serving satellite, total m), rows of a city contiguous, cities in order.
+    to the lower access index), sorted by serving satellite. Returns the candidate columns
+    (city, satellite, access, slot, hops, delay s, path m, elevation deg), by (city, satellite).
 
     The cities are split into ``n_blocks`` blocks (the parallel loop's unit of work), each with
-    its own scratch of one entry per satellite: the best entry so far per serving satellite."""
+    its own scratch of one entry per satellite: the best entry so far per serving satellite. A
+    city's serving satellites come out in order by a scan of that scratch over their index range
+    when the range is short, else by a sort."""
     a_n = pair_ptr.shape[0] - 1
     n, m = nbr.shape
     bound = np.empty(a_n + 1, np.int64)
     bound[0] = 0
+    most = 0  # entries of the city with the most
     for i in range(a_n):
         bound[i + 1] = bound[i] + (pair_ptr[i + 1] - pair_ptr[i]) * m
+        most = max(most, bound[i + 1] - bound[i])
     count = np.zeros(a_n, np.int64)
     o_pair = np.empty(bound[a_n], np.int64)
     o_slot = np.empty(bound[a_n], np.int64)
@@ -261,9 +265,11 @@ def _candidates_kernel(
         best_q = np.full(n, -1, np.int64)
         best_s = np.empty(n, np.int64)
         best_t = np.empty(n, np.float64)
+        touched = np.empty(most, np.int64)
         for i in range(b * a_n // n_blocks, (b + 1) * a_n // n_blocks):
-            touched = np.empty(bound[i + 1] - bound[i], np.int64)
             k = 0
+            w_lo = n
+            w_hi = -1
             for q in range(pair_ptr[i], pair_ptr[i + 1]):
                 a = pair_sat[q]
                 for s in range(m):
@@ -278,63 +284,90 @@ def _candidates_kernel(
                     if bq < 0:
                         touched[k] = w
                         k += 1
+                        w_lo = min(w_lo, w)
+                        w_hi = max(w_hi, w)
                     elif not (t < best_t[w] or (t == best_t[w] and a < pair_sat[bq])):
                         continue
                     best_q[w] = q
                     best_s[w] = s
                     best_t[w] = t
-            ws = np.sort(touched[:k])
             out = bound[i]
-            for x in range(k):
-                w = ws[x]
-                o_pair[out + x] = best_q[w]
-                o_slot[out + x] = best_s[w]
-                o_sat[out + x] = w
-                o_tot[out + x] = best_t[w]
-                best_q[w] = -1
+            if w_hi - w_lo < 16 * k:  # scan the range: in order, no sort
+                for w in range(w_lo, w_hi + 1):
+                    if best_q[w] >= 0:
+                        o_pair[out] = best_q[w]
+                        o_slot[out] = best_s[w]
+                        o_sat[out] = w
+                        o_tot[out] = best_t[w]
+                        best_q[w] = -1
+                        out += 1
+            else:
+                ws = np.sort(touched[:k])
+                for x in range(k):
+                    w = ws[x]
+                    o_pair[out] = best_q[w]
+                    o_slot[out] = best_s[w]
+                    o_sat[out] = w
+                    o_tot[out] = best_t[w]
+                    best_q[w] = -1
+                    out += 1
             count[i] = k
     total = 0
     for i in range(a_n):
         total += count[i]
-    c_pair = np.empty(total, np.int64)
-    c_slot = np.empty(total, np.int64)
+    c_city = np.empty(total, np.int64)
     c_sat = np.empty(total, np.int64)
-    c_tot = np.empty(total, np.float64)
+    c_access = np.empty(total, np.int64)
+    c_slot = np.empty(total, np.int64)
+    c_hops = np.empty(total, np.int64)
+    c_delay = np.empty(total, np.float64)
+    c_path = np.empty(total, np.float64)
+    c_el = np.empty(total, np.float64)
     j = 0
     for i in range(a_n):
         for x in range(bound[i], bound[i] + count[i]):
-            c_pair[j] = o_pair[x]
-            c_slot[j] = o_slot[x]
+            q, s = o_pair[x], o_slot[x]
+            a = pair_sat[q]
+            c_city[j] = city_id[i]
             c_sat[j] = o_sat[x]
-            c_tot[j] = o_tot[x]
+            c_access[j] = a
+            c_slot[j] = s
+            c_hops[j] = hops[a, s]
+            c_delay[j] = o_tot[x] / light_m_s
+            c_path[j] = length[a, s]
+            c_el[j] = pair_el[q]
             j += 1
-    return count, c_pair, c_slot, c_sat, c_tot
+    return c_city, c_sat, c_access, c_slot, c_hops, c_delay, c_path, c_el
 
 
-def candidate_rows(
+def candidate_columns(
     pair_row: np.ndarray,
     pair_sat: np.ndarray,
+    pair_el: np.ndarray,
     up_m: np.ndarray,
-    n_active: int,
+    active: np.ndarray,
     isl: Any,
     length: np.ndarray,
     max_hops: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates of the visible pairs (grouped by city row): (city row, pair, slot, serving
-    satellite, access-to-serving length m) sorted by (city row, serving satellite)."""
-    pair_ptr = np.searchsorted(pair_row, np.arange(n_active + 1)).astype(np.int64)
-    count, c_pair, c_slot, c_sat, c_tot = _candidates_kernel(
+    light_m_s: float,
+) -> tuple[np.ndarray, ...]:
+    """Candidates of the visible pairs (grouped by row into ``active``, the sorted city ids):
+    (city, satellite, access, slot, hops, delay s = (up-link + path) / ``light_m_s``, path m,
+    elevation deg), sorted by (city, satellite)."""
+    pair_ptr = np.searchsorted(pair_row, np.arange(active.size + 1)).astype(np.int64)
+    return _candidates_kernel(
         pair_ptr,
         np.ascontiguousarray(pair_sat, np.int64),
+        np.ascontiguousarray(pair_el, np.float64),
+        np.ascontiguousarray(up_m, np.float64),
+        np.ascontiguousarray(active, np.int64),
         isl.nbr,
         isl.hops,
         length,
-        np.ascontiguousarray(up_m, np.float64),
         int(max_hops),
+        float(light_m_s),
         4 * numba.get_num_threads(),
     )
-    c_row = np.repeat(np.arange(n_active, dtype=np.int64), count)
-    return c_row, c_pair, c_slot, c_sat, c_tot
 
 
-__all__ = ["CULL_MARGIN_DEG", "candidate_rows", "cull_cosine", "isl_paths", "visible_pairs"]
+__all__ = ["CULL_MARGIN_DEG", "candidate_columns", "cull_cosine", "isl_paths", "visible_pairs"]
