@@ -109,7 +109,7 @@ from ..astro.timeutil import parse_time
 from ..errors import InputError
 from ..scheduling.checks import check_service_decision
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
-from ..table import Table
+from ..table import Table, filled_column
 from .engine import EngineResult
 from .rundir import fleet_row
 
@@ -1498,7 +1498,7 @@ def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
     job_table = Table(
         {
             "job_id": np.arange(jobs.n, dtype=np.int64),
-            "kind": np.full(jobs.n, JOB_KIND, dtype=object),
+            "kind": filled_column(jobs.n, JOB_KIND),
             "satellite": jobs["satellite"].copy(),
             "arrival": ts(arrival),
             "start": ts(jobs["start"]),

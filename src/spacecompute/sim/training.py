@@ -124,7 +124,7 @@ from ..spacecraft.fleet import Fleet
 from ..spacecraft.hardware import bus as bus_preset
 from ..spacecraft.hardware import bus_for_constellation
 from ..spacecraft.power import ATTITUDE_MODES, incidence_cosine, solar_power_w
-from ..table import Table
+from ..table import Table, filled_column
 from ..workloads.batch import MAX_MODEL_PARAMS, ring_allreduce_time_s, training_jobs
 from .engine import EngineResult
 from .queues import NAT
@@ -1448,7 +1448,7 @@ def _finish(
     job_table = Table(
         {
             "job_id": np.arange(n_jobs, dtype=np.int64),
-            "kind": np.full(n_jobs, JOB_KIND, dtype=object),
+            "kind": filled_column(n_jobs, JOB_KIND),
             "satellite": st["satellite"].copy(),
             "arrival": ts(J["arrival"]),
             "start": ts(st["start"]),
