@@ -18,7 +18,10 @@ One step ``k`` is the interval ``[t_k, t_k + dt)``. Order inside a step:
    user-terminal minimum, SpaceX FCC filing SAT-MOD-20181108-00083), +Grid ISL lengths
    (:func:`~spacecompute.network.topology.plus_grid_pairs`, line of sight checked), and the
    shortest (by length) of the min-hop ISL paths from each visible satellite to each satellite
-   within ``max_isl_hops``; held for the step;
+   within ``max_isl_hops``; held for the step. Only the city-satellite pairs within the largest
+   Earth-central angle of the mask are computed, in compiled kernels
+   (:mod:`spacecompute.sim.service_geometry`; the same numbers as the dense numpy formulation,
+   bit for bit);
 3. **policy**: a :class:`~spacecompute.scheduling.service.ServiceView` -> a satellite (or
    reject) and a priority per request;
 4. **plan and fleet**: the queues are scheduled once at the payload's speed known at ``t_k``
