@@ -105,7 +105,7 @@ def test_the_cull_keeps_every_visible_pair():
         }
     )
     users = _Users(table)
-    n = 20_000
+    n = 8_000
     u = rng.normal(size=(n, 3))
     u /= np.linalg.norm(u, axis=1)[:, None]
     radius = 6_378_137.0 + rng.choice([200e3, 550e3, 1200e3, 35_786e3], n)
