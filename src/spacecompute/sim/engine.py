@@ -81,7 +81,7 @@ from ..scheduling.policies import (
     PolicyView,
     get_policy,
 )
-from ..table import Table
+from ..table import Table, filled_column
 from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
@@ -816,7 +816,7 @@ def _job_table(cols: dict[str, np.ndarray]) -> Table:
     return Table(
         {
             "job_id": cols["job_id"],
-            "kind": np.full(status.size, JOB_KIND, dtype=object),
+            "kind": filled_column(status.size, JOB_KIND),
             "satellite": cols["satellite"],
             "arrival": ts(arrival),
             "start": ts(cols["start"]),
