@@ -73,3 +73,23 @@ def test_comparison_side_by_side_equals_one_after_another(tmp_path):
         assert sa == sb
         jobs = (a_dir / policy / "jobs.parquet").read_bytes()
         assert jobs == (b_dir / policy / "jobs.parquet").read_bytes()
+
+
+def test_warm_up_loads_the_step_kernels_before_a_fork_and_leaves_nothing(tmp_path):
+    """The throwaway steps before a fork: the kernels of a step are loaded, numba's threads
+    are not started (the process may still fork), and no part files are left behind."""
+    code = (
+        "from spacecompute.sim.engine import EngineConfig, warm_up\n"
+        "from spacecompute.sim.queues import _serve_kernel\n"
+        "from spacecompute._forked import fork_is_safe\n"
+        "assert not _serve_kernel.signatures\n"
+        "warm_up(EngineConfig(duration_s=3600, policy='energy-aware'), steps=3)\n"
+        "print(len(_serve_kernel.signatures) > 0, fork_is_safe())\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path), "SPACECOMPUTE_RUN_PROCESSES": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+    assert list(tmp_path.iterdir()) == []

@@ -595,3 +595,8 @@ def test_nearest_neighbours_equal_the_all_pairs_search():
         want_j, want_d2 = all_pairs(r)
         np.testing.assert_array_equal(j, want_j)
         np.testing.assert_array_equal(d2, want_d2)
+        # some satellites only (a step's ring participants): the same answers for those rows
+        rows = np.sort(rng.choice(len(r), size=max(1, len(r) // 5), replace=False))
+        j_rows, d2_rows = _nearest_neighbour(r, rows)
+        np.testing.assert_array_equal(j_rows, want_j[rows])
+        np.testing.assert_array_equal(d2_rows, want_d2[rows])

@@ -33,6 +33,12 @@ Task = Callable[[Callable[[int, int], None]], Any]
 
 _tasks: dict[str, Task] = {}
 _queue: Any = None
+_in_child = False
+
+
+def in_forked_run() -> bool:
+    """True inside one of :func:`run_forked`'s processes (its runs already share the cores)."""
+    return _in_child
 
 
 def fork_is_safe() -> bool:
@@ -71,6 +77,8 @@ def _report_from_child(key: str) -> Callable[[int, int], None]:
 
 
 def _run_in_child(key: str) -> tuple[str, Any]:
+    global _in_child
+    _in_child = True
     try:
         return "ok", _tasks[key](_report_from_child(key))
     except BaseException as exc:  # the caller re-raises it, KeyboardInterrupt included
@@ -118,4 +126,4 @@ def run_forked(
     return {key: value for key, (_, value) in outcomes.items()}
 
 
-__all__ = ["fork_is_safe", "run_forked", "usable_cores"]
+__all__ = ["fork_is_safe", "in_forked_run", "run_forked", "usable_cores"]

@@ -29,6 +29,16 @@ import numpy as np
 #: tests) on the one-thread twin. ``benchmarks/threads.py`` times both twins side by side.
 PARALLEL_MIN_WORK = 200_000
 
+#: Set in a forked helper process (``astro/prefetch.py``): numba's thread pool, if the parent
+#: started it, does not survive a fork, so every twin kernel runs its one-thread version there
+_serial_only = False
+
+
+def serial_only() -> None:
+    """From now on, in this process, every twin kernel runs its one-thread version."""
+    global _serial_only
+    _serial_only = True
+
 
 def largest_array_size(*args: Any) -> int:
     """The default measure of work: elements of the largest array argument."""
@@ -71,11 +81,19 @@ class TwinKernel:
     def choose(self, *args: Any) -> Any:
         """The twin a call with these arguments runs."""
         # the size first: asking numba for its thread count costs microseconds per call
+        if _serial_only:
+            return self.serial
         if self._work(*args) >= PARALLEL_MIN_WORK and numba.get_num_threads() > 1:
             return self.parallel
         return self.serial
 
     def __call__(self, *args: Any) -> Any:
+        if self._work is largest_array_size:  # the common case, inlined: called every step
+            for a in args:
+                if isinstance(a, np.ndarray) and a.size >= PARALLEL_MIN_WORK:
+                    break
+            else:
+                return self.serial(*args)
         return self.choose(*args)(*args)
 
 

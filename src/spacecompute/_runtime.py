@@ -58,7 +58,11 @@ def keep_freed_memory() -> bool:
 def _arrow_on_malloc() -> None:
     """Let pyarrow allocate from malloc too (its own pool would keep its own freed memory
     beside malloc's: 0.18 GiB more at the peak of a 10,000-satellite run writing its tables,
-    docs/benchmarks.md, Memory)."""
+    docs/benchmarks.md, Memory). Before pyarrow is imported, by the variable it reads when it
+    first allocates (importing pyarrow costs about 0.1 s, and many commands never need it)."""
+    if "pyarrow" not in sys.modules:
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+        return
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - a dependency

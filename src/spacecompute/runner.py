@@ -106,18 +106,31 @@ def _policy_source(given: Any, policy: Any) -> str:
 FORKED_MAX_SATELLITES = 100_000
 
 
+#: Below this many satellites the kernels of a forked comparison are loaded once, before the
+#: fork (``warm``; a few steps of a throwaway run, whose kernels all run on one thread).
+WARM_UP_MAX_SATELLITES = 10_000
+
+
 def _run_tasks(
     tasks: dict[str, Callable[[Callable[[int, int], None]], Any]],
     n_satellites: int,
     progress: ProgressFn | None,
+    warm: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Each policy's run, side by side where that is safe and pays (:mod:`spacecompute._forked`),
-    else one after another; the same results either way."""
+    else one after another; the same results either way. ``warm()``, called before a fork,
+    loads what every run needs once (the forked processes inherit it)."""
     from ._forked import fork_is_safe, run_forked, usable_cores
 
     workers = min(len(tasks), usable_cores())
     if workers > 1 and n_satellites < FORKED_MAX_SATELLITES and fork_is_safe():
-        return run_forked(tasks, workers, progress)
+        if warm is not None and n_satellites < WARM_UP_MAX_SATELLITES:
+            try:
+                warm()
+            except Exception:  # only a head start: the runs themselves report any problem
+                pass
+        if fork_is_safe():
+            return run_forked(tasks, workers, progress)
     out = {}
     for name, task in tasks.items():
 
@@ -127,6 +140,17 @@ def _run_tasks(
 
         out[name] = task(report)
     return out
+
+
+def _warm_up(prepared: Any) -> Callable[[], None] | None:
+    """What loads the kernels of the prepared engine runs before they are forked (None: the
+    workload has no such step)."""
+    from .sim.engine import run_engine, warm_up
+
+    if prepared.run_fn is not run_engine:
+        return None
+    config = next(iter(prepared.configs.values()))
+    return lambda: warm_up(config)
 
 
 def _policy_label(policy: Any) -> str:
@@ -224,7 +248,9 @@ def run_scenario(
             return result.summary, (_result_of(result, name, run_dir) if keep_results else None)
 
         tasks[name] = task
-    for name, (summary, result) in _run_tasks(tasks, n_satellites, progress).items():
+    for name, (summary, result) in _run_tasks(
+        tasks, n_satellites, progress, _warm_up(prepared)
+    ).items():
         run.summaries[name] = summary
         if keep_results:
             run.results[name] = result

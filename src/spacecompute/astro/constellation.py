@@ -12,6 +12,7 @@ import fnmatch
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Constellation:
         return self._propagators[method]
 
     def _ephemeris(self, chunk) -> Ephemeris:
-        return Ephemeris(
+        eph = Ephemeris(
             chunk.times,
             chunk.r_eci_m,
             chunk.v_eci_m,
@@ -124,6 +125,10 @@ class Constellation:
             r_ecef_m=chunk.r_ecef_m,
             v_ecef_m=chunk.v_ecef_m,
         )
+        if chunk.geodetic is not None:  # computed ahead, by the same function as Ephemeris's
+            eph.__dict__["_geodetic"] = chunk.geodetic
+        eph.sunlit_ahead = chunk.sunlit
+        return eph
 
     def propagate(
         self,
@@ -170,19 +175,38 @@ class Constellation:
         chunk_steps: int | None = None,
         memory_budget_bytes: int | None = None,
         velocities: bool = True,
+        overlap: bool = False,
+        shadow: str | None = None,
     ) -> Iterator[Ephemeris]:
         """Stream the span as successive :class:`Ephemeris` chunks in time order.
 
         Each chunk holds at most ``chunk_steps`` instants (default: as many as fit the memory
         budget, 2 GiB unless given). Peak memory is about one chunk. With ``velocities=False``
         no velocities are computed or held (``v_eci_m`` is None).
+
+        ``overlap=True``: every chunk after the first starts with the previous chunk's last
+        instant (so that each chunk's first step is complete), and chunk ``j``'s arrays are
+        valid only until chunk ``j + 1`` is asked for: large SGP4 runs are then propagated one
+        chunk ahead in a second process (:mod:`spacecompute.astro.prefetch`, which also computes
+        the geodetic positions and, with ``shadow``, the sun and the sunlit fraction by that shadow
+        model as ``Ephemeris.sunlit_ahead``; the chunks carry no Earth-fixed velocities there).
         """
         grid = time_grid(start, duration_s, step_s)
         steps = chunk_steps or plan_chunks(
             grid.shape[0], len(self), memory_budget_bytes=memory_budget_bytes, velocities=velocities
         )
         prop = self.propagator(method)
-        for times in iter_time_chunks(grid, steps):
+        parts = list(iter_time_chunks(grid, steps))
+        if overlap:
+            parts = [parts[0]] + [np.concatenate([a[-1:], b]) for a, b in pairwise(parts)]
+            from .prefetch import prefetch_pays, prefetched_chunks
+
+            if prefetch_pays(prop, len(self), len(parts)):
+                chunks = prefetched_chunks(prop, parts, velocities=velocities, shadow=shadow)
+                for chunk in chunks:
+                    yield self._ephemeris(chunk)
+                return
+        for times in parts:
             chunk = prop.propagate(times, velocities=velocities)
             yield self._ephemeris(chunk)
 

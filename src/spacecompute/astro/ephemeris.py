@@ -26,11 +26,15 @@ class Ephemeris:
     r_ecef_m, v_ecef_m : (T, N, 3) float64, Earth-fixed (ITRS, polar motion neglected)
     lat_deg, lon_deg, alt_m : (T, N) WGS84 geodetic
     valid : (T, N) bool, False where the propagator failed (positions are NaN there)
+    sunlit_ahead : None, or (shadow model, sun (T, 3), sunlit fraction (T, N) float64 with NaN
+        as 0) computed ahead by the propagation process (``astro/prefetch.py``)
     names : (N,) satellite names
     frame : ``"TEME"``
     """
 
     frame = "TEME"
+
+    sunlit_ahead: tuple[str, np.ndarray, np.ndarray] | None = None
 
     def __init__(
         self,

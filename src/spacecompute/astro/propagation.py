@@ -89,9 +89,12 @@ def _reorder_sgp4(
 
 
 @twin_kernel()
-def _finish_sgp4(e, r, v, gmst, valid, want_ecef, r_ecef, v_ecef, want_v):  # pragma: no cover
+def _finish_sgp4(
+    e, r, v, gmst, valid, want_ecef, r_ecef, v_ecef, want_v, want_v_ecef=True
+):  # pragma: no cover - numba
     """In place on sgp4's (T, N, 3) output: km -> m (NaN where sgp4 reported an error),
-    validity, and optionally the Earth-fixed r, v (same formulas as :func:`_reorder_sgp4`)."""
+    validity, and optionally the Earth-fixed r and (``want_v and want_v_ecef``) v (same
+    formulas as :func:`_reorder_sgp4`)."""
     t, n = e.shape
     omega = 7.292115146706979e-5
     n_blocks = (n + 1023) // 1024
@@ -121,7 +124,7 @@ def _finish_sgp4(e, r, v, gmst, valid, want_ecef, r_ecef, v_ecef, want_v):  # pr
                     r_ecef[k, i, 0] = xe
                     r_ecef[k, i, 1] = ye
                     r_ecef[k, i, 2] = z
-                    if want_v:
+                    if want_v and want_v_ecef:
                         vx = v[k, i, 0]
                         vy = v[k, i, 1]
                         v_ecef[k, i, 0] = c * vx + s * vy + omega * ye
@@ -158,6 +161,10 @@ class PropagatedChunk:
     valid: np.ndarray
     r_ecef_m: np.ndarray | None = None
     v_ecef_m: np.ndarray | None = None
+    #: (lat_deg, lon_deg, alt_m), each (T, N), where computed ahead (else the Ephemeris does it)
+    geodetic: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    #: (shadow model, sun (T, 3) m, sunlit fraction (T, N) float64, NaN as 0) where computed ahead
+    sunlit: tuple[str, np.ndarray, np.ndarray] | None = None
 
 
 class SGP4Propagator:
@@ -177,56 +184,72 @@ class SGP4Propagator:
         """TEME (and, with ``ecef``, Earth-fixed) states at ``times``; with
         ``velocities=False`` the velocity outputs are neither filled nor allocated (None)."""
         times = np.asarray(times, dtype="datetime64[ns]")
-        jd, fr = datetime64_to_jd(times)
         t, n = times.shape[0], self.n
         empty = np.empty((0, 0, 3))
+        r = np.empty((t, n, 3))
+        v = np.empty((t, n, 3)) if velocities else None
         valid = np.empty((t, n), dtype=bool)
-        if ecef:
-            re = np.empty((t, n, 3))
-            ve = np.empty((t, n, 3)) if velocities else empty
-        else:
-            re = ve = empty
+        re = np.empty((t, n, 3)) if ecef else None
+        ve = np.empty((t, n, 3)) if ecef and velocities else None
         if n >= _DIRECT_MIN_SATELLITES:
-            # One SatrecArray call per step, written straight into row k of the (T, N, 3)
-            # outputs (viewed as (N, 1, 3)): no (N, T, 3) buffers, no transpose
-            toucher = None
-            if ecef and re.nbytes >= _PRETOUCH_MIN_BYTES:
-                toucher = threading.Thread(target=_touch_pages, args=(re, ve), daemon=True)
-                toucher.start()
-            r = np.empty((t, n, 3))
-            v = np.empty((t, n, 3)) if velocities else None
-            v_scratch = None if velocities else np.empty((n, 1, 3))
-            e = np.empty((t, n), dtype=np.uint8)
-            for k in range(t):
-                self._array._sgp4(
-                    jd[k : k + 1],
-                    fr[k : k + 1],
-                    e[k].reshape(n, 1),
-                    r[k].reshape(n, 1, 3),
-                    v[k].reshape(n, 1, 3) if velocities else v_scratch,
-                )
-            if toucher is not None:
-                toucher.join()
-            _finish_sgp4(
-                e, r, v if velocities else empty, gmst_rad(jd, fr), valid, ecef, re, ve, velocities
-            )
+            self.fill(times, r, v, valid, re, ve, pretouch=True)
         else:
+            jd, fr = datetime64_to_jd(times)
             e = np.empty((n, t), dtype=np.uint8)
             r_raw = np.empty((n, t, 3))
             v_raw = np.empty((n, t, 3))
             self._array._sgp4(jd, fr, e, r_raw, v_raw)
-            r = np.empty((t, n, 3))
-            v = np.empty((t, n, 3)) if velocities else empty
-            _reorder_sgp4(e, r_raw, v_raw, gmst_rad(jd, fr), r, v, valid, ecef, re, ve, velocities)
+            _reorder_sgp4(
+                e, r_raw, v_raw, gmst_rad(jd, fr), r, empty if v is None else v, valid, ecef,
+                empty if re is None else re, empty if ve is None else ve, velocities,
+            )  # fmt: skip
             del r_raw, v_raw
-        return PropagatedChunk(
-            times,
-            r,
-            v if velocities else None,
-            valid,
-            re if ecef else None,
-            ve if ecef and velocities else None,
-        )
+        return PropagatedChunk(times, r, v, valid, re, ve)
+
+    def fill(
+        self,
+        times: np.ndarray,
+        r: np.ndarray,
+        v: np.ndarray | None,
+        valid: np.ndarray,
+        r_ecef: np.ndarray | None,
+        v_ecef: np.ndarray | None,
+        *,
+        pretouch: bool = False,
+        serial: bool = False,
+    ) -> None:
+        """Write the states at ``times`` into the given (T, N, 3) / (T, N) arrays: one
+        SatrecArray call per step straight into row k of the outputs (viewed as (N, 1, 3)), no
+        (N, T, 3) buffers, no transpose. ``v`` None: no velocities; ``r_ecef`` None: no
+        Earth-fixed states; ``v_ecef`` None: Earth-fixed positions only. ``pretouch``: map fresh
+        Earth-fixed outputs in a helper thread meanwhile; ``serial``: the one-thread twin of the
+        conversion kernel (a forked child must not start numba's thread pool)."""
+        jd, fr = datetime64_to_jd(np.asarray(times, dtype="datetime64[ns]"))
+        t, n = jd.shape[0], self.n
+        empty = np.empty((0, 0, 3))
+        toucher = None
+        if pretouch and r_ecef is not None and r_ecef.nbytes >= _PRETOUCH_MIN_BYTES:
+            after = empty if v_ecef is None else v_ecef
+            toucher = threading.Thread(target=_touch_pages, args=(r_ecef, after), daemon=True)
+            toucher.start()
+        v_scratch = np.empty((n, 1, 3)) if v is None else None
+        e = np.empty((t, n), dtype=np.uint8)
+        for k in range(t):
+            self._array._sgp4(
+                jd[k : k + 1],
+                fr[k : k + 1],
+                e[k].reshape(n, 1),
+                r[k].reshape(n, 1, 3),
+                v_scratch if v is None else v[k].reshape(n, 1, 3),
+            )
+        if toucher is not None:
+            toucher.join()
+        kernel = _finish_sgp4.serial if serial else _finish_sgp4
+        kernel(
+            e, r, empty if v is None else v, gmst_rad(jd, fr), valid, r_ecef is not None,
+            empty if r_ecef is None else r_ecef, empty if v_ecef is None else v_ecef,
+            v is not None, v_ecef is not None,
+        )  # fmt: skip
 
 
 def make_propagator(elements: ElementSet, method: str):

@@ -1052,7 +1052,7 @@ def _catalog() -> dict[str, Terminal]:
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
     file = f"spacecompute/data/{_CATALOG_FILE}"
     try:
-        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file).data
+        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file, packaged=True).data
     except InputError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     entries = doc.get("terminals") if isinstance(doc, dict) else None

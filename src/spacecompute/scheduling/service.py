@@ -258,6 +258,13 @@ def _place_kernel(
     """
     m = arrival_s.shape[0]
     scratch = np.empty(cand_sat.shape[0], dtype=np.int64)
+    # per request, the transfer times of each hop count (the same operations as written out
+    # per candidate: (h x bits) / rate), so the candidate loop does no division but one
+    h_top = 0
+    for j in range(cand_hops.shape[0]):
+        h_top = max(h_top, cand_hops[j])
+    in_isl = np.empty(h_top + 1)
+    out_isl = np.empty(h_top + 1)
     for i in range(m):
         out_sat[i] = -1
         out_done[i] = np.inf
@@ -270,6 +277,12 @@ def _place_kernel(
         best = np.inf
         best_w = -1
         best_end = 0.0
+        t_arr = arrival_s[i]
+        in_up = in_bits[i] / up_bps
+        out_down = out_bits[i] / down_bps
+        for h in range(h_top + 1):
+            in_isl[h] = h * in_bits[i] / isl_bps
+            out_isl[h] = h * out_bits[i] / isl_bps
         for attempt in range(2):
             if attempt == 1 and not fallback:
                 break
@@ -297,12 +310,12 @@ def _place_kernel(
                     continue
                 h = cand_hops[j]
                 d = cand_delay_s[j]
-                ready = arrival_s[i] + d + in_bits[i] / up_bps + h * in_bits[i] / isl_bps
+                ready = t_arr + d + in_up + in_isl[h]
                 start = max(ready, free_at_s[w])
                 end = start + ops[i] / speed[w]
                 if end > until_s[w]:
                     continue
-                done = end + d + out_bits[i] / down_bps + h * out_bits[i] / isl_bps
+                done = end + d + out_down + out_isl[h]
                 if done < best:
                     best = done
                     best_w = w

@@ -30,6 +30,7 @@ what the fleet did (useful work, active energy, faults), the idle draw belongs t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,6 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import InputError
-from .forecast import with_previous_instant
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,9 @@ class Chunk:
         self.times_ns = eph.times.astype("datetime64[ns]").astype(np.int64)
         self._sun: np.ndarray | None = None
         self._sunlit: np.ndarray | None = None
+        ahead = getattr(eph, "sunlit_ahead", None)
+        if ahead is not None and ahead[0] == shadow:  # computed by the propagation process
+            self._sun, self._sunlit = ahead[1], ahead[2]
         self._isl: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def provide(self, *, sun_eci_m: np.ndarray | None = None, sunlit: Any = None) -> None:
@@ -347,23 +350,26 @@ class Core:
             )
         for w in self.workloads:
             w.recording = self.recorder is not None
-        for chunk in self._chunks():
-            for w in self.workloads:
-                w.begin_chunk(chunk)
-            for k in range(chunk.n_steps):
-                self._step(chunk, k)
-                self.steps_done += 1
-                if checkpoint is not None and checkpoint.due(self.steps_done):
-                    checkpoint.save(self.steps_done, self.state_dict())
-                if progress is not None:
-                    progress(self.steps_done, self.clock.total_steps)
-            # the chunk's arrays go back to the pool before the next chunk is propagated (memory:
-            # one chunk's arrays, not two)
-            for w in self.workloads:
-                end = getattr(w, "end_chunk", None)
-                if callable(end):
-                    end()
-            del chunk
+        # closed explicitly, so that a run stopped by an error also ends the propagation
+        # process at once (astro/prefetch.py), not whenever the generator is collected
+        with contextlib.closing(self._chunks()) as chunks:
+            for chunk in chunks:
+                for w in self.workloads:
+                    w.begin_chunk(chunk)
+                for k in range(chunk.n_steps):
+                    self._step(chunk, k)
+                    self.steps_done += 1
+                    if checkpoint is not None and checkpoint.due(self.steps_done):
+                        checkpoint.save(self.steps_done, self.state_dict())
+                    if progress is not None:
+                        progress(self.steps_done, self.clock.total_steps)
+                # the chunk's arrays are let go before the next chunk is made (memory: one
+                # chunk's arrays, not two)
+                for w in self.workloads:
+                    end = getattr(w, "end_chunk", None)
+                    if callable(end):
+                        end()
+                del chunk
         if self.recorder is not None:
             self.recorder.finish()
 
@@ -374,22 +380,21 @@ class Core:
         if first >= c.total_steps:
             return
         t_first = np.datetime64(c.start, "ns") + np.timedelta64(first * c.dt_ns, "ns")
-        prev = None
         step = first
-        for part in self.const.propagate_chunks(
+        parts = self.const.propagate_chunks(
             t_first, (c.total_steps - first) * c.dt_s, c.dt_s, c.propagator,
-            chunk_steps=c.chunk_steps,
-        ):  # fmt: skip
-            eph = with_previous_instant(prev, part)
-            prev = part
-            if eph.n_times < 2:
-                continue
-            n_steps = min(eph.n_times - 1, c.total_steps - step)
-            if n_steps <= 0:
-                return
-            yield Chunk(eph, step, n_steps, c.shadow)
-            eph = None  # the pool may hand its arrays out again for the next chunk
-            step += n_steps
+            chunk_steps=c.chunk_steps, overlap=True, shadow=c.shadow,
+        )  # fmt: skip
+        with contextlib.closing(parts):
+            for eph in parts:
+                if eph.n_times < 2:
+                    continue
+                n_steps = min(eph.n_times - 1, c.total_steps - step)
+                if n_steps <= 0:
+                    return
+                yield Chunk(eph, step, n_steps, c.shadow)
+                eph = None  # held no longer than the chunk's users hold it
+                step += n_steps
 
     def _step(self, chunk: Chunk, k: int) -> None:
         step = Step(self.steps_done, k, int(chunk.times_ns[k]), self.clock.dt_s, chunk)

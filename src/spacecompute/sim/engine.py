@@ -81,7 +81,7 @@ from ..scheduling.policies import (
     PolicyView,
     get_policy,
 )
-from ..table import Table
+from ..table import Table, filled_column
 from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
@@ -263,6 +263,8 @@ def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = No
     # only satellites with a link take part (a few hundred of 1e6): same argmax ties, as the
     # columns keep their order
     cols = np.flatnonzero((rate > 0).any(axis=0))
+    if cols.size == 0:  # no link this step (most steps of a small fleet)
+        return out
     r = rate[:, cols]
     rows = np.arange(s_n)
     while True:
@@ -685,7 +687,7 @@ class _EORun:
             order = np.argsort(sats, kind="stable")
             s_o, by_o = sats[order], bits[order] / 8.0
             csum = np.cumsum(by_o)
-            first = np.r_[True, s_o[1:] != s_o[:-1]]
+            first = np.concatenate(((True,), s_o[1:] != s_o[:-1]))
             gstart = np.maximum.accumulate(np.where(first, np.arange(s_o.size), 0))
             within = csum - (csum - by_o)[gstart]
             fits = np.empty(b - a, bool)
@@ -768,6 +770,39 @@ def run_engine(
     return state.result(wall0, out_dir)
 
 
+#: Steps of the throwaway run :func:`warm_up` makes (enough to reach the kernels of the step:
+#: the fleet's models, both queues, the first frames).
+WARM_UP_STEPS = 30
+_WARM_UP_POLICIES = ("bent-pipe", "on-board", "energy-aware")
+
+
+def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
+    """Load (or, with a cold numba cache, compile) the kernels and modules a run of ``config``
+    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing.
+
+    Why: processes forked afterwards (one per policy, :mod:`spacecompute._forked`) inherit what
+    this process loaded, instead of each loading the same cached kernels, or on the first run
+    after an install each compiling them, at the same time. The copy runs one of the simple
+    built-in policies (``on-board`` in place of any other: no user code runs twice) and never
+    starts numba's threads (so this process may still fork)."""
+    if not isinstance(config, EngineConfig):
+        return
+    from dataclasses import replace
+
+    from .forecast import CHUNK_BUFFERS
+
+    given = config.policy
+    policy = given if isinstance(given, str) and given in _WARM_UP_POLICIES else "on-board"
+    short = replace(config, policy=policy, duration_s=min(config.duration_s, steps * config.step_s))
+    state = _EORun(short, trace=False)
+    try:
+        Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
+    finally:
+        CHUNK_BUFFERS.clear()
+        state.jobs.sink.clear()
+    import pyarrow  # noqa: F401  (every run writes its tables with it: imported once, here)
+
+
 def contact_table(run: _EORun) -> Table:
     """Contact windows of the run's stations and satellites over the run (the run directory's
     ``contacts`` table), streamed by :class:`~spacecompute.astro.access.ContactTracker` in its
@@ -804,7 +839,7 @@ def _job_table(cols: dict[str, np.ndarray]) -> Table:
     return Table(
         {
             "job_id": cols["job_id"],
-            "kind": np.full(status.size, JOB_KIND, dtype=object),
+            "kind": filled_column(status.size, JOB_KIND),
             "satellite": cols["satellite"],
             "arrival": ts(arrival),
             "start": ts(cols["start"]),

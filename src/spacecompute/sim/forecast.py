@@ -115,13 +115,17 @@ def chunk_environment(
         pool.take("geodetic.alt_m", (n_t, n)),
     )
     t_ns = eph.times.astype(np.int64)
-    sun = sun_position_eci_m(eph.times)
-    sunlit32 = pool.take("sunlit.float32", (n_t, n), np.float32)
-    sunlit_fraction_from_positions(eph.r_eci_m, sun, shadow, out=sunlit32)
-    sunlit = pool.take("sunlit", (n_t, n))
-    np.copyto(sunlit, sunlit32)
-    np.nan_to_num(sunlit, copy=False, nan=0.0)
-    del sunlit32
+    ahead = eph.sunlit_ahead
+    if ahead is not None and ahead[0] == shadow:  # computed by the propagation process
+        sun, sunlit = ahead[1], ahead[2]
+    else:
+        sun = sun_position_eci_m(eph.times)
+        sunlit32 = pool.take("sunlit.float32", (n_t, n), np.float32)
+        sunlit_fraction_from_positions(eph.r_eci_m, sun, shadow, out=sunlit32)
+        sunlit = pool.take("sunlit", (n_t, n))
+        np.copyto(sunlit, sunlit32)
+        np.nan_to_num(sunlit, copy=False, nan=0.0)
+        del sunlit32
     idx, el, rng = visible_pairs(eph.r_ecef_m, stations, buffers=pool)
     rate = pool.take("rate_bps", (n_t, len(stations), n), zeroed=True)
     if idx.size:

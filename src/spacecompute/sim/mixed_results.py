@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..table import Table
+from ..table import Table, filled_column
 from .engine import EngineResult
 
 #: Step columns of the contract that are sums of the workloads' (data, not fleet state).
@@ -50,7 +50,7 @@ def _jobs_union(names: list[str], parts: list[EngineResult]) -> Table:
 
     cols = list(SCHEMAS["jobs"])
     out: dict[str, Any] = {"workload": np.concatenate(
-        [np.full(len(p.jobs), name, dtype=object) for name, p in zip(names, parts, strict=True)]
+        [filled_column(len(p.jobs), name) for name, p in zip(names, parts, strict=True)]
     )}  # fmt: skip
     for c in cols:
         out[c] = np.concatenate([np.asarray(p.jobs[c]) for p in parts])

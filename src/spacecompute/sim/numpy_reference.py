@@ -13,7 +13,10 @@ kernel); the whole-chunk functions here are used by nothing but tests and benchm
 - :func:`imaging_steps_numpy`: :func:`spacecompute.workloads.eo_steps.imaging_steps` (with the
   area of interest of :func:`~spacecompute.workloads.eo.eo_frames`);
 - :func:`chunk_environment_numpy`: :func:`spacecompute.sim.forecast.chunk_environment`;
-- :func:`with_previous_instant_numpy`: :func:`spacecompute.sim.forecast.with_previous_instant`.
+- :func:`with_previous_instant_numpy`: :func:`spacecompute.sim.forecast.with_previous_instant`;
+- :func:`service_candidates_numpy` and :func:`isl_paths_numpy`: the inference service's
+  candidate tables and ISL paths (:func:`spacecompute.sim.service._candidates`, compiled in
+  :mod:`spacecompute.sim.service_geometry`; ``tests/test_service_geometry.py``).
 """
 
 from __future__ import annotations
@@ -151,11 +154,93 @@ def chunk_environment_numpy(
     return ChunkEnvironment(t_ns, sun, sunlit, rate, frames, bounds)
 
 
+def isl_paths_numpy(
+    isl: Any, dist_m: np.ndarray, ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`spacecompute.sim.service._Isl.paths` by a stable sort per hop level."""
+    n, m = isl.n, isl.m
+    length = np.full((n, m), np.inf)
+    length[:, 0] = 0.0
+    pred = np.full((n, m), -1, dtype=np.int64)
+    edge = np.full((n, m), -1, dtype=np.int64)
+    d = np.where(ok, dist_m, np.inf)
+    for v, sw, sp, ed in isl.levels:  # loop over hop levels
+        cand = length[v, sp] + d[ed]
+        key = v * m + sw
+        order = np.lexsort((cand, key))
+        k_o = key[order]
+        first = np.r_[True, k_o[1:] != k_o[:-1]]
+        sel = order[first]
+        length[v[sel], sw[sel]] = cand[sel]
+        pred[v[sel], sw[sel]] = sp[sel]
+        edge[v[sel], sw[sel]] = ed[sel]
+    return length, pred, edge
+
+
+def service_candidates_numpy(
+    users: Any,
+    isl: Any,
+    r_ecef_m: np.ndarray,
+    isl_dist_m: np.ndarray,
+    isl_ok: np.ndarray,
+    active: np.ndarray,
+    min_el_deg: float,
+    max_hops: int,
+) -> tuple[Any, tuple[np.ndarray, np.ndarray]]:
+    """:func:`spacecompute.sim.service._candidates` with dense (cities, satellites) look
+    angles (:meth:`~spacecompute.sim.service._Users.look`) and a lexicographic sort of every
+    (access, serving) pair."""
+    from .service import SPEED_OF_LIGHT_M_S, _Candidates
+
+    n_c = len(users)
+    length, pred, edge = isl_paths_numpy(isl, isl_dist_m, isl_ok)
+    if active.size == 0:
+        z = np.zeros(0, np.int64)
+        zf = np.zeros(0)
+        return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
+    el, rng = users.look(r_ecef_m, active)
+    vis = np.isfinite(el) & (el >= float(min_el_deg))
+    ci, vs = np.nonzero(vis)
+    city = active[ci]
+    up_m = rng[ci, vs]
+    elev = el[ci, vs]
+    w = isl.nbr[vs]  # (P, M)
+    hop = isl.hops[vs]
+    path = length[vs]
+    ok = (w >= 0) & (hop <= max_hops) & np.isfinite(path)
+    pi, sl = np.nonzero(ok)
+    c_f = city[pi]
+    w_f = w[pi, sl]
+    total_m = up_m[pi] + path[pi, sl]
+    key = c_f * isl.n + w_f
+    # per (city, serving satellite) the lowest-delay access; ties to the lower access index
+    order = np.lexsort((vs[pi], total_m, key))
+    k_o = key[order]
+    first = np.r_[True, k_o[1:] != k_o[:-1]] if k_o.size else np.zeros(0, bool)
+    sel = order[first]  # sorted by key = (city, serving satellite)
+    cities_sel = c_f[sel]
+    ptr = np.searchsorted(cities_sel, np.arange(n_c + 1))
+    cand = _Candidates(
+        ptr=ptr.astype(np.int64),
+        city=cities_sel,
+        sat=w_f[sel],
+        access=vs[pi][sel],
+        slot=sl[sel],
+        hops=hop[pi, sl][sel],
+        delay_s=total_m[sel] / SPEED_OF_LIGHT_M_S,
+        path_m=path[pi, sl][sel],
+        elevation_deg=elev[pi][sel],
+    )
+    return cand, (pred, edge)
+
+
 __all__ = [
     "chunk_environment_numpy",
     "ecef_to_geodetic_numpy",
     "eo_frames_numpy",
     "imaging_steps_numpy",
+    "isl_paths_numpy",
     "look_angles_numpy",
+    "service_candidates_numpy",
     "with_previous_instant_numpy",
 ]

@@ -191,7 +191,7 @@ def _live_slots(head, nxt, slots, sats):  # pragma: no cover - compiled
 
 def _in_order(seq: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``arrays`` reordered by increasing ``seq`` (push order); copies."""
-    if seq.size > 1 and not np.all(seq[1:] > seq[:-1]):
+    if seq.size > 1 and not (seq[1:] > seq[:-1]).all():
         order = np.argsort(seq, kind="stable")
         return tuple(a[order] for a in arrays)
     return tuple(a.copy() for a in arrays)
@@ -314,7 +314,7 @@ class FifoQueues:
                 field="sats",
                 expected=f"indices in [0, {self.n})",
             )
-        if not np.all(sizes >= 0.0) or not np.all(np.isfinite(sizes)):
+        if not (sizes >= 0.0).all() or not np.isfinite(sizes).all():
             raise InputError(
                 "a job size is negative, infinite or NaN", field="sizes", expected=">= 0"
             )
@@ -322,13 +322,14 @@ class FifoQueues:
         order = np.argsort(sats, kind="stable")
         s, z = sats[order], sizes[order]
         csum = np.cumsum(z)
-        first = np.r_[True, s[1:] != s[:-1]]
+        step = s[1:] != s[:-1]
+        first = np.concatenate(((True,), step))
         group_start = np.maximum.accumulate(np.where(first, np.arange(s.size), 0))
         before = csum - z
         within = csum - before[group_start]  # cumulative inside the satellite's group
         off = np.empty_like(z)
         off[order] = self.demand[s] + within
-        last = np.r_[s[1:] != s[:-1], True]
+        last = np.concatenate((step, (True,)))
         self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
         self._reserve(job_ids.size)
         n_free, high = _push_kernel(
@@ -625,14 +626,15 @@ class JobStore:
         ids = np.asarray(ids)
         if ids.dtype.kind not in "iu":
             raise TypeError(f"job ids of dtype {ids.dtype}, expected integers")
+        if ids.size == 0:  # most steps finish or start nothing on most columns
+            return np.empty(ids.shape, np.intp)
         held = self._ids[: self.held]
-        s = np.searchsorted(held, ids)
-        if ids.size:
+        s = held.searchsorted(ids)
+        if not self.held or s.max() >= self.held or not (held[s] == ids).all():
             found = held[np.minimum(s, max(self.held - 1, 0))] if self.held else held[:0]
             ok = (s < self.held) & (found == ids) if self.held else np.zeros(ids.shape, bool)
-            if not np.all(ok):
-                bad = np.atleast_1d(ids)[~np.atleast_1d(ok)][0]
-                raise KeyError(f"job {bad} is not held (finished and written, or never added)")
+            bad = np.atleast_1d(ids)[~np.atleast_1d(ok)][0]
+            raise KeyError(f"job {bad} is not held (finished and written, or never added)")
         return s
 
     def __getitem__(self, key: str) -> _Column:

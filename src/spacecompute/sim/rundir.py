@@ -305,8 +305,8 @@ def fleet_row(
     ``compute_power_w`` (summed) and the state-of-charge and temperature envelopes."""
     soc, temp = fleet_step.state_of_charge, fleet_step.temperature_k
     return {
-        "utilisation_mean": float(np.mean(ops_done)) / peak_ops if peak_ops > 0 else 0.0,
-        "compute_power_w": float(np.sum(compute_power_w)),
+        "utilisation_mean": float(np.asarray(ops_done).mean()) / peak_ops if peak_ops > 0 else 0.0,
+        "compute_power_w": float(np.asarray(compute_power_w).sum()),
         "soc_min": float(soc.min()),
         "soc_mean": float(soc.mean()),
         "soc_max": float(soc.max()),

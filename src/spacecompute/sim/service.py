@@ -18,7 +18,10 @@ One step ``k`` is the interval ``[t_k, t_k + dt)``. Order inside a step:
    user-terminal minimum, SpaceX FCC filing SAT-MOD-20181108-00083), +Grid ISL lengths
    (:func:`~spacecompute.network.topology.plus_grid_pairs`, line of sight checked), and the
    shortest (by length) of the min-hop ISL paths from each visible satellite to each satellite
-   within ``max_isl_hops``; held for the step;
+   within ``max_isl_hops``; held for the step. Only the city-satellite pairs within the largest
+   Earth-central angle of the mask are computed, in compiled kernels
+   (:mod:`spacecompute.sim.service_geometry`; the same numbers as the dense numpy formulation,
+   bit for bit);
 3. **policy**: a :class:`~spacecompute.scheduling.service.ServiceView` -> a satellite (or
    reject) and a priority per request;
 4. **plan and fleet**: the queues are scheduled once at the payload's speed known at ``t_k``
@@ -109,7 +112,7 @@ from ..astro.timeutil import parse_time
 from ..errors import InputError
 from ..scheduling.checks import check_service_decision
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
-from ..table import Table
+from ..table import Table, filled_column
 from .engine import EngineResult
 from .rundir import fleet_row
 
@@ -313,11 +316,17 @@ class _Store:
     }
     NAT = np.iinfo(np.int64).min
 
-    def __init__(self, max_hops: int = 0) -> None:
+    #: Most rows reserved up front (the expected requests of a run; more grow by doubling).
+    RESERVE_MAX = 1 << 26
+
+    def __init__(self, max_hops: int = 0, reserve: int = 0) -> None:
         self.n = 0
-        self.cols = {k: np.zeros(0, dt) for k, dt in self.SPEC.items()}
+        # reserved rows cost no memory until written (zeroed pages are mapped on first touch)
+        # and spare the copies of growing by doubling (4.3 million requests a day: 1.6 GB)
+        cap = min(max(int(reserve), 0), self.RESERVE_MAX)
+        self.cols = {k: np.zeros(cap, dt) for k, dt in self.SPEC.items()}
         # the ISL links of each request's path, in order from the access satellite (-1: none)
-        self.cols["edges"] = np.zeros((0, max(int(max_hops), 1)), np.int64)
+        self.cols["edges"] = np.zeros((cap, max(int(max_hops), 1)), np.int64)
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         m = len(next(iter(values.values())))
@@ -330,15 +339,16 @@ class _Store:
                 b[: self.n] = a[: self.n]
                 self.cols[k] = b
         ids = np.arange(self.n, need)
+        new_rows = slice(self.n, need)  # the rows are contiguous: slices, not fancy indexing
         for k, a in self.cols.items():
             if k in values:
-                a[ids] = values[k]
+                a[new_rows] = values[k]
             elif k in ("start", "end", "compute_end"):
-                a[ids] = self.NAT
+                a[new_rows] = self.NAT
             elif k in ("satellite", "access", "edges"):
-                a[ids] = -1
+                a[new_rows] = -1
             else:
-                a[ids] = 0
+                a[new_rows] = 0
         self.n = need
         return ids
 
@@ -377,6 +387,15 @@ class _Users:
         self.up = enu_basis(self.lat, self.lon)[:, 2, :]
         self.up_dot_p = np.einsum("ck,ck->c", self.up, self.p)
         self.p2 = np.einsum("ck,ck->c", self.p, self.p)
+        # for the cull of far satellites (sim/service_geometry.py): unit vectors, geocentric
+        # latitude, the smallest radius and the largest tilt of geodetic up from geocentric
+        rho = np.sqrt(self.p2)
+        self.p_hat = self.p / np.where(rho > 0.0, rho, 1.0)[:, None]
+        self.geocentric_lat_rad = np.arcsin(np.clip(self.p_hat[:, 2], -1.0, 1.0))
+        self.rho_min_m = float(rho.min(initial=np.inf))
+        tilt = np.einsum("ck,ck->c", self.up, self.p_hat)
+        tilt_deg = np.degrees(np.arccos(np.clip(tilt, -1.0, 1.0)))
+        self.up_tilt_max_deg = float(tilt_deg.max(initial=0.0))
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
@@ -473,6 +492,13 @@ class _Isl:
         for v, w, p, ed in raw_triples:
             self.levels.append((v, self._slot_of(v, w), self._slot_of(v, p), ed))
         self.max_hops = int(max_hops)
+        # the level triples end to end, for the compiled relaxation (service_geometry.py)
+        self.level_arrays = tuple(
+            np.ascontiguousarray(np.concatenate([lv[i] for lv in self.levels]), np.int64)
+            if self.levels
+            else np.zeros(0, np.int64)
+            for i in range(4)
+        )
 
     def _slot_of(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(self._key_sorted, v * self.n + w)
@@ -482,24 +508,12 @@ class _Isl:
         self, dist_m: np.ndarray, ok: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(length (N, M) m, inf where unreachable; predecessor slot (N, M); edge (N, M)) at
-        one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,)."""
-        n, m = self.n, self.m
-        length = np.full((n, m), np.inf)
-        length[:, 0] = 0.0
-        pred = np.full((n, m), -1, dtype=np.int64)
-        edge = np.full((n, m), -1, dtype=np.int64)
-        d = np.where(ok, dist_m, np.inf)
-        for v, sw, sp, ed in self.levels:  # loop over hop levels
-            cand = length[v, sp] + d[ed]
-            key = v * m + sw
-            order = np.lexsort((cand, key))
-            k_o = key[order]
-            first = np.r_[True, k_o[1:] != k_o[:-1]]
-            sel = order[first]
-            length[v[sel], sw[sel]] = cand[sel]
-            pred[v[sel], sw[sel]] = sp[sel]
-            edge[v[sel], sw[sel]] = ed[sel]
-        return length, pred, edge
+        one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,); compiled
+        (:func:`~spacecompute.sim.service_geometry.isl_paths`; the numpy formulation is
+        :func:`~spacecompute.sim.numpy_reference.isl_paths_numpy`)."""
+        from .service_geometry import isl_paths
+
+        return isl_paths(self, dist_m, ok)
 
     def walk_edges(
         self, access: np.ndarray, slot: np.ndarray, pred: np.ndarray, edge: np.ndarray
@@ -546,45 +560,35 @@ def _candidates(
     min_el_deg: float,
     max_hops: int,
 ) -> tuple[_Candidates, tuple[np.ndarray, np.ndarray]]:
-    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge)."""
+    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge).
+
+    Only the visible pairs are computed, in compiled kernels
+    (:mod:`spacecompute.sim.service_geometry`); the dense numpy formulation is
+    :func:`~spacecompute.sim.numpy_reference.service_candidates_numpy` (the same tables, bit
+    for bit, tested)."""
+    from .service_geometry import candidate_columns, visible_pairs
+
     n_c = len(users)
     length, pred, edge = isl.paths(isl_dist_m, isl_ok)
     if active.size == 0:
         z = np.zeros(0, np.int64)
         zf = np.zeros(0)
         return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
-    el, rng = users.look(r_ecef_m, active)
-    vis = np.isfinite(el) & (el >= float(min_el_deg))
-    ci, vs = np.nonzero(vis)
-    city = active[ci]
-    up_m = rng[ci, vs]
-    elev = el[ci, vs]
-    w = isl.nbr[vs]  # (P, M)
-    hop = isl.hops[vs]
-    path = length[vs]
-    ok = (w >= 0) & (hop <= max_hops) & np.isfinite(path)
-    pi, sl = np.nonzero(ok)
-    c_f = city[pi]
-    w_f = w[pi, sl]
-    total_m = up_m[pi] + path[pi, sl]
-    key = c_f * isl.n + w_f
-    # per (city, serving satellite) the lowest-delay access; ties to the lower access index
-    order = np.lexsort((vs[pi], total_m, key))
-    k_o = key[order]
-    first = np.r_[True, k_o[1:] != k_o[:-1]] if k_o.size else np.zeros(0, bool)
-    sel = order[first]  # sorted by key = (city, serving satellite)
-    cities_sel = c_f[sel]
-    ptr = np.searchsorted(cities_sel, np.arange(n_c + 1))
+    active = np.unique(np.asarray(active, np.int64))  # sorted: the table is by city
+    row, vs, elev, up_m = visible_pairs(users, r_ecef_m, active, min_el_deg)
+    city, sat, access, slot, hops, delay_s, path_m, el = candidate_columns(
+        row, vs, elev, up_m, active, isl, length, max_hops, SPEED_OF_LIGHT_M_S
+    )
     cand = _Candidates(
-        ptr=ptr.astype(np.int64),
-        city=cities_sel,
-        sat=w_f[sel],
-        access=vs[pi][sel],
-        slot=sl[sel],
-        hops=hop[pi, sl][sel],
-        delay_s=total_m[sel] / SPEED_OF_LIGHT_M_S,
-        path_m=path[pi, sl][sel],
-        elevation_deg=elev[pi][sel],
+        ptr=np.searchsorted(city, np.arange(n_c + 1)).astype(np.int64),
+        city=city,
+        sat=sat,
+        access=access,
+        slot=slot,
+        hops=hops,
+        delay_s=delay_s,
+        path_m=path_m,
+        elevation_deg=el,
     )
     return cand, (pred, edge)
 
@@ -1046,7 +1050,9 @@ class ServiceWorkload:
         self.latency_ns = round(float(config.latency_objective_s) * 1e9)
         self.limit_ns = round(limit_s * 1e9)
         # state
-        self.jobs = _Store(int(config.max_isl_hops))
+        # the expected requests of the run (rate x duration; the diurnal profile has mean 1)
+        expected = float(config.rate_per_s_global) * self.total_steps * self.dt
+        self.jobs = _Store(int(config.max_isl_hops), reserve=int(expected * 1.05) + 1024)
         self.queue = np.zeros(0, np.int64)
         self.step_columns = [k for k in SCHEMAS["steps"] if k != "time"] + list(_STEP_EXTRA)
         self.rows: dict[str, list[float]] = {k: [] for k in self.step_columns}
@@ -1503,7 +1509,7 @@ def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
     job_table = Table(
         {
             "job_id": np.arange(jobs.n, dtype=np.int64),
-            "kind": np.full(jobs.n, JOB_KIND, dtype=object),
+            "kind": filled_column(jobs.n, JOB_KIND),
             "satellite": jobs["satellite"].copy(),
             "arrival": ts(arrival),
             "start": ts(jobs["start"]),

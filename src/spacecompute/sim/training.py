@@ -124,7 +124,7 @@ from ..spacecraft.fleet import Fleet
 from ..spacecraft.hardware import bus as bus_preset
 from ..spacecraft.hardware import bus_for_constellation
 from ..spacecraft.power import ATTITUDE_MODES, incidence_cosine, solar_power_w
-from ..table import Table
+from ..table import Table, filled_column
 from ..workloads.batch import MAX_MODEL_PARAMS, ring_allreduce_time_s, training_jobs
 from .engine import EngineResult
 from .queues import NAT
@@ -572,26 +572,30 @@ _ALL_PAIRS_MAX = 256
 _CANDIDATES = 4
 
 
-def _nearest_neighbour(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_neighbour(
+    r: np.ndarray, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(N,) index of each satellite's nearest other satellite and the squared distance, with
     the arithmetic and the tie rule (lowest index) of the all-pairs search at any size: a
     large fleet measures only each satellite's ``_CANDIDATES`` nearest from a k-d tree
-    (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999) with the same expression."""
+    (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999) with the same expression. ``rows``:
+    only these satellites' (each row's answer is the same as in the whole fleet's)."""
     n = r.shape[0]
-    rows = np.arange(n)
+    every = np.arange(n)
+    rows = every if rows is None else np.asarray(rows, np.int64)
     if n <= _ALL_PAIRS_MAX:
-        return _nearest_among(r, rows, np.broadcast_to(rows, (n, n)))
+        return _nearest_among(r, rows, np.broadcast_to(every, (rows.size, n)))
     from scipy.spatial import cKDTree
 
     k = min(_CANDIDATES + 1, n)  # the satellite itself is among its own nearest
-    dist, cand = cKDTree(r).query(r, k=k)
+    dist, cand = cKDTree(r).query(r[rows], k=k)
     j, d2 = _nearest_among(r, rows, np.sort(cand, axis=1))
     # where the farthest candidate is as near as the nearest (a lattice: more ties than
     # candidates), the lowest index may lie beyond them: those rows search all satellites
     tied = dist[:, -1] <= dist[:, 1] * (1.0 + 1e-9)
     if tied.any():
         t = np.flatnonzero(tied)
-        j[t], d2[t] = _nearest_among(r, t, np.broadcast_to(rows, (t.size, n)))
+        j[t], d2[t] = _nearest_among(r, rows[t], np.broadcast_to(every, (t.size, n)))
     return j, d2
 
 
@@ -606,15 +610,17 @@ def _nearest_among(r: np.ndarray, rows: np.ndarray, cand: np.ndarray) -> tuple[n
     return cand[at, pick], d2[at, pick]
 
 
-def _nearest_rate(r: np.ndarray, term: Any) -> np.ndarray:
-    """(N,) optical rate from each satellite to its nearest other satellite (bit/s; inf alone)."""
+def _nearest_rate(r: np.ndarray, term: Any, rows: np.ndarray | None = None) -> np.ndarray:
+    """(N,) optical rate from each satellite to its nearest other satellite (bit/s; inf alone);
+    ``rows``: only for these satellites (the ring participants of a step), (len(rows),)."""
     n = r.shape[0]
     if n < 2:
-        return np.full(n, np.inf)
-    j, d2 = _nearest_neighbour(r)
+        return np.full(n if rows is None else len(rows), np.inf)
+    j, d2 = _nearest_neighbour(r, rows)
     d = np.sqrt(d2)
     rate = np.asarray(optical_link_budget(term, term, np.maximum(d, 1e-3)).rate_bps, float)
-    ok = np.asarray(line_of_sight(r, r[j])) & (d <= term.max_range_m)
+    mine = r if rows is None else r[rows]
+    ok = np.asarray(line_of_sight(mine, r[j])) & (d <= term.max_range_m)
     return np.where(ok, rate, 0.0)
 
 
@@ -1135,8 +1141,7 @@ def _rings(
     in_ring = np.repeat(g_size > 1, g_size)
     ring_links = (ps[in_ring], ps[nxt][in_ring])
     hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
-    nn = _nearest_rate(r, s.terminal)
-    store_bps = np.minimum.reduceat(nn[ps], g_start)
+    store_bps = np.minimum.reduceat(_nearest_rate(r, s.terminal, ps), g_start)
     e_min = np.minimum.reduceat(executed[ps], g_start)
     cap = np.add.reduceat(executed[ps], g_start)
     en = np.add.reduceat(energy[ps], g_start)
@@ -1443,7 +1448,7 @@ def _finish(
     job_table = Table(
         {
             "job_id": np.arange(n_jobs, dtype=np.int64),
-            "kind": np.full(n_jobs, JOB_KIND, dtype=object),
+            "kind": filled_column(n_jobs, JOB_KIND),
             "satellite": st["satellite"].copy(),
             "arrival": ts(J["arrival"]),
             "start": ts(st["start"]),

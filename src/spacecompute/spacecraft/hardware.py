@@ -534,10 +534,10 @@ def _line_of(lines: dict, path: tuple) -> int | None:
     return None
 
 
-def _parse(text: str, file: str) -> tuple[Any, dict]:
+def _parse(text: str, file: str, packaged: bool = False) -> tuple[Any, dict]:
     """YAML data and the line of every key path (:mod:`spacecompute.yamlio`: syntax errors and
     duplicate keys are reported with their lines)."""
-    located = load_yaml_text(text, file)
+    located = load_yaml_text(text, file, packaged=packaged)
     if not isinstance(located.data, dict):
         raise InputError(
             "not a mapping", file=file, expected="a mapping with 'accelerators' and 'buses'"
@@ -628,7 +628,7 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read: {exc}", file=file) from None
-    data, lines = _parse(text, file)
+    data, lines = _parse(text, file, packaged=path is None)
     try:
         doc = CatalogFile.model_validate(data)
     except ValidationError as exc:

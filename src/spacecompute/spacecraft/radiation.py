@@ -467,7 +467,11 @@ def _parts_kernel(lat, lon, alt, fp, fe, par, out):  # pragma: no cover - compil
 
 
 def _shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(shielding_mm_al, float | int) and not isinstance(shielding_mm_al, bool):
+    if (isinstance(shielding_mm_al, float | int) and not isinstance(shielding_mm_al, bool)) or (
+        isinstance(shielding_mm_al, np.ndarray)
+        and shielding_mm_al.ndim == 0
+        and shielding_mm_al.dtype == np.float64
+    ):
         fp, fe = _scalar_shield_factors(float(shielding_mm_al))  # every step: cached
         return fp.copy(), fe.copy()
     return _array_shield_factors(shielding_mm_al)
@@ -495,6 +499,13 @@ def _array_shield_factors(shielding_mm_al: Any) -> tuple[np.ndarray, np.ndarray]
 
 
 def _params(year: float, solar_factor: float) -> np.ndarray:
+    """The kernels' parameter vector, cached (a fleet asks for it every step; the kernels only
+    read it, and it stays writable so that they keep their compiled signature)."""
+    return _cached_params(_check_year(year), float(solar_factor))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_params(year: float, solar_factor: float) -> np.ndarray:
     y = _check_year(year)
     sf = float(solar_factor)
     if not (0.0 <= sf <= 2.0):
@@ -526,15 +537,22 @@ def _evaluate(
     lon = np.asarray(lon_deg, dtype=np.float64)
     alt = np.asarray(alt_m, dtype=np.float64)
     sh = np.asarray(shielding_mm_al, dtype=np.float64)
-    try:
-        shape = np.broadcast_shapes(lat.shape, lon.shape, alt.shape, sh.shape)
-    except ValueError:
-        raise InputError(
-            f"shapes {lat.shape}, {lon.shape}, {alt.shape}, {sh.shape} do not broadcast",
-            field="lat_deg, lon_deg, alt_m, shielding_mm_al",
-            expected="arrays of the same shape (or scalars)",
-        ) from None
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (lat, lon, alt)]
+    if lat.ndim == 1 and lat.shape == lon.shape == alt.shape and sh.ndim == 0:
+        # one step of a fleet (every step of a run): nothing to broadcast
+        shape = lat.shape
+        flat = [np.ascontiguousarray(a) for a in (lat, lon, alt)]
+    else:
+        try:
+            shape = np.broadcast_shapes(lat.shape, lon.shape, alt.shape, sh.shape)
+        except ValueError:
+            raise InputError(
+                f"shapes {lat.shape}, {lon.shape}, {alt.shape}, {sh.shape} do not broadcast",
+                field="lat_deg, lon_deg, alt_m, shielding_mm_al",
+                expected="arrays of the same shape (or scalars)",
+            ) from None
+        flat = [
+            np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (lat, lon, alt)
+        ]
     fp, fe = _shield_factors(sh)
     par = _params(year, solar_factor)
     n = flat[0].size
@@ -772,7 +790,7 @@ def _catalog() -> tuple[dict[str, Susceptibility], dict[str, str]]:
     file = f"spacecompute/data/{_CATALOG_FILE}"
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
     try:
-        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file).data
+        doc = load_yaml_text(path.read_text(encoding="utf-8"), file=file, packaged=True).data
     except InputError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
     entries = doc.get("devices") if isinstance(doc, dict) else None

@@ -67,7 +67,7 @@ def _num(value: object, field: str) -> float:
 def model_catalog() -> dict[str, ModelSpec]:
     """All models of ``data/models.yaml`` by name."""
     path = resources.files("spacecompute") / "data" / _CATALOG_FILE
-    raw = load_yaml_text(path.read_text(encoding="utf-8"), file=_CATALOG_FILE).data
+    raw = load_yaml_text(path.read_text(encoding="utf-8"), file=_CATALOG_FILE, packaged=True).data
     out: dict[str, ModelSpec] = {}
     for i, entry in enumerate(raw["models"]):
         where = f"models[{i}]"

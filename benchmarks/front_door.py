@@ -1,0 +1,78 @@
+"""The front door: ``spacecompute run`` (the built-in default scenario: 12 Three-Body
+satellites, one day, energy-aware vs bent-pipe) as a user types it, in fresh processes.
+
+Prints wall time, CPU time (user + system of the command and its forked processes) and peak
+resident memory (the largest of its processes, from ``wait4``) for: warm runs with one forked
+process per policy (the default) and with the policies one after another
+(``SPACECOMPUTE_RUN_PROCESSES=1``), and with ``--cold`` the first run after an install (an
+empty numba cache in a temporary ``NUMBA_CACHE_DIR``; numba caching stays on). On a shared
+machine compare CPU times, and run the baseline in the same minute.
+
+    python benchmarks/front_door.py [--reps 3] [--cold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def measure(env_extra: dict[str, str]) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of one ``spacecompute run``."""
+    env = {**os.environ, **env_extra}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "spacecompute", "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"spacecompute run failed ({proc.returncode})")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--cold", action="store_true", help="also the first run after install")
+    args = parser.parse_args()
+    cases = {
+        "warm, forked (default)": {"SPACECOMPUTE_RUN_PROCESSES": ""},
+        "warm, one process": {"SPACECOMPUTE_RUN_PROCESSES": "1"},
+    }
+    measure(cases["warm, one process"])  # fills the numba cache
+    rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
+    if args.cold:
+        for mode in ("forked", "one process"):
+            rows[f"first run, {mode}"] = []
+    for _ in range(args.reps):  # interleaved, so that a change of load hits every case
+        for name, env in cases.items():
+            rows[name].append(measure(env))
+        if args.cold:
+            for mode, flag in (("forked", ""), ("one process", "1")):
+                with tempfile.TemporaryDirectory(prefix="numba-cold-") as cache:
+                    env = {"SPACECOMPUTE_RUN_PROCESSES": flag, "NUMBA_CACHE_DIR": cache}
+                    rows[f"first run, {mode}"].append(measure(env))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"spacecompute run (default scenario), {args.reps} runs each, load average {load:.1f}")
+    print(f"{'case':<26} {'wall s (min..max)':>20} {'CPU s (min..max)':>20} {'peak MB':>8}")
+    for name, got in rows.items():
+        if not got:
+            continue
+        w, c, m = zip(*got, strict=True)
+        print(
+            f"{name:<26} {min(w):>9.2f}..{max(w):<8.2f} {min(c):>9.2f}..{max(c):<8.2f} "
+            f"{max(m):>8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
