@@ -554,7 +554,7 @@ def test_chunks_reuse_one_set_of_arrays(monkeypatch):
 
     monkeypatch.setattr(CHUNK_BUFFERS, "clear", clear)
     run_engine(EngineConfig(duration_s=2 * HOURS, chunk_steps=7))
-    assert {"chunk.r_eci_m", "sunlit", "rate_bps"} <= set(kept)
+    assert {"geodetic.lat_deg", "sunlit", "rate_bps"} <= set(kept)
     assert all(v == 1 for v in kept.values()), kept
     assert engine.chunk_steps_for(100_000, 6, 240, 2**30) == 2**30 // (100_000 * 348) - 1 == 29
     assert engine.chunk_steps_for(1_000_000, 6, 240) == 2
