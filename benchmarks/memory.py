@@ -7,8 +7,10 @@ duration once the per-chunk arrays and the land mask are paid for. Each case run
 child process (numba caches warm: a 10-minute default run first) on a Walker delta shell at
 550 km / 53 deg (planes = sqrt(satellites), bus ``starlink-v1``), policy ``on-board``, 60 s
 steps; peak RSS is the child's ``ru_maxrss`` (what ``/usr/bin/time -v`` reports as "Maximum
-resident set size"). Run it with ``PYTHONPATH`` pointing at another checkout to measure that
-one side by side.
+resident set size"); ``child_peak_MiB`` the largest of its own children's (the forked
+propagation process of a pipelined run), counted apart (its resident pages include those it
+shares with its parent since the fork). Run it with ``PYTHONPATH`` pointing at another
+checkout to measure that one side by side.
 
 The chunk budget is the engine's (1 GiB, ``engine.CHUNK_MEMORY_BUDGET_BYTES``) unless
 ``--budget-mib`` is given; ``--no-out`` runs without a run directory (as ``run_engine(config)``).
@@ -75,6 +77,8 @@ def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: 
                 "wall_s": wall,
                 "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
                 "warm_rss_mib": base,
+                # the propagation process of a pipelined run (astro/prefetch.py), once ended
+                "children_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
             }
         ),
         flush=True,
@@ -109,7 +113,7 @@ def main() -> None:
     )
     print(
         f"{'satellites':>10} {'hours':>5} {'jobs':>11} {'pending':>9} {'wall_s':>7} "
-        f"{'peak_RSS_MiB':>12} {'after_warm-up_MiB':>17}"
+        f"{'peak_RSS_MiB':>12} {'after_warm-up_MiB':>17} {'child_peak_MiB':>14}"
     )
     for case in args.cases.split(","):
         n, hours = case.split("x")
@@ -126,7 +130,8 @@ def main() -> None:
         r = json.loads(lines[-1])
         print(
             f"{r['satellites']:>10,} {r['hours']:>5g} {r['jobs']:>11,} {r['pending']:>9,} "
-            f"{r['wall_s']:>7.1f} {r['rss_mib']:>12.0f} {r['warm_rss_mib']:>17.0f}",
+            f"{r['wall_s']:>7.1f} {r['rss_mib']:>12.0f} {r['warm_rss_mib']:>17.0f} "
+            f"{r['children_rss_mib']:>14.0f}",
             flush=True,
         )
 
