@@ -217,16 +217,16 @@ def chunk_steps_for(
 ) -> int:
     """``chunk_steps`` capped so that one chunk's arrays fit ``budget_bytes`` (>= 2 instants).
 
-    Per satellite and instant a chunk holds ``8 x stations + 300`` bytes
+    Per satellite and instant a chunk holds at most ``8 x stations + 300`` bytes
     (:data:`CHUNK_BYTES_PER_SATELLITE_INSTANT`): the downlink rate of every station-satellite
-    pair (float64), the propagator's output (positions and velocities in two frames and the
-    validity: 98 bytes; the previous chunk's is still held while the next is propagated, as its
-    last instant opens the next chunk), its copy extended by that instant (73 bytes), geodetic
-    positions (24), sunlit fraction (12) and the visible pairs and imaging steps (a few). The
+    pair (float64), the propagated positions and velocities in two frames with their validity,
+    geodetic positions (24), sunlit fraction (12) and the visible pairs and imaging steps. The
     arrays come from a pool reused from chunk to chunk (:data:`~spacecompute.sim.forecast.CHUNK_BUFFERS`),
     one set of them: a workload lets go of a chunk's arrays before the next one is made.
-    Measured: peak RSS grows by 292 bytes per satellite-instant (6 stations, 100,000
-    satellites x 1 h in chunks of 10 and 30 steps), so the estimate is about 20 % high.
+    Measured (6 stations, 100,000 satellites x 1 h in chunks of 10 and 30 steps): peak RSS grew
+    by 292 bytes per satellite-instant with the propagation in the run's process (a copy of each
+    chunk extended by the previous chunk's last instant), by 203 in the run's process with the
+    pipelined propagation (which holds its own chunk in its own process).
     """
     budget = CHUNK_MEMORY_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
     per_instant = max(int(n_satellites), 1) * (
