@@ -501,3 +501,18 @@ def test_unknown_terminal_suggests():
     assert err.value.problems[0].field == "terminal"
     with pytest.raises(InputError):
         terminals("laser")
+
+
+@pytest.mark.parametrize("name", ["suncatcher-isl", "tesat-scot80"])
+def test_optical_rate_at_equals_the_budget_bit_for_bit(name):
+    from spacecompute.network.links import optical_rate_at_bps
+
+    term = terminal(name)
+    rng = np.random.default_rng(3)
+    d = np.concatenate([[1e-3, 1.0, 4e3, 5e6, 1e8], 10.0 ** rng.uniform(-3, 8, 2000)])
+    want = np.asarray(optical_link_budget(term, term, d).rate_bps)
+    got = optical_rate_at_bps(term, term, d)
+    np.testing.assert_array_equal(got, want)
+    assert got.min() < got.max()  # both the capped and the power-limited regimes
+    with pytest.raises(InputError, match="distance_m"):
+        optical_rate_at_bps(term, term, np.array([1.0, np.nan]))

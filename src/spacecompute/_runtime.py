@@ -76,9 +76,11 @@ __all__ = ["keep_freed_memory"]
 #: Below this many satellites a run uses one numba thread. A step calls a dozen small parallel
 #: kernels (fleet, eclipse, geometry); on a shared 2-core machine each call waits for a worker
 #: thread another process may hold, which cost 3-30x whole runs of 16 to 10,000 satellites
-#: (measured for the training and Earth-observation engines, docs/benchmarks.md); from about a
-#: million satellites a kernel's work pays for waking the workers.
-PARALLEL_MIN_SATELLITES = 500_000
+#: (measured for the training and Earth-observation engines, docs/benchmarks.md). From 100,000
+#: satellites the step's kernels (``Fleet.step`` 2.7x faster on two threads) pay for waking the
+#: workers, the more so as SGP4 runs in its own process there (``astro/prefetch.py``): 100,000
+#: satellites x 6 h took 62.5 s with one thread and 55.4 s with two (docs/benchmarks.md).
+PARALLEL_MIN_SATELLITES = 100_000
 
 #: Below this many points (satellite-instants, or station-satellite-instants for look angles)
 #: the per-chunk geometry (look angles, geodetic positions, imaging steps) runs its numpy

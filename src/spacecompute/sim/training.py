@@ -112,7 +112,7 @@ from ..astro.eclipse import sunlit_fraction_from_positions
 from ..astro.sun import sun_position_eci_m
 from ..astro.timeutil import parse_time
 from ..errors import InputError
-from ..network.links import OpticalTerminal, line_of_sight, optical_link_budget, terminal
+from ..network.links import OpticalTerminal, line_of_sight, optical_rate_at_bps, terminal
 from ..scheduling.checks import check_training_decision
 from ..scheduling.training import (
     TRAINING_POLICIES,
@@ -618,7 +618,7 @@ def _nearest_rate(r: np.ndarray, term: Any, rows: np.ndarray | None = None) -> n
         return np.full(n if rows is None else len(rows), np.inf)
     j, d2 = _nearest_neighbour(r, rows)
     d = np.sqrt(d2)
-    rate = np.asarray(optical_link_budget(term, term, np.maximum(d, 1e-3)).rate_bps, float)
+    rate = optical_rate_at_bps(term, term, np.maximum(d, 1e-3))
     mine = r if rows is None else r[rows]
     ok = np.asarray(line_of_sight(mine, r[j])) & (d <= term.max_range_m)
     return np.where(ok, rate, 0.0)
@@ -1378,7 +1378,7 @@ def policy_decide(policy: Any, view: TrainingView) -> TrainingDecision:
 def _ring_rates(term: Any, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Optical rate of each ring link (bit/s): link budget at distance ``d``, 0 without line of
     sight or beyond the terminal's range."""
-    rate = np.asarray(optical_link_budget(term, term, np.maximum(d, 1e-3)).rate_bps, float)
+    rate = optical_rate_at_bps(term, term, np.maximum(d, 1e-3))
     ok = np.asarray(line_of_sight(a, b)) & (d <= term.max_range_m)
     return np.where(ok, rate, 0.0).reshape(d.shape)
 
