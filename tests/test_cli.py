@@ -201,11 +201,14 @@ def test_run_out_writes_a_comparison_run_with_report(tmp_path):
     assert "jobs_on_time" not in metrics  # a training metric: no EO run has it
 
 
-def test_run_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path):
+def test_run_resume_after_a_kill_gives_the_uninterrupted_results(tmp_path, monkeypatch):
     """Kill the second policy's run mid-way (after a checkpoint), resume from the CLI: every
-    summary equals that of an uninterrupted run (wall time aside)."""
+    summary equals that of an uninterrupted run (wall time aside). The policies run one after
+    another here, so that the kill comes at step 100 exactly (side by side, progress is relayed
+    by the percent; test_forked.py stops forked runs from the callback)."""
     from spacecompute.runner import run_scenario
 
+    monkeypatch.setenv("SPACECOMPUTE_RUN_PROCESSES", "1")
     scen = str(_short_scenario(tmp_path))
     whole = run_scenario(scen)
 

@@ -93,3 +93,28 @@ def test_warm_up_loads_the_step_kernels_before_a_fork_and_leaves_nothing(tmp_pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_progress_callback_that_raises_stops_the_forked_runs(tmp_path):
+    import multiprocessing
+    import time
+
+    def slow(key):
+        def run(report):
+            for i in range(1, 200):
+                report(i, 200)
+                time.sleep(0.05)
+            (tmp_path / key).write_text("finished")  # a run that was not stopped
+            return key
+
+        return run
+
+    def stop(key, done, total):
+        if done >= 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_forked({"a": slow("a"), "b": slow("b")}, 2, stop)
+    time.sleep(0.5)
+    assert not list(tmp_path.iterdir())  # both runs were stopped
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]

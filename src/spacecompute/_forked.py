@@ -25,7 +25,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from typing import Any
 
 #: ``task(report)`` where ``report(done, total)`` relays progress
@@ -89,13 +89,31 @@ def _run_in_child(key: str) -> tuple[str, Any]:
         return "error", exc
 
 
-def _relay(queue: Any, progress: Callable[[str, int, int], None] | None) -> None:
+def _relay(
+    queue: Any, progress: Callable[[str, int, int], None] | None, failed: list[BaseException]
+) -> None:
     while True:
         item = queue.get()
         if item is None:
             return
-        if progress is not None:
-            progress(*item)
+        if progress is not None and not failed:
+            try:
+                progress(*item)
+            except BaseException as exc:  # the caller's callback stops the runs (e.g. Ctrl-C)
+                failed.append(exc)
+
+
+def _outcomes(futures: dict[str, Any], pool: Any, failed: list[BaseException]) -> dict[str, Any]:
+    """The futures' results; if the progress callback raised meanwhile, the runs are stopped
+    and its exception is raised here."""
+    pending = set(futures.values())
+    while pending:
+        _, pending = wait(pending, timeout=0.2)
+        if failed:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            raise failed[0]
+    return {key: future.result() for key, future in futures.items()}
 
 
 def run_forked(
@@ -109,12 +127,13 @@ def run_forked(
     global _tasks, _queue
     context = multiprocessing.get_context("fork")
     _tasks, _queue = dict(tasks), context.SimpleQueue()
-    relay = threading.Thread(target=_relay, args=(_queue, progress), daemon=True)
+    failed: list[BaseException] = []
+    relay = threading.Thread(target=_relay, args=(_queue, progress, failed), daemon=True)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = {key: pool.submit(_run_in_child, key) for key in tasks}
             relay.start()  # after the fork (with "fork" the pool starts every worker at once)
-            outcomes = {key: future.result() for key, future in futures.items()}
+            outcomes = _outcomes(futures, pool, failed)
     finally:
         if relay.is_alive():
             _queue.put(None)
