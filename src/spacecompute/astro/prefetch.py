@@ -13,11 +13,15 @@ How: one child is forked before the first chunk (it inherits the ``SatrecArray``
 pickled). Two slots of shared anonymous memory (``mmap``, ``MAP_SHARED``) each hold one chunk's
 arrays. The child fills slot ``j % 2`` with chunk ``j`` as soon as the slot is free and says so
 on a pipe; this process's chunk ``j`` is views into the slot, given back when the next chunk is
-asked for. So chunk ``j``'s arrays are valid until the consumer asks for chunk ``j + 1`` (the
+asked for. Where chunk ``j`` starts with chunk ``j - 1``'s last instant (the engine's overlapping
+chunks), the child copies that instant from the other slot instead of computing it again (with
+the 2-step chunks of a million satellites that was a third of its work). So chunk ``j``'s arrays
+are valid until the consumer asks for chunk ``j + 1`` (the
 contract :func:`~spacecompute.sim.forecast.with_previous_instant` already set with its reused
-buffers). Memory: two slots of 121 bytes per satellite-instant (r, v, Earth-fixed r, geodetic
-latitude, longitude and height, validity), shared, instead of a fresh chunk (97 bytes), its
-copy extended by one instant (73), the previous chunk (97) and the geodetic buffers (24).
+buffers). Memory: two slots of 105 bytes per satellite-instant (r, v, Earth-fixed r: 72;
+geodetic latitude, longitude and height: 24; sunlit fraction: 8; validity: 1), shared, instead
+of a fresh chunk (97 bytes), its copy extended by one instant (73), the previous chunk (97) and
+the geodetic and sunlit buffers (36).
 
 When not (:func:`prefetch_pays`): off Linux, with one usable core, inside a daemonic worker (a
 sweep's pool), inside a policy's forked process (the policies already share the cores), below
@@ -90,9 +94,9 @@ class _Slot:
             for k, s in shapes.items()
         }
 
-    def views(self, t: int) -> PropagatedChunk:
-        """The first ``t`` instants (C-contiguous views; ``times`` left empty)."""
-        a = {k: v[:t] for k, v in self.arrays.items()}
+    def views(self, t: int, start: int = 0) -> PropagatedChunk:
+        """Instants ``start`` to ``t`` (C-contiguous views; ``times`` left empty)."""
+        a = {k: v[start:t] for k, v in self.arrays.items()}
         geodetic = (a["lat"], a["lon"], a["alt"])
         sunlit = None if self.shadow is None else (self.shadow, a["sun"], a["sunlit"])
         return PropagatedChunk(
@@ -108,18 +112,20 @@ def _serve(
     (what :class:`~spacecompute.astro.ephemeris.Ephemeris` would run in the parent) and, with a
     shadow model, the sun and the sunlit fraction as the engine computes them."""
     serial_only()  # numba's thread pool does not survive a fork
-    scratch = None
+    scratch = np.empty(slots[0].arrays["valid"].shape, np.float32)
     try:
         for j, times in enumerate(chunks):
             if conn.recv() != "free":
                 return
-            c = slots[j % 2].views(times.shape[0])
-            prop.fill(times, c.r_eci_m, c.v_eci_m, c.valid, c.r_ecef_m, None, serial=True)
-            ecef_to_geodetic(c.r_ecef_m, out=c.geodetic)
-            if c.sunlit is not None:
-                if scratch is None:
-                    scratch = np.empty(slots[0].arrays["sunlit"].shape, np.float32)
-                _sunlit_into(times, c.r_eci_m, c.sunlit, scratch[: times.shape[0]])
+            start = 0
+            if j > 0 and times[0] == chunks[j - 1][-1]:
+                # the previous chunk's last instant (being read by the parent: read here too),
+                # copied rather than computed again: with chunks of 2 steps that is a third
+                last = chunks[j - 1].shape[0] - 1
+                for key, a in slots[j % 2].arrays.items():
+                    a[0] = slots[(j - 1) % 2].arrays[key][last]
+                start = 1
+            _fill(prop, times[start:], slots[j % 2].views(times.shape[0], start), scratch)
             conn.send(("done", j))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the parent is gone or stopped the run
@@ -128,6 +134,14 @@ def _serve(
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         except (OSError, ValueError):
             pass
+
+
+def _fill(prop: SGP4Propagator, times: np.ndarray, c: PropagatedChunk, scratch: np.ndarray) -> None:
+    """States, geodetic positions and (where asked) the sunlit fraction at ``times`` into ``c``."""
+    prop.fill(times, c.r_eci_m, c.v_eci_m, c.valid, c.r_ecef_m, None, serial=True)
+    ecef_to_geodetic(c.r_ecef_m, out=c.geodetic)
+    if c.sunlit is not None:
+        _sunlit_into(times, c.r_eci_m, c.sunlit, scratch[: times.shape[0]])
 
 
 def _sunlit_into(
