@@ -332,26 +332,19 @@ class FifoQueues:
         last = np.concatenate((step, (True,)))
         self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
         self._reserve(job_ids.size)
-        n_free, high = _push_kernel(
-            job_ids,
-            sats,
-            off,
-            sizes,
-            np.int64(self._seq),
-            self._head,
-            self._tail,
-            self._next,
-            self._job,
-            self._off,
-            self._size,
-            self._started,
-            self._qseq,
-            self._free,
-            np.int64(self._n_free),
-            np.int64(self._high),
-        )
-        self._n_free, self._high = int(n_free), int(high)
+        self._push(job_ids, sats, off, sizes, self._seq)
         self._seq += int(job_ids.size)
+
+    def _push(
+        self, jobs: np.ndarray, sats: np.ndarray, off: np.ndarray, sizes: np.ndarray, seq: int
+    ) -> None:
+        """Append ``jobs`` at the tails of their satellites' lists (slots: freed ones first)."""
+        n_free, high = _push_kernel(
+            jobs, sats, off, sizes, np.int64(seq), self._head, self._tail, self._next, self._job,
+            self._off, self._size, self._started, self._qseq, self._free,
+            np.int64(self._n_free), np.int64(self._high),
+        )  # fmt: skip
+        self._n_free, self._high = int(n_free), int(high)
 
     def serve(
         self, capacity: np.ndarray, job_sat: np.ndarray | None = None
@@ -454,25 +447,8 @@ class FifoQueues:
         self._alloc(max(m, 1024))
         self._seq = 0
         if m:
-            n_free, high = _push_kernel(
-                jobs,
-                sats,
-                cols["offset"].astype(np.float64),
-                cols["size"].astype(np.float64),
-                np.int64(0),
-                self._head,
-                self._tail,
-                self._next,
-                self._job,
-                self._off,
-                self._size,
-                self._started,
-                self._qseq,
-                self._free,
-                np.int64(self._n_free),
-                np.int64(self._high),
-            )
-            self._n_free, self._high = int(n_free), int(high)
+            off, size = cols["offset"].astype(np.float64), cols["size"].astype(np.float64)
+            self._push(jobs, sats, off, size, 0)
             # the kernel filled slots in order 0, 1, ...: slot i holds the i-th job
             self._started[:m] = cols["started"].astype(bool)
             self._seq = m
