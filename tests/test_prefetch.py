@@ -176,3 +176,19 @@ def test_a_run_that_fails_ends_the_propagation_process(monkeypatch):
     with pytest.raises(ValueError, match="a policy failed"):
         run_engine(config)
     assert not multiprocessing.active_children()
+
+
+def test_no_propagation_process_beside_a_sweeps_workers(shell, monkeypatch):
+    """A sweep's pool or Dask worker already shares the cores with the others: no prefetch."""
+    from spacecompute import _forked
+    from spacecompute.sweep.cells import run_cell_beside_others
+
+    prop = SGP4Propagator(shell.elements)
+    monkeypatch.setattr(prefetch, "PREFETCH_MIN_SATELLITES", 0)
+    monkeypatch.setattr(prefetch, "usable_cores", lambda: 2)
+    assert prefetch_pays(prop, 300, 8)
+    monkeypatch.setattr(_forked, "_in_child", False)
+    monkeypatch.setattr("spacecompute.sweep.cells.run_cell", lambda task: task)
+    assert run_cell_beside_others("cell") == "cell"
+    assert _forked.in_forked_run()
+    assert not prefetch_pays(prop, 300, 8)

@@ -37,8 +37,16 @@ _in_child = False
 
 
 def in_forked_run() -> bool:
-    """True inside one of :func:`run_forked`'s processes (its runs already share the cores)."""
+    """True inside one of :func:`run_forked`'s processes, or a worker marked by
+    :func:`mark_cores_shared`: its runs already share the cores with others."""
     return _in_child
+
+
+def mark_cores_shared() -> None:
+    """Say that this process runs beside others that share its cores (a sweep's pool or Dask
+    worker): a run then adds no process of its own (``astro/prefetch.py``)."""
+    global _in_child
+    _in_child = True
 
 
 def fork_is_safe() -> bool:
@@ -145,4 +153,4 @@ def run_forked(
     return {key: value for key, (_, value) in outcomes.items()}
 
 
-__all__ = ["fork_is_safe", "in_forked_run", "run_forked", "usable_cores"]
+__all__ = ["fork_is_safe", "in_forked_run", "mark_cores_shared", "run_forked", "usable_cores"]

@@ -23,8 +23,9 @@ geodetic latitude, longitude and height: 24; sunlit fraction: 8; validity: 1), s
 of a fresh chunk (97 bytes), its copy extended by one instant (73), the previous chunk (97) and
 the geodetic and sunlit buffers (36).
 
-When not (:func:`prefetch_pays`): off Linux, with one usable core, inside a daemonic worker (a
-sweep's pool), inside a policy's forked process (the policies already share the cores), below
+When not (:func:`prefetch_pays`): off Linux, with one usable core, inside a daemonic process,
+inside a policy's forked process or a sweep's pool or Dask worker (their runs already share the
+cores: ``_forked.in_forked_run``), below
 :data:`PREFETCH_MIN_SATELLITES`, for one chunk, for the J2 propagator (a numba kernel, cheap and
 parallel) and with ``SPACECOMPUTE_PREFETCH=0``. The child runs only the C++ propagator and the
 one-thread twin of the conversion kernel, so numba's thread pool, even when this process has

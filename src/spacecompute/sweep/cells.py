@@ -164,6 +164,15 @@ def run_cell(task: CellTask) -> CellOutcome:
         return CellOutcome(task.index, record, buffer.getvalue())
 
 
+def run_cell_beside_others(task: CellTask) -> CellOutcome:
+    """:func:`run_cell` on a pool or Dask worker, which runs beside other workers on the same
+    cores: its runs add no propagation process of their own (``astro/prefetch.py``)."""
+    from .._forked import mark_cores_shared
+
+    mark_cores_shared()
+    return run_cell(task)
+
+
 def unpack_cell(archive: bytes, run_dir: Path) -> None:
     """Write a cell's directory sent back by a remote worker: unpacked beside ``run_dir``, then
     moved into place (an earlier directory is replaced only once the new one is complete)."""

@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import InputError
-from .cells import CellOutcome, CellTask, run_cell
+from .cells import CellOutcome, CellTask, run_cell, run_cell_beside_others
 
 #: ``running(n)``: how many cells are running now (for the progress bar).
 RunningFn = Callable[[int], None]
@@ -69,7 +69,7 @@ def run_pool(
     context = multiprocessing.get_context("spawn")
     while todo:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context)
-        futures: dict[Future, CellTask] = {pool.submit(run_cell, t): t for t in todo}
+        futures: dict[Future, CellTask] = {pool.submit(run_cell_beside_others, t): t for t in todo}
         todo = []
         broken = False
         try:
@@ -142,7 +142,9 @@ def run_dask(
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         futures = {
-            client.submit(run_cell, t, key=f"cell-{t.index}-{t.fingerprint[:16]}", pure=False): t
+            client.submit(
+                run_cell_beside_others, t, key=f"cell-{t.index}-{t.fingerprint[:16]}", pure=False
+            ): t
             for t in tasks
         }
         left = len(futures)
