@@ -179,7 +179,8 @@ def test_a_run_that_fails_ends_the_propagation_process(monkeypatch):
 
 
 def test_no_propagation_process_beside_a_sweeps_workers(shell, monkeypatch):
-    """A sweep's pool or Dask worker already shares the cores with the others: no prefetch."""
+    """A sweep's pool or Dask worker already shares the cores with the others: no prefetch
+    while its cell runs, and again afterwards (a threaded Dask worker lives in this process)."""
     from spacecompute import _forked
     from spacecompute.sweep.cells import run_cell_beside_others
 
@@ -187,8 +188,11 @@ def test_no_propagation_process_beside_a_sweeps_workers(shell, monkeypatch):
     monkeypatch.setattr(prefetch, "PREFETCH_MIN_SATELLITES", 0)
     monkeypatch.setattr(prefetch, "usable_cores", lambda: 2)
     assert prefetch_pays(prop, 300, 8)
-    monkeypatch.setattr(_forked, "_in_child", False)
-    monkeypatch.setattr("spacecompute.sweep.cells.run_cell", lambda task: task)
-    assert run_cell_beside_others("cell") == "cell"
-    assert _forked.in_forked_run()
-    assert not prefetch_pays(prop, 300, 8)
+    seen = []
+    monkeypatch.setattr(
+        "spacecompute.sweep.cells.run_cell",
+        lambda task: seen.append(_forked.in_forked_run() or prefetch_pays(prop, 300, 8)),
+    )
+    run_cell_beside_others("cell")
+    assert seen == [True]
+    assert not _forked.in_forked_run() and prefetch_pays(prop, 300, 8)

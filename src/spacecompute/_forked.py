@@ -19,12 +19,13 @@ with identical results.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 from typing import Any
 
@@ -36,17 +37,25 @@ _queue: Any = None
 _in_child = False
 
 
+_beside_others = 0
+
+
 def in_forked_run() -> bool:
-    """True inside one of :func:`run_forked`'s processes, or a worker marked by
-    :func:`mark_cores_shared`: its runs already share the cores with others."""
-    return _in_child
+    """True inside one of :func:`run_forked`'s processes, or within :func:`cores_shared`: the
+    runs already share the cores with others."""
+    return _in_child or _beside_others > 0
 
 
-def mark_cores_shared() -> None:
-    """Say that this process runs beside others that share its cores (a sweep's pool or Dask
-    worker): a run then adds no process of its own (``astro/prefetch.py``)."""
-    global _in_child
-    _in_child = True
+@contextlib.contextmanager
+def cores_shared() -> Iterator[None]:
+    """Within the block this process runs beside others that share its cores (a sweep cell on a
+    pool or Dask worker): a run adds no process of its own (``astro/prefetch.py``)."""
+    global _beside_others
+    _beside_others += 1
+    try:
+        yield
+    finally:
+        _beside_others -= 1
 
 
 def fork_is_safe() -> bool:
@@ -153,4 +162,4 @@ def run_forked(
     return {key: value for key, (_, value) in outcomes.items()}
 
 
-__all__ = ["fork_is_safe", "in_forked_run", "mark_cores_shared", "run_forked", "usable_cores"]
+__all__ = ["cores_shared", "fork_is_safe", "in_forked_run", "run_forked", "usable_cores"]

@@ -167,10 +167,10 @@ def run_cell(task: CellTask) -> CellOutcome:
 def run_cell_beside_others(task: CellTask) -> CellOutcome:
     """:func:`run_cell` on a pool or Dask worker, which runs beside other workers on the same
     cores: its runs add no propagation process of their own (``astro/prefetch.py``)."""
-    from .._forked import mark_cores_shared
+    from .._forked import cores_shared
 
-    mark_cores_shared()
-    return run_cell(task)
+    with cores_shared():
+        return run_cell(task)
 
 
 def unpack_cell(archive: bytes, run_dir: Path) -> None:
