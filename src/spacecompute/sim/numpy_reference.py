@@ -244,3 +244,61 @@ __all__ = [
     "service_candidates_numpy",
     "with_previous_instant_numpy",
 ]
+
+
+def isl_neighbourhoods_numpy(
+    pairs: np.ndarray, n: int, max_hops: int
+) -> tuple[int, np.ndarray, np.ndarray, list[tuple[np.ndarray, ...]]]:
+    """(m, nbr, hops, levels) of :func:`~spacecompute.sim.isl_neighbourhoods.neighbourhoods`
+    by set operations on (satellite, neighbour) keys over all satellites at once (the
+    formulation the service used before the compiled search)."""
+    from .isl_neighbourhoods import adjacency
+
+    ptr, dst, eid = adjacency(np.asarray(pairs, np.int64).reshape(-1, 2), n)
+    deg = np.diff(ptr)
+    lv_v = np.arange(n, dtype=np.int64)
+    lv_w = np.arange(n, dtype=np.int64)
+    all_v, all_w, all_h = [lv_v], [lv_w], [np.zeros(n, np.int64)]
+    seen = lv_v * n + lv_w
+    raw_triples = []
+    for h in range(1, int(max_hops) + 1):  # loop over hop levels (a handful)
+        rep = deg[lv_w]
+        total = int(rep.sum())
+        if total == 0:
+            break
+        v_rep = np.repeat(lv_v, rep)
+        p_rep = np.repeat(lv_w, rep)
+        k = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
+        idx = np.repeat(ptr[lv_w], rep) + k
+        w, ed = dst[idx], eid[idx]
+        key = v_rep * n + w
+        new = ~np.isin(key, seen)
+        raw_triples.append((v_rep[new], w[new], p_rep[new], ed[new]))
+        new_keys = np.unique(key[new])
+        lv_v, lv_w = new_keys // n, new_keys % n
+        all_v.append(lv_v)
+        all_w.append(lv_w)
+        all_h.append(np.full(lv_v.size, h, np.int64))
+        seen = np.union1d(seen, new_keys)
+    v_all = np.concatenate(all_v)
+    w_all = np.concatenate(all_w)
+    h_all = np.concatenate(all_h)
+    order = np.lexsort((w_all, h_all, v_all))
+    v_all, w_all, h_all = v_all[order], w_all[order], h_all[order]
+    counts = np.bincount(v_all, minlength=n)
+    m = int(counts.max()) if n else 1
+    starts = np.cumsum(counts) - counts
+    slot = np.arange(v_all.size) - np.repeat(starts, counts)
+    nbr = np.full((n, m), -1, dtype=np.int64)
+    hops = np.full((n, m), -1, dtype=np.int64)
+    nbr[v_all, slot] = w_all
+    hops[v_all, slot] = h_all
+    key_all = v_all * n + w_all  # sorted by (v, h, w): not by key; keep a sorter
+    sorter = np.argsort(key_all)
+    key_sorted = key_all[sorter]
+
+    def slot_of(v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return slot[sorter[np.searchsorted(key_sorted, v * n + w)]]
+
+    levels = [(v, slot_of(v, w), slot_of(v, p), ed) for v, w, p, ed in raw_triples]
+    return m, nbr, hops, levels

@@ -430,6 +430,7 @@ class _Isl:
 
     def __init__(self, const: Any, max_hops: int) -> None:
         from ..network.topology import plus_grid_pairs
+        from .isl_neighbourhoods import neighbourhoods
 
         n = len(const)
         self.n = n
@@ -438,71 +439,13 @@ class _Isl:
         except InputError:
             pairs = np.zeros((0, 2), dtype=np.int64)
         self.pairs = pairs.astype(np.int64)
-        e = self.pairs.shape[0]
-        src = np.concatenate([self.pairs[:, 0], self.pairs[:, 1]])
-        dst = np.concatenate([self.pairs[:, 1], self.pairs[:, 0]])
-        eid = np.concatenate([np.arange(e), np.arange(e)])
-        order = np.lexsort((dst, src))
-        src, dst, eid = src[order], dst[order], eid[order]
-        ptr = np.searchsorted(src, np.arange(n + 1))
-        deg = np.diff(ptr)
-        lv_v = np.arange(n, dtype=np.int64)
-        lv_w = np.arange(n, dtype=np.int64)
-        all_v, all_w, all_h = [lv_v], [lv_w], [np.zeros(n, np.int64)]
-        seen = lv_v * n + lv_w
-        raw_triples = []
-        for h in range(1, int(max_hops) + 1):  # loop over hop levels (a handful)
-            rep = deg[lv_w]
-            total = int(rep.sum())
-            if total == 0:
-                break
-            v_rep = np.repeat(lv_v, rep)
-            p_rep = np.repeat(lv_w, rep)
-            k = np.arange(total) - np.repeat(np.cumsum(rep) - rep, rep)
-            idx = np.repeat(ptr[lv_w], rep) + k
-            w, ed = dst[idx], eid[idx]
-            key = v_rep * n + w
-            new = ~np.isin(key, seen)
-            raw_triples.append((v_rep[new], w[new], p_rep[new], ed[new]))
-            new_keys = np.unique(key[new])
-            lv_v, lv_w = new_keys // n, new_keys % n
-            all_v.append(lv_v)
-            all_w.append(lv_w)
-            all_h.append(np.full(lv_v.size, h, np.int64))
-            seen = np.union1d(seen, new_keys)
-        v_all = np.concatenate(all_v)
-        w_all = np.concatenate(all_w)
-        h_all = np.concatenate(all_h)
-        order = np.lexsort((w_all, h_all, v_all))
-        v_all, w_all, h_all = v_all[order], w_all[order], h_all[order]
-        counts = np.bincount(v_all, minlength=n)
-        m = int(counts.max()) if n else 1
-        starts = np.cumsum(counts) - counts
-        slot = np.arange(v_all.size) - np.repeat(starts, counts)
-        self.m = m
-        self.nbr = np.full((n, m), -1, dtype=np.int64)
-        self.hops = np.full((n, m), -1, dtype=np.int64)
-        self.nbr[v_all, slot] = w_all
-        self.hops[v_all, slot] = h_all
-        key_all = v_all * n + w_all  # sorted by (v, h, w): not by key; keep a sorter
-        self._key_sorter = np.argsort(key_all)
-        self._key_sorted = key_all[self._key_sorter]
-        self._slot_all = slot
-        self.levels = []
-        for v, w, p, ed in raw_triples:
-            self.levels.append((v, self._slot_of(v, w), self._slot_of(v, p), ed))
         self.max_hops = int(max_hops)
-        # the level triples end to end, for the compiled relaxation (service_geometry.py)
-        self.level_arrays = tuple(
-            np.ascontiguousarray(np.concatenate([lv[i] for lv in self.levels]), np.int64)
-            if self.levels
-            else np.zeros(0, np.int64)
-            for i in range(4)
-        )
-
-    def _slot_of(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self._key_sorted, v * self.n + w)
-        return self._slot_all[self._key_sorter[pos]]
+        # compiled breadth-first search (sim/isl_neighbourhoods.py; the numpy formulation is
+        # numpy_reference.isl_neighbourhoods_numpy, the same tables, tested)
+        hood = neighbourhoods(self.pairs, n, self.max_hops)
+        self.m, self.nbr, self.hops = hood.m, hood.nbr, hood.hops
+        self.level_arrays = hood.level_arrays  # for the compiled relaxation
+        self.levels = hood.levels  # the same triples level by level
 
     def paths(
         self, dist_m: np.ndarray, ok: np.ndarray
