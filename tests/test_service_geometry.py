@@ -126,6 +126,50 @@ def test_the_cull_keeps_every_visible_pair():
     assert sg.cull_cosine(users, 1.0, 25.0) == -2.0
 
 
+@pytest.mark.parametrize("cells", [True, False])
+@pytest.mark.parametrize("min_el", [0.0, 25.0, 60.0])
+def test_cull_scans_find_exactly_the_dense_visible_pairs(min_el, cells, monkeypatch):
+    """Random cities (both poles, the date line, every latitude) and satellites on mixed
+    shells, some exactly at a pole or on the date line: the pairs of the cell scan (and of the
+    band scan, below ``CELL_SCAN_MIN_SATELLITES``) are the dense look angles' pairs above the
+    mask, in the order of the satellites' z, bit for bit."""
+    monkeypatch.setattr(sg, "CELL_SCAN_MIN_SATELLITES", 0 if cells else 10**9)
+    rng = np.random.default_rng(7)
+    n_c = 120
+    lat = np.concatenate([[90.0, -90.0, 0.0, 89.9, -89.9], rng.uniform(-90, 90, n_c - 5)])
+    lon = np.concatenate([[0.0, 0.0, 180.0, -180.0, 179.99], rng.uniform(-180, 180, n_c - 5)])
+    table = Table(
+        {
+            "name": np.arange(n_c).astype(str).astype(object),
+            "lat_deg": lat,
+            "lon_deg": lon,
+            "population": np.ones(n_c),
+        }
+    )
+    users = _Users(table)
+    n = 6_000
+    u = rng.normal(size=(n, 3))
+    u[:3] = [[0.0, 0.0, 1.0], [0.0, 0.0, -1.0], [-1.0, 1e-17, 0.0]]  # poles, the date line
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    r = u * (6_378_137.0 + rng.choice([400e3, 1200e3, 2000e3], n))[:, None]
+    r[10] = np.nan  # a satellite without a position
+    active = np.unique(rng.integers(0, n_c, 90))
+    row, sat, el, rng_m = sg.visible_pairs(users, r, active, min_el)
+    el_d, rng_d = users.look(r, active)
+    want_row, want_sat = np.nonzero(np.isfinite(el_d) & (el_d >= min_el))
+    z = np.nan_to_num(r, nan=0.0)
+    z = z[:, 2] / np.maximum(np.linalg.norm(z, axis=1), 1e-300)
+    rank = np.empty(n, np.int64)
+    rank[np.argsort(z, kind="stable")] = np.arange(n)
+    order = np.lexsort((rank[want_sat], want_row))
+    want_row, want_sat = want_row[order], want_sat[order]
+    np.testing.assert_array_equal(row, want_row)
+    np.testing.assert_array_equal(sat, want_sat)
+    np.testing.assert_array_equal(el, el_d[want_row, want_sat])
+    np.testing.assert_array_equal(rng_m, rng_d[want_row, want_sat])
+    assert row.size > 0
+
+
 def test_twins_give_identical_tables(starlink, monkeypatch):
     """The one-thread and the parallel twins of both kernels give the same bits."""
     users, isl, eph = starlink

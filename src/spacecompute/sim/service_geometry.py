@@ -66,9 +66,58 @@ def cull_cosine(users: Any, r_norm_max_m: float, min_el_deg: float) -> float:
 
 
 def _pair_work(city_pos: np.ndarray, *args: Any) -> int:
-    """Work of the pair kernel: the satellites its cities' bands hold (``args[5]``, ``args[6]``:
-    where the bands start and end)."""
-    return int(np.sum(args[6] - args[5]))
+    """Work of the pair kernel: the satellites its cities scan (``args[4]``: the start of each
+    city's scratch, by the cells it scans)."""
+    return int(args[4][-1])
+
+
+@numba.njit(cache=True)
+def _cells_of_city(band_lo, band_hi, lon_c, dlon, band_z, band_ptr, cell_lon, out):
+    # pragma: no cover - numba
+    """The ranges of ``cell_lon`` (satellites by band of z, each band by longitude) a city
+    scans: the bands whose z meet ``[band_lo, band_hi]`` and, in each, the longitudes within
+    ``dlon`` of ``lon_c`` (two ranges where the interval wraps; the whole band for ``dlon`` >=
+    pi). Writes (start, end) pairs into ``out``; returns how many satellites they hold."""
+    nb = band_ptr.shape[0] - 1
+    n_out = 0
+    held = 0
+    b0 = max(np.searchsorted(band_z, band_lo, side="right") - 1, 0)
+    for b in range(b0, nb):
+        if band_z[b] > band_hi:
+            break
+        lo, hi = band_ptr[b], band_ptr[b + 1]
+        if lo == hi:
+            continue
+        if dlon >= math.pi:
+            ranges = ((lo, hi), (hi, hi))
+        else:
+            a, z = lon_c - dlon, lon_c + dlon
+            seg = cell_lon[lo:hi]
+            if a < -math.pi:
+                ranges = (
+                    (lo, lo + np.searchsorted(seg, z, side="right")),
+                    (lo + np.searchsorted(seg, a + 2.0 * math.pi, side="left"), hi),
+                )
+            elif z > math.pi:
+                ranges = (
+                    (lo, lo + np.searchsorted(seg, z - 2.0 * math.pi, side="right")),
+                    (lo + np.searchsorted(seg, a, side="left"), hi),
+                )
+            else:
+                ranges = (
+                    (
+                        lo + np.searchsorted(seg, a, side="left"),
+                        lo + np.searchsorted(seg, z, side="right"),
+                    ),
+                    (hi, hi),
+                )
+        for x, y in ranges:
+            if y > x:
+                out[n_out, 0] = x
+                out[n_out, 1] = y
+                n_out += 1
+                held += y - x
+    return n_out, held
 
 
 @twin_kernel(work=_pair_work)
@@ -78,38 +127,50 @@ def _visible_pairs_kernel(
     up,
     up_dot_p,
     p2,
+    start,
+    ranges,
+    n_ranges,
+    cell_sat,
+    rank,
     p_hat,
-    lo_k,
-    hi_k,
     r,
     r2,
     r_hat,
-    z_order,
     cos_cull,
 ):  # pragma: no cover - numba
     """Pairs (city position, satellite) that pass the cull, with ``sin(el)`` and the range.
 
-    ``city_pos`` (A,) rows of the city arrays; city ``a`` scans the satellites ``z_order[lo_k[a]:
-    hi_k[a]]`` (its band of geocentric latitudes; ``z_order`` sorts the satellites by the z of
-    their unit vectors) and writes its survivors from where its band starts in the band-sized
-    buffers. Returns (row into ``city_pos`` (P,), satellite (P,), sin el (P,), range m (P,)),
+    ``city_pos`` (A,) rows of the city arrays; city ``a`` scans the satellites
+    ``cell_sat[x:y]`` of its ``n_ranges[a]`` ranges ``ranges[a]`` (cells of z and longitude
+    that cover its cap) and writes its survivors, ordered by ``rank`` (the satellites' order by
+    the z of their unit vectors, the order the band scan gave; empty: one range in that order
+    already), from ``start[a]`` in the scratch. Returns (row into ``city_pos`` (P,), satellite (P,), sin el (P,), range m (P,)),
     by city."""
     a_n = city_pos.shape[0]
-    start = np.zeros(a_n + 1, np.int64)
-    for a in range(a_n):
-        start[a + 1] = start[a] + (hi_k[a] - lo_k[a])
     count = np.zeros(a_n, np.int64)
     b_sat = np.empty(start[a_n], np.int64)
+    b_key = np.empty(start[a_n] if rank.shape[0] else 0, np.int64)
     b_sin = np.empty(start[a_n], np.float64)
     b_rng = np.empty(start[a_n], np.float64)
     for a in prange(a_n):
         c = city_pos[a]
         px, py, pz = p_hat[c, 0], p_hat[c, 1], p_hat[c, 2]
         q = start[a]
-        for k in range(lo_k[a], hi_k[a]):
-            j = z_order[k]
-            if px * r_hat[j, 0] + py * r_hat[j, 1] + pz * r_hat[j, 2] < cos_cull:
-                continue
+        for g in range(n_ranges[a]):
+            for k in range(ranges[a, g, 0], ranges[a, g, 1]):
+                j = cell_sat[k]
+                if px * r_hat[j, 0] + py * r_hat[j, 1] + pz * r_hat[j, 2] < cos_cull:
+                    continue
+                b_sat[q] = j
+                if rank.shape[0]:
+                    b_key[q] = rank[j]
+                q += 1
+        count[a] = q - start[a]
+        lo = start[a]
+        if rank.shape[0]:  # cells: back to the order of z (one range of the band is in it)
+            b_sat[lo:q] = b_sat[lo:q][np.argsort(b_key[lo:q])]
+        for i in range(lo, q):
+            j = b_sat[i]
             # the numpy formulas of _Users.look, in the same order of operations
             p_r = p[c, 0] * r[j, 0] + p[c, 1] * r[j, 1]
             p_r = p_r + p[c, 2] * r[j, 2]
@@ -117,11 +178,8 @@ def _visible_pairs_kernel(
             up_r = up_r + up[c, 2] * r[j, 2]
             d2 = r2[j] + p2[c] - 2.0 * p_r
             rg = np.sqrt(max(d2, 1.0))
-            b_sat[q] = j
-            b_sin[q] = (up_r - up_dot_p[c]) / rg
-            b_rng[q] = rg
-            q += 1
-        count[a] = q - start[a]
+            b_sin[i] = (up_r - up_dot_p[c]) / rg
+            b_rng[i] = rg
     total = 0
     for a in range(a_n):
         total += count[a]
@@ -140,12 +198,81 @@ def _visible_pairs_kernel(
     return row, sat, sin_el, rng
 
 
+@numba.njit(cache=True)
+def _scan_plan(band_lo, band_hi, lon_c, dlon, band_z, band_ptr, cell_lon, max_ranges):
+    # pragma: no cover - numba
+    """Each city's ranges of cells (:func:`_cells_of_city`) and where its scratch starts."""
+    a_n = band_lo.shape[0]
+    ranges = np.zeros((a_n, max_ranges, 2), np.int64)
+    n_ranges = np.zeros(a_n, np.int64)
+    start = np.zeros(a_n + 1, np.int64)
+    for a in range(a_n):
+        k, held = _cells_of_city(
+            band_lo[a], band_hi[a], lon_c[a], dlon[a], band_z, band_ptr, cell_lon, ranges[a]
+        )
+        n_ranges[a] = k
+        start[a + 1] = start[a] + held
+    return ranges, n_ranges, start
+
+
+#: From this many satellites the cull scans cells of z and longitude (below, the band of z:
+#: the cells' sorts cost more than they save; both give the same pairs in the same order)
+CELL_SCAN_MIN_SATELLITES = 20_000
+
+#: Bands of z (the unit vectors' z) per sine of the cull angle: cells about a quarter of the
+#: cap's height, so that a city scans little more than its cap's longitudes
+_BANDS_PER_SIN = 4.0
+
+
+def _cells(r_hat: np.ndarray, lam: float) -> tuple[np.ndarray, ...]:
+    """Satellites by cell: bands of equal z width (``band_z`` their lower edges), each by
+    longitude: (band_z (B,), band_ptr (B + 1,), cell_sat (N,), cell_lon (N,))."""
+    z = r_hat[:, 2]
+    n_bands = int(min(max(2.0 * _BANDS_PER_SIN / max(math.sin(min(lam, 0.5 * math.pi)), 1e-3),
+                          1.0), 4096.0))  # fmt: skip
+    band_z = -1.0 + 2.0 * np.arange(n_bands) / n_bands
+    band = np.clip(np.searchsorted(band_z, z, side="right") - 1, 0, n_bands - 1)
+    lon = np.arctan2(r_hat[:, 1], r_hat[:, 0])
+    cell_sat = np.lexsort((lon, band))
+    band_ptr = np.searchsorted(band[cell_sat], np.arange(n_bands + 1))
+    return band_z, band_ptr.astype(np.int64), cell_sat.astype(np.int64), lon[cell_sat]
+
+
+def _cell_ranges(
+    users: Any,
+    r_hat: np.ndarray,
+    active: np.ndarray,
+    lat: np.ndarray,
+    lam: float,
+    band_lo: np.ndarray,
+    band_hi: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """What each city scans among the cells: (ranges (A, R, 2), their number (A,), where each
+    city's scratch starts (A + 1,), the satellites by cell (N,)); the longitudes within
+    ``asin(sin lam / cos lat)`` of the city's (all of them where its cap holds a pole)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = math.sin(lam) / np.cos(lat)
+    pole = (np.abs(lat) + lam >= 0.5 * np.pi) | ~(ratio < 1.0)
+    dlon = np.where(pole, 2.0 * math.pi, np.arcsin(np.minimum(ratio, 1.0)) + 1e-9)
+    band_z, band_ptr, cell_sat, cell_lon = _cells(r_hat, lam)
+    lon_c = np.arctan2(users.p_hat[active, 1], users.p_hat[active, 0])
+    ranges, n_ranges, start = _scan_plan(
+        band_lo, band_hi, lon_c, dlon, band_z, band_ptr, cell_lon, 2 * band_z.size
+    )
+    return ranges, n_ranges, start, cell_sat
+
+
 def visible_pairs(
     users: Any, r_ecef_m: np.ndarray, active: np.ndarray, min_el_deg: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The (city, satellite) pairs above ``min_el_deg``: (row into ``active``, satellite,
     elevation deg, slant range m), grouped by city; the values of the dense
-    :meth:`~spacecompute.sim.service._Users.look` at those pairs, bit for bit."""
+    :meth:`~spacecompute.sim.service._Users.look` at those pairs, bit for bit.
+
+    The cull scans, for each city, the cells (bands of z, then longitude) that cover the cap of
+    Earth-central angle ``lambda_max`` about it: the band of latitudes, and in it the longitudes
+    within ``asin(sin lambda_max / cos lat)`` of the city's (the longitude extent of a
+    spherical cap; all longitudes where the cap holds a pole)."""
     r = np.nan_to_num(np.asarray(r_ecef_m, dtype=np.float64), nan=0.0)
     r2 = np.einsum("nk,nk->n", r, r)  # as _Users.look computes it
     r_norm = np.sqrt(r2)
@@ -153,32 +280,36 @@ def visible_pairs(
         r_hat = np.where(r_norm[:, None] > 0.0, r / r_norm[:, None], 0.0)
     cos_cull = cull_cosine(users, float(r_norm.max(initial=0.0)), min_el_deg)
     active = np.asarray(active, np.int64)
-    if cos_cull <= -1.0:
-        band_lo = np.full(active.size, -2.0)
-        band_hi = np.full(active.size, 2.0)
-    else:  # |latitude difference| <= central angle: scan a band of geocentric latitudes
+    lat = users.geocentric_lat_rad[active]
+    if cos_cull <= -1.0:  # no cull: every satellite
+        lam = math.pi
+        band_lo, band_hi = np.full(active.size, -2.0), np.full(active.size, 2.0)
+    else:  # |latitude difference| <= central angle
         lam = math.acos(cos_cull) + 1e-9
-        lat = users.geocentric_lat_rad[active]
         band_lo = np.sin(np.maximum(lat - lam, -0.5 * np.pi)) - 1e-12
         band_hi = np.sin(np.minimum(lat + lam, 0.5 * np.pi)) + 1e-12
     z = np.ascontiguousarray(r_hat[:, 2])
     z_order = np.argsort(z, kind="stable")
-    z_sorted = z[z_order]
+    if z.size < CELL_SCAN_MIN_SATELLITES:  # the band of latitudes alone, in z order
+        z_sorted = z[z_order]
+        ranges = np.empty((active.size, 1, 2), np.int64)
+        ranges[:, 0, 0] = np.searchsorted(z_sorted, band_lo, side="left")
+        ranges[:, 0, 1] = np.searchsorted(z_sorted, band_hi, side="right")
+        n_ranges = np.ones(active.size, np.int64)
+        start = np.zeros(active.size + 1, np.int64)
+        np.cumsum(ranges[:, 0, 1] - ranges[:, 0, 0], out=start[1:])
+        cell_sat, rank = z_order, np.zeros(0, np.int64)
+    else:
+        rank = np.empty(z.size, np.int64)
+        rank[z_order] = np.arange(z.size)
+        ranges, n_ranges, start, cell_sat = _cell_ranges(
+            users, r_hat, active, lat, lam, band_lo, band_hi
+        )
     row, sat, sin_el, rng = _visible_pairs_kernel(
-        active,
-        users.p,
-        users.up,
-        users.up_dot_p,
-        users.p2,
-        users.p_hat,
-        np.searchsorted(z_sorted, band_lo, side="left").astype(np.int64),
-        np.searchsorted(z_sorted, band_hi, side="right").astype(np.int64),
-        r,
-        r2,
-        np.ascontiguousarray(r_hat),
-        z_order.astype(np.int64),
-        float(cos_cull),
-    )
+        active, users.p, users.up, users.up_dot_p, users.p2, start, ranges, n_ranges,
+        cell_sat.astype(np.int64, copy=False), rank, users.p_hat, r, r2,
+        np.ascontiguousarray(r_hat), float(cos_cull),
+    )  # fmt: skip
     el = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
     vis = np.isfinite(el) & (el >= float(min_el_deg))
     return row[vis], sat[vis], el[vis], rng[vis]
