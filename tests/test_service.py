@@ -569,6 +569,30 @@ def test_only_isl_offload_serves_an_overloaded_city_in_time():
         assert frac[p] > 0.95, frac
 
 
+def test_max_access_satellites_limits_each_city_to_its_highest_satellites():
+    """Tokyo's users reach the mesh through one satellite, the highest they see, with the cap
+    at 1: every request of a step enters through the same satellite; a cap above what a city
+    can see changes no number."""
+    cfg = {"city_table": TOKYO, "rate_per_s_global": 60.0, "max_isl_hops": 1, "duration_s": 120.0}
+    free = run_service(ServiceConfig(policy="isl-offload", **cfg))
+    one = run_service(ServiceConfig(policy="isl-offload", max_access_satellites=1, **cfg))
+    wide = run_service(ServiceConfig(policy="isl-offload", max_access_satellites=10_000, **cfg))
+    for key in ("jobs", "steps", "satellites"):
+        a, b = getattr(free, key), getattr(wide, key)
+        for col in a.columns:
+            np.testing.assert_array_equal(np.asarray(a[col]), np.asarray(b[col]), err_msg=col)
+
+    def access_per_step(result):
+        jobs = result.jobs
+        served = np.asarray(jobs["satellite"]) >= 0
+        step = np.asarray(jobs["arrival"]).astype("datetime64[s]").astype(np.int64)[served] // 10
+        access = np.asarray(jobs["access_satellite"])[served]
+        return np.array([np.unique(access[step == k]).size for k in np.unique(step)])
+
+    assert (access_per_step(one) == 1).all() and access_per_step(one).size > 5
+    assert access_per_step(free).max() > 1
+
+
 def test_optimising_beats_every_heuristic_when_overloaded():
     """Benchmark: Tokyo sends more than even its ISL neighbourhood can serve. The optimising
     policy serves the most requests within their objective (the metric its LP maximises)."""
@@ -718,6 +742,8 @@ def test_light_time_of_the_chosen_path():
         ("latency_objective_s", 0.0),
         ("min_elevation_deg", 95.0),
         ("chunk_steps", 1),
+        ("max_access_satellites", 0),
+        ("max_access_satellites", 2.5),
     ],
 )
 def test_bad_config_raises_input_error(field, value):

@@ -170,6 +170,37 @@ def test_cull_scans_find_exactly_the_dense_visible_pairs(min_el, cells, monkeypa
     assert row.size > 0
 
 
+@pytest.mark.parametrize("cells", [True, False])
+@pytest.mark.parametrize("k", [1, 3, 200])
+def test_max_access_keeps_the_highest_visible_satellites(k, cells, monkeypatch):
+    """With ``max_access`` k each city keeps, of the dense look angles' visible pairs, the k of
+    the highest elevation (ties to the lower index), with the same values, in z order; a cap
+    above what a city sees keeps them all."""
+    monkeypatch.setattr(sg, "CELL_SCAN_MIN_SATELLITES", 0 if cells else 10**9)
+    users = _Users(cities(60))
+    const = walker(total=2_400, planes=40, phasing=1, altitude_km=1200, inclination_deg=70)
+    r = const.propagate("2026-03-20T00:00:00Z", 60.0, 60.0, "j2").r_ecef_m[0]
+    active = np.arange(len(users))
+    row, sat, el, rng_m = sg.visible_pairs(users, r, active, 20.0, max_access=k)
+    all_row, all_sat, all_el, _ = sg.visible_pairs(users, r, active, 20.0)
+    el_d, rng_d = users.look(r, active)
+    assert row.size > 0
+    for a in range(len(users)):
+        mine = all_row == a
+        best = np.lexsort((all_sat[mine], -all_el[mine]))[:k]
+        want = np.sort(all_sat[mine][best])
+        np.testing.assert_array_equal(np.sort(sat[row == a]), want)
+        np.testing.assert_array_equal(el[row == a], el_d[a, sat[row == a]])
+        np.testing.assert_array_equal(rng_m[row == a], rng_d[a, sat[row == a]])
+        # the kept ones in the order of the uncapped pairs (the satellites' z)
+        order = all_sat[mine]
+        kept = sat[row == a]
+        np.testing.assert_array_equal(kept, order[np.isin(order, kept)])
+    if k == 200:
+        assert np.bincount(all_row).max() <= 200
+        np.testing.assert_array_equal(sat, all_sat)
+
+
 def test_twins_give_identical_tables(starlink, monkeypatch):
     """The one-thread and the parallel twins of both kernels give the same bits."""
     users, isl, eph = starlink

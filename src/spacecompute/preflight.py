@@ -54,6 +54,7 @@ CONFIG_KEYS: dict[str, str] = {
     "top_cities": "workload.top_cities",
     "min_elevation_deg": "workload.min_elevation_deg",
     "max_isl_hops": "workload.max_isl_hops",
+    "max_access_satellites": "workload.max_access_satellites",
     "horizon_steps": "workload.horizon_steps",
     "job_rate_per_s": "workload.jobs_per_day",
     "jobs": "workload",

@@ -312,6 +312,7 @@ def service_config(loaded: LoadedScenario, policy: Any = None):
         top_cities=int(w.top_cities),
         min_elevation_deg=float(w.min_elevation_deg),
         max_isl_hops=int(w.max_isl_hops),
+        max_access_satellites=w.max_access_satellites,
         horizon_steps=int(w.horizon_steps),
     )
 

@@ -158,6 +158,11 @@ class InferenceServiceSpec(_Strict):
     top_cities: Annotated[int, Field(ge=1, le=10_000)] = 300
     min_elevation_deg: Annotated[float, Field(ge=0.0, le=90.0, allow_inf_nan=False)] = 25.0
     max_isl_hops: Annotated[int, Field(ge=0, le=64)] = 2
+    max_access_satellites: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="a city reaches the mesh through at most this many of its visible "
+        "satellites, the highest (default: all)",
+    )
     horizon_steps: Annotated[int, Field(ge=1, le=10_000)] = Field(
         default=2, description="look-ahead of the optimising policy (steps)"
     )

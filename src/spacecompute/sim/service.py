@@ -155,6 +155,9 @@ class ServiceConfig:
     populous cities (or ``city_table``: columns name, lat_deg, lon_deg, population).
     ``latency_objective_s``: deadline after arrival; ``timeout_s``: when a client gives up
     (at least the objective). ``max_isl_hops``: how far a request may be relayed.
+    ``max_access_satellites``: a city's users reach the laser mesh through at most that many of
+    the satellites they see, those of the highest elevation (None: every visible one; a
+    terminal tracks a few beams, and with a million satellites a city sees about 20,000).
     ``horizon_steps``: look-ahead of the optimising policy. ``chunk_steps``: instants
     propagated at a time (results do not depend on it). ``seed`` drives requests and faults.
 
@@ -187,6 +190,7 @@ class ServiceConfig:
     city_table: Any = None
     min_elevation_deg: float = USER_MIN_ELEVATION_DEG
     max_isl_hops: int = 2
+    max_access_satellites: int | None = None
     horizon_steps: int = 2
     uplink_bps: float = USER_UPLINK_BPS
     downlink_bps: float = USER_DOWNLINK_BPS
@@ -245,6 +249,8 @@ class ServiceConfig:
         whole("max_isl_hops", 0)
         if self.max_isl_hops > 8:
             raise bad("max_isl_hops", "at most 8")
+        if self.max_access_satellites is not None:
+            whole("max_access_satellites", 1)
         whole("horizon_steps", 1)
         for name in ("uplink_bps", "downlink_bps", "isl_bps"):
             if number(name) <= 0:
@@ -502,8 +508,11 @@ def _candidates(
     active: np.ndarray,
     min_el_deg: float,
     max_hops: int,
+    max_access: int | None = None,
 ) -> tuple[_Candidates, tuple[np.ndarray, np.ndarray]]:
-    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge).
+    """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge);
+    ``max_access``: a city reaches the mesh through at most that many of its visible satellites,
+    those of the highest elevation (None: all).
 
     Only the visible pairs are computed, in compiled kernels
     (:mod:`spacecompute.sim.service_geometry`); the dense numpy formulation is
@@ -518,7 +527,7 @@ def _candidates(
         zf = np.zeros(0)
         return _Candidates(np.zeros(n_c + 1, np.int64), z, z, z, z, z, zf, zf, zf), (pred, edge)
     active = np.unique(np.asarray(active, np.int64))  # sorted: the table is by city
-    row, vs, elev, up_m = visible_pairs(users, r_ecef_m, active, min_el_deg)
+    row, vs, elev, up_m = visible_pairs(users, r_ecef_m, active, min_el_deg, max_access)
     city, sat, access, slot, hops, delay_s, path_m, el = candidate_columns(
         row, vs, elev, up_m, active, isl, length, max_hops, SPEED_OF_LIGHT_M_S
     )
@@ -611,6 +620,7 @@ class ServicePredictor:
     min_elevation_deg: float
     max_isl_hops: int
     size_sample_ops: np.ndarray
+    max_access_satellites: int | None = None
     _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     def _geometry(self, steps: np.ndarray) -> None:
@@ -646,6 +656,7 @@ class ServicePredictor:
                 all_c,
                 self.min_elevation_deg,
                 self.max_isl_hops,
+                self.max_access_satellites,
             )
             self._cache[s] = (sl[i], cand.city, cand.sat, cand.hops, cand.delay_s)
         for s in [s for s in self._cache if s < min(need) - 8]:
@@ -1030,6 +1041,7 @@ class ServiceWorkload:
                     float(c.min_elevation_deg),
                     int(c.max_isl_hops),
                     _size_sample(self.spec),
+                    c.max_access_satellites,
                 )
             )
 
@@ -1147,6 +1159,7 @@ class ServiceWorkload:
             np.unique(req["city"]),
             float(c.min_elevation_deg),
             int(c.max_isl_hops),
+            c.max_access_satellites,
         )
 
     def _decide(self, step: Any, req: dict[str, np.ndarray], cand: Any) -> tuple:

@@ -66,9 +66,9 @@ def cull_cosine(users: Any, r_norm_max_m: float, min_el_deg: float) -> float:
 
 
 def _pair_work(city_pos: np.ndarray, *args: Any) -> int:
-    """Work of the pair kernel: the satellites its cities scan (``args[4]``: the start of each
-    city's scratch, by the cells it scans)."""
-    return int(args[4][-1])
+    """Work of the pair kernel: the satellites its cities scan (``args[5]``: their ranges)."""
+    ranges = args[5]
+    return int(np.sum(ranges[..., 1] - ranges[..., 0]))
 
 
 @numba.njit(cache=True)
@@ -120,6 +120,35 @@ def _cells_of_city(band_lo, band_hi, lon_c, dlon, band_z, band_ptr, cell_lon, ou
     return n_out, held
 
 
+@numba.njit(cache=True)
+def _look(c, j, p, up, up_dot_p, p2, r, r2):  # pragma: no cover - numba
+    """``sin(el)`` and the slant range of satellite ``j`` from city ``c``: the numpy formulas of
+    :meth:`~spacecompute.sim.service._Users.look`, in the same order of operations."""
+    p_r = p[c, 0] * r[j, 0] + p[c, 1] * r[j, 1]
+    p_r = p_r + p[c, 2] * r[j, 2]
+    up_r = up[c, 0] * r[j, 0] + up[c, 1] * r[j, 1]
+    up_r = up_r + up[c, 2] * r[j, 2]
+    d2 = r2[j] + p2[c] - 2.0 * p_r
+    rg = np.sqrt(max(d2, 1.0))
+    return (up_r - up_dot_p[c]) / rg, rg
+
+
+@numba.njit(cache=True)
+def _offer(top_sin, top_sat, top_pos, m, s, j, pos):  # pragma: no cover - numba
+    """Offer satellite ``j`` (``sin(el)`` ``s``, scanned ``pos``-th) to the ``m`` best so far,
+    kept in order of decreasing ``sin(el)`` (ties: the lower index first) in arrays of the
+    cap's length; returns how many are kept."""
+    k = top_sin.shape[0]
+    if m == k and not (s > top_sin[m - 1] or (s == top_sin[m - 1] and j < top_sat[m - 1])):
+        return m
+    i = m if m < k else k - 1  # the slot freed (or the last one, dropped)
+    while i > 0 and (s > top_sin[i - 1] or (s == top_sin[i - 1] and j < top_sat[i - 1])):
+        top_sin[i], top_sat[i], top_pos[i] = top_sin[i - 1], top_sat[i - 1], top_pos[i - 1]
+        i -= 1
+    top_sin[i], top_sat[i], top_pos[i] = s, j, pos
+    return min(m + 1, k)
+
+
 @twin_kernel(work=_pair_work)
 def _visible_pairs_kernel(
     city_pos,
@@ -137,15 +166,17 @@ def _visible_pairs_kernel(
     r2,
     r_hat,
     cos_cull,
+    max_access,
 ):  # pragma: no cover - numba
     """Pairs (city position, satellite) that pass the cull, with ``sin(el)`` and the range.
 
     ``city_pos`` (A,) rows of the city arrays; city ``a`` scans the satellites
     ``cell_sat[x:y]`` of its ``n_ranges[a]`` ranges ``ranges[a]`` (cells of z and longitude
-    that cover its cap) and writes its survivors, ordered by ``rank`` (the satellites' order by
-    the z of their unit vectors, the order the band scan gave; empty: one range in that order
-    already), from ``start[a]`` in the scratch. Returns (row into ``city_pos`` (P,), satellite (P,), sin el (P,), range m (P,)),
-    by city."""
+    that cover its cap) and writes its survivors from ``start[a]``, ordered by ``rank`` (the
+    satellites' order by the z of their unit vectors, the order the band scan gave; empty: one
+    range in that order already). ``max_access`` > 0: only the survivors of the highest
+    ``sin(el)`` (ties: the lower index), at most that many a city. Returns (row into
+    ``city_pos`` (P,), satellite (P,), sin el (P,), range m (P,)), by city."""
     a_n = city_pos.shape[0]
     count = np.zeros(a_n, np.int64)
     b_sat = np.empty(start[a_n], np.int64)
@@ -155,31 +186,35 @@ def _visible_pairs_kernel(
     for a in prange(a_n):
         c = city_pos[a]
         px, py, pz = p_hat[c, 0], p_hat[c, 1], p_hat[c, 2]
-        q = start[a]
+        lo = start[a]
+        q = lo
+        # capped: the best so far (sin el, satellite, scan position)
+        top_sin = np.empty(max_access)
+        top_sat = np.empty(max_access, np.int64)
+        top_pos = np.empty(max_access, np.int64)
+        m = 0
         for g in range(n_ranges[a]):
             for k in range(ranges[a, g, 0], ranges[a, g, 1]):
                 j = cell_sat[k]
                 if px * r_hat[j, 0] + py * r_hat[j, 1] + pz * r_hat[j, 2] < cos_cull:
                     continue
-                b_sat[q] = j
-                if rank.shape[0]:
-                    b_key[q] = rank[j]
-                q += 1
-        count[a] = q - start[a]
-        lo = start[a]
+                if max_access == 0:
+                    b_sat[q] = j
+                    q += 1
+                else:
+                    s = _look(c, j, p, up, up_dot_p, p2, r, r2)[0]
+                    m = _offer(top_sin, top_sat, top_pos, m, s, j, k)
+        if max_access > 0:  # the kept ones in their order of the scan
+            keep = top_sat[:m][np.argsort(top_pos[:m])]
+            b_sat[lo : lo + m] = keep
+            q = lo + m
+        count[a] = q - lo
         if rank.shape[0]:  # cells: back to the order of z (one range of the band is in it)
+            for i in range(lo, q):
+                b_key[i] = rank[b_sat[i]]
             b_sat[lo:q] = b_sat[lo:q][np.argsort(b_key[lo:q])]
         for i in range(lo, q):
-            j = b_sat[i]
-            # the numpy formulas of _Users.look, in the same order of operations
-            p_r = p[c, 0] * r[j, 0] + p[c, 1] * r[j, 1]
-            p_r = p_r + p[c, 2] * r[j, 2]
-            up_r = up[c, 0] * r[j, 0] + up[c, 1] * r[j, 1]
-            up_r = up_r + up[c, 2] * r[j, 2]
-            d2 = r2[j] + p2[c] - 2.0 * p_r
-            rg = np.sqrt(max(d2, 1.0))
-            b_sin[i] = (up_r - up_dot_p[c]) / rg
-            b_rng[i] = rg
+            b_sin[i], b_rng[i] = _look(c, b_sat[i], p, up, up_dot_p, p2, r, r2)
     total = 0
     for a in range(a_n):
         total += count[a]
@@ -263,11 +298,17 @@ def _cell_ranges(
 
 
 def visible_pairs(
-    users: Any, r_ecef_m: np.ndarray, active: np.ndarray, min_el_deg: float
+    users: Any,
+    r_ecef_m: np.ndarray,
+    active: np.ndarray,
+    min_el_deg: float,
+    max_access: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The (city, satellite) pairs above ``min_el_deg``: (row into ``active``, satellite,
     elevation deg, slant range m), grouped by city; the values of the dense
     :meth:`~spacecompute.sim.service._Users.look` at those pairs, bit for bit.
+    ``max_access``: at most that many satellites a city, those of the highest elevation
+    (ties: the lower index); None: every one.
 
     The cull scans, for each city, the cells (bands of z, then longitude) that cover the cap of
     Earth-central angle ``lambda_max`` about it: the band of latitudes, and in it the longitudes
@@ -305,10 +346,14 @@ def visible_pairs(
         ranges, n_ranges, start, cell_sat = _cell_ranges(
             users, r_hat, active, lat, lam, band_lo, band_hi
         )
+    if max_access:  # room for that many a city, not for every satellite scanned
+        held = np.diff(start)
+        start = np.zeros(active.size + 1, np.int64)
+        np.cumsum(np.minimum(held, int(max_access)), out=start[1:])
     row, sat, sin_el, rng = _visible_pairs_kernel(
         active, users.p, users.up, users.up_dot_p, users.p2, start, ranges, n_ranges,
         cell_sat.astype(np.int64, copy=False), rank, users.p_hat, r, r2,
-        np.ascontiguousarray(r_hat), float(cos_cull),
+        np.ascontiguousarray(r_hat), float(cos_cull), int(max_access or 0),
     )  # fmt: skip
     el = np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
     vis = np.isfinite(el) & (el >= float(min_el_deg))
