@@ -21,9 +21,10 @@ sizes* (PSS, ``/proc/PID/smaps_rollup``) of the run process and its children, sa
 0.25 s: with SGP4 one chunk ahead in a forked process (``spacecompute.astro.prefetch``) the two
 share the chunk slots, which PSS counts once and a sum of RSS would count twice.
 
-Usage::
+Usage (``--workload inference``: the inference service over the laser mesh of the
+``odc-1m`` constellation, ``benchmarks/scenarios/service-1m.yaml``)::
 
-    python benchmarks/day.py [--satellites 1000000] [--hours 24] [--propagator sgp4]
+    python benchmarks/day.py [--satellites 1000000] [--hours 24] [--propagator sgp4] [--workload inference]
 """
 
 from __future__ import annotations
@@ -114,8 +115,47 @@ def probe(const, steps: int) -> dict:
     return {"satrec_steps_per_s": n * steps / satrec_s, "j2_steps_per_s": n * steps / j2_s}
 
 
-def child(n: int, hours: float, propagator: str, probe_steps: int) -> None:
+def run_inference(hours: float, propagator: str) -> tuple:
+    """``benchmarks/scenarios/service-1m.yaml`` (the inference service over the laser mesh of
+    the ``odc-1m`` constellation) for ``hours``: (constellation, summary, wall s, peak PSS KiB)."""
+    from pathlib import Path
+
+    from spacecompute.astro.presets import preset_constellation
+    from spacecompute.runner import run_scenario, with_overrides
+    from spacecompute.scenario.loader import load_scenario
+
+    scenario = load_scenario(Path(__file__).resolve().parent / "scenarios" / "service-1m.yaml")
+    scenario = with_overrides(
+        scenario, {"duration_s": hours * 3600.0, "propagator": propagator, "start": START}
+    )
+    with PeakPss() as pss:
+        t0 = time.perf_counter()
+        result = run_scenario(scenario)
+        wall = time.perf_counter() - t0
+    result = result[0] if isinstance(result, list | tuple) else result
+    return preset_constellation("odc-1m", epoch=START), result.summary, wall, pss.peak_kib
+
+
+def child(n: int, hours: float, propagator: str, probe_steps: int, workload: str) -> None:
     import resource
+
+    if workload == "inference":
+        const, s, wall, peak_kib = run_inference(hours, propagator)
+        out = {
+            "workload": workload,
+            "satellites": len(const),
+            "steps": int(s["steps"]),
+            "jobs": int(s["jobs_total"]),
+            "pending": int(s["jobs_pending"]),
+            "wall_s": wall,
+            "run_steps_per_s": len(const) * int(s["steps"]) / wall,
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "pss_peak_mib": peak_kib / 1024.0,
+            "propagator": propagator,
+        }
+        out.update(probe(const, probe_steps))
+        print(json.dumps(out), flush=True)
+        return
 
     import spacecompute as sc
     from spacecompute.astro.presets import preset_constellation
@@ -161,10 +201,16 @@ def main() -> int:
     ap.add_argument("--hours", type=float, default=24.0)
     ap.add_argument("--propagator", default="sgp4", choices=["sgp4", "j2"])
     ap.add_argument("--probe-steps", type=int, default=10)
+    ap.add_argument(
+        "--workload",
+        default="eo",
+        choices=["eo", "inference"],
+        help="eo: Earth observation (--satellites); inference: benchmarks/scenarios/service-1m.yaml",
+    )
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.satellites, args.hours, args.propagator, args.probe_steps)
+        child(args.satellites, args.hours, args.propagator, args.probe_steps, args.workload)
         return 0
     load = os.getloadavg()
     print(
@@ -173,7 +219,7 @@ def main() -> int:
     )
     cmd = [sys.executable, __file__, "--child", "--satellites", str(args.satellites),
            "--hours", str(args.hours), "--propagator", args.propagator,
-           "--probe-steps", str(args.probe_steps)]  # fmt: skip
+           "--probe-steps", str(args.probe_steps), "--workload", args.workload]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
     if not lines:
@@ -181,9 +227,12 @@ def main() -> int:
         return 1
     r = json.loads(lines[-1])
     print(f"# load at end {os.getloadavg()[0]:.2f}")
-    print(f"{'what':<34} {'satellite-steps/s':>18} {'wall_s':>9} {'peak RSS MiB':>13} {'peak PSS MiB':>13}")
     print(
-        f"{'run: EO, every model (' + r['propagator'] + ')':<34} {r['run_steps_per_s']:>18,.0f} "
+        f"{'what':<34} {'satellite-steps/s':>18} {'wall_s':>9} {'peak RSS MiB':>13} {'peak PSS MiB':>13}"
+    )
+    print(
+        f"{'run: ' + r.get('workload', 'EO') + ', every model (' + r['propagator'] + ')':<34} "
+        f"{r['run_steps_per_s']:>18,.0f} "
         f"{r['wall_s']:>9.1f} {r['rss_mib']:>13.0f} {r['pss_peak_mib']:>13.0f}"
     )
     print(f"{'SatrecArray alone':<34} {r['satrec_steps_per_s']:>18,.0f}")

@@ -213,9 +213,15 @@ CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
 
 
 def chunk_steps_for(
-    n_satellites: int, n_stations: int, chunk_steps: int, budget_bytes: int | None = None
+    n_satellites: int,
+    n_stations: int,
+    chunk_steps: int,
+    budget_bytes: int | None = None,
+    bytes_per_satellite_instant: int = CHUNK_BYTES_PER_SATELLITE_INSTANT,
 ) -> int:
     """``chunk_steps`` capped so that one chunk's arrays fit ``budget_bytes`` (>= 2 instants).
+    ``bytes_per_satellite_instant``: what a workload's chunk holds beyond the stations' rates
+    (the Earth-observation engine's by default).
 
     Per satellite and instant a chunk holds at most ``8 x stations + 300`` bytes
     (:data:`CHUNK_BYTES_PER_SATELLITE_INSTANT`): the downlink rate of every station-satellite
@@ -229,9 +235,7 @@ def chunk_steps_for(
     pipelined propagation (which holds its own chunk in its own process).
     """
     budget = CHUNK_MEMORY_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
-    per_instant = max(int(n_satellites), 1) * (
-        8 * int(n_stations) + CHUNK_BYTES_PER_SATELLITE_INSTANT
-    )
+    per_instant = max(int(n_satellites), 1) * (8 * int(n_stations) + bytes_per_satellite_instant)
     return int(max(2, min(int(chunk_steps), budget // per_instant - 1)))
 
 

@@ -159,7 +159,8 @@ class ServiceConfig:
     the satellites they see, those of the highest elevation (None: every visible one; a
     terminal tracks a few beams, and with a million satellites a city sees about 20,000).
     ``horizon_steps``: look-ahead of the optimising policy. ``chunk_steps``: instants
-    propagated at a time (results do not depend on it). ``seed`` drives requests and faults.
+    propagated at a time, at most what :data:`~spacecompute.sim.engine.CHUNK_MEMORY_BUDGET_BYTES`
+    holds (results do not depend on it). ``seed`` drives requests and faults.
 
     Defaults: Starlink shell 1 (72 x 22 Walker, 550 km, 53 deg; bus ``starlink-v1`` with two
     Jetson AGX Orin 64GB) for one hour in 10 s steps; an 8-billion-parameter LLM (``llm-8b``:
@@ -376,6 +377,13 @@ class _Store:
 
 # --------------------------------------------------------------------------------------------
 # geometry: users to satellites, ISL neighbourhoods and paths
+
+
+#: Bytes the service's chunk holds per satellite and instant (positions and velocities in two
+#: frames, geodetic positions, sunlit fraction, the lengths and line of sight of 2 laser links):
+#: measured 143 (1,000,000 satellites x 1 h: 11.7 GB peak in chunks of 61 instants, 3.4 GB in
+#: chunks of 3, the same tables)
+CHUNK_BYTES_PER_INSTANT = 150
 
 
 class _Users:
@@ -1018,9 +1026,14 @@ class ServiceWorkload:
     # -- the plug-in interface ------------------------------------------------------------------
     def clock(self) -> Any:
         from .core import Clock
+        from .engine import chunk_steps_for
 
         c = self.config
-        return Clock(self.start, self.dt, self.total_steps, c.propagator, int(c.chunk_steps))
+        # chunks in the memory budget (a million satellites: 6 steps, not 120 of 0.15 GB each)
+        steps = chunk_steps_for(
+            self.n, 0, int(c.chunk_steps), bytes_per_satellite_instant=CHUNK_BYTES_PER_INSTANT
+        )
+        return Clock(self.start, self.dt, self.total_steps, c.propagator, steps)
 
     def prepare(self) -> None:
         prepare = getattr(self.policy, "prepare", None)
