@@ -132,8 +132,8 @@ def run_inference(hours: float, propagator: str) -> tuple:
         t0 = time.perf_counter()
         result = run_scenario(scenario)
         wall = time.perf_counter() - t0
-    result = result[0] if isinstance(result, list | tuple) else result
-    return preset_constellation("odc-1m", epoch=START), result.summary, wall, pss.peak_kib
+    summary = result.summaries[result.policies[0]]
+    return preset_constellation("odc-1m", epoch=START), summary, wall, pss.peak_kib
 
 
 def child(n: int, hours: float, propagator: str, probe_steps: int, workload: str) -> None:
