@@ -462,7 +462,7 @@ class _Isl:
         self.levels = hood.levels  # the same triples level by level
 
     def paths(
-        self, dist_m: np.ndarray, ok: np.ndarray
+        self, dist_m: np.ndarray, ok: np.ndarray, out: tuple | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(length (N, M) m, inf where unreachable; predecessor slot (N, M); edge (N, M)) at
         one instant, from the link lengths ``dist_m`` (E,) and usability ``ok`` (E,); compiled
@@ -470,7 +470,7 @@ class _Isl:
         :func:`~spacecompute.sim.numpy_reference.isl_paths_numpy`)."""
         from .service_geometry import isl_paths
 
-        return isl_paths(self, dist_m, ok)
+        return isl_paths(self, dist_m, ok, out)
 
     def walk_edges(
         self, access: np.ndarray, slot: np.ndarray, pred: np.ndarray, edge: np.ndarray
@@ -517,10 +517,12 @@ def _candidates(
     min_el_deg: float,
     max_hops: int,
     max_access: int | None = None,
+    paths_out: tuple | None = None,
 ) -> tuple[_Candidates, tuple[np.ndarray, np.ndarray]]:
     """Candidates of the ``active`` cities at one instant, and the ISL paths (pred, edge);
     ``max_access``: a city reaches the mesh through at most that many of its visible satellites,
-    those of the highest elevation (None: all).
+    those of the highest elevation (None: all); ``paths_out``: see
+    :func:`~spacecompute.sim.service_geometry.isl_paths`.
 
     Only the visible pairs are computed, in compiled kernels
     (:mod:`spacecompute.sim.service_geometry`); the dense numpy formulation is
@@ -529,7 +531,7 @@ def _candidates(
     from .service_geometry import candidate_columns, visible_pairs
 
     n_c = len(users)
-    length, pred, edge = isl.paths(isl_dist_m, isl_ok)
+    length, pred, edge = isl.paths(isl_dist_m, isl_ok, paths_out)
     if active.size == 0:
         z = np.zeros(0, np.int64)
         zf = np.zeros(0)
@@ -1004,6 +1006,7 @@ class ServiceWorkload:
             }
         )
         self.isl = _Isl(const, int(config.max_isl_hops))
+        self.paths_buffers: tuple[np.ndarray, ...] | None = None
         self.dt = float(config.step_s)
         self.start_ns = int(np.datetime64(start, "ns").astype(np.int64))
         self.total_steps = int(np.floor(config.duration_s / self.dt + 1e-9))
@@ -1173,7 +1176,19 @@ class ServiceWorkload:
             float(c.min_elevation_deg),
             int(c.max_isl_hops),
             c.max_access_satellites,
+            self._paths_out(),
         )
+
+    def _paths_out(self) -> tuple[np.ndarray, ...]:
+        """The step's path tables, filled again every step (used within the step only)."""
+        if self.paths_buffers is None:
+            n, m = self.n, self.isl.m
+            self.paths_buffers = (
+                np.empty((n, m)),
+                np.empty((n, m), np.int64),
+                np.empty((n, m), np.int64),
+            )
+        return self.paths_buffers
 
     def _decide(self, step: Any, req: dict[str, np.ndarray], cand: Any) -> tuple:
         """3. the policy: a satellite (or reject) and a priority per request."""

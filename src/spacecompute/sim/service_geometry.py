@@ -389,14 +389,24 @@ def _isl_paths_kernel(v, sw, sp, ed, d, length, pred, edge):  # pragma: no cover
 
 
 def isl_paths(
-    isl: Any, dist_m: np.ndarray, ok: np.ndarray
+    isl: Any, dist_m: np.ndarray, ok: np.ndarray, out: tuple | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`spacecompute.sim.service._Isl.paths` compiled (same values, tested)."""
+    """:meth:`spacecompute.sim.service._Isl.paths` compiled (same values, tested); ``out``:
+    three (N, M) arrays (float64, int64, int64) to fill instead of new ones (a million
+    satellites: 312 MB a step not mapped again)."""
     n, m = isl.n, isl.m
-    length = np.full((n, m), np.inf)
+    if out is None:
+        length, pred, edge = (
+            np.empty((n, m)),
+            np.empty((n, m), np.int64),
+            np.empty((n, m), np.int64),
+        )
+    else:
+        length, pred, edge = out
+    length.fill(np.inf)
     length[:, 0] = 0.0
-    pred = np.full((n, m), -1, dtype=np.int64)
-    edge = np.full((n, m), -1, dtype=np.int64)
+    pred.fill(-1)
+    edge.fill(-1)
     d = np.where(ok, dist_m, np.inf).astype(np.float64)
     v, sw, sp, ed = isl.level_arrays
     if v.size:
