@@ -686,11 +686,14 @@ class JobStore:
             self._resize(max(need + need // 4, self.MIN_ROWS))  # grow, or shrink after a backlog
 
     def _resize(self, new: int) -> None:
+        """Capacity ``new`` rows, the held rows kept. One column at a time, each old column let
+        go before the next is copied: at most one column is held twice (a copy of the whole
+        store beside the old one was 2 x 107 bytes a row at the peak of a backlogged run)."""
         h = self.held
-        for k, a in list(self.cols.items()):
-            b = np.empty(new, a.dtype)
-            b[:h] = a[:h]
-            self.cols[k] = b
+        for k in list(self.cols):
+            b = np.empty(new, self.cols[k].dtype)
+            b[:h] = self.cols[k][:h]
+            self.cols[k] = b  # the old column is freed here (nothing else refers to it)
         ids = np.empty(new, np.int64)
         ids[:h] = self._ids[:h]
         self._ids = ids
