@@ -559,9 +559,10 @@ class JobStore:
         """The held rows ``select`` (a slice or mask of ``[0, held)``), ``KEY`` first, every
         column in its read dtype (``wide``) or as held (copies)."""
         h = self.held
-        out = {self.KEY: self._ids[:h][select].copy()}
+        view = isinstance(select, slice)  # (a mask gives a new array: not copied again)
+        out = {self.KEY: self._ids[:h][select].astype(np.int64, copy=view)}
         for k, a in self.cols.items():
-            out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype)
+            out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype, copy=view)
         return out
 
     def _widened(self, windows: Any) -> Any:
