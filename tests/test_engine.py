@@ -558,3 +558,25 @@ def test_chunks_reuse_one_set_of_arrays(monkeypatch):
     assert all(v == 1 for v in kept.values()), kept
     assert engine.chunk_steps_for(100_000, 6, 240, 2**30) == 2**30 // (100_000 * 348) - 1 == 29
     assert engine.chunk_steps_for(1_000_000, 6, 240) == 2
+
+
+def test_smaller_chunks_where_sgp4_runs_ahead(monkeypatch):
+    """The default budget is PIPELINED_CHUNK_BUDGET_BYTES where the chunks are propagated in a
+    second process (that costs no time there), CHUNK_MEMORY_BUDGET_BYTES elsewhere, and a
+    given budget is kept."""
+    from spacecompute.astro import prefetch
+    from spacecompute.sim import engine
+
+    monkeypatch.setattr(prefetch, "PREFETCH_MIN_SATELLITES", 0)
+    monkeypatch.setattr(prefetch, "usable_cores", lambda: 2)
+    monkeypatch.setattr(engine, "PIPELINED_CHUNK_BUDGET_BYTES", 12 * 348 * 11)  # 10 steps
+
+    def steps(**kw):
+        return engine._EORun(EngineConfig(**kw), trace=False).clock().chunk_steps
+
+    assert steps() == 10
+    assert steps(memory_budget_bytes=12 * 348 * 31) == 30
+    assert steps(duration_s=4 * HOURS) == 240  # one chunk at the usual budget: as it was
+    assert steps(propagator="j2") == 240
+    monkeypatch.setenv("SPACECOMPUTE_PREFETCH", "0")
+    assert steps() == 240

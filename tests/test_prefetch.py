@@ -108,8 +108,34 @@ def test_a_run_with_prefetch_equals_one_without(monkeypatch, tmp_path):
     run_engine(config, out_dir=tmp_path / "ahead")
     assert used
     assert base.summary["jobs_total"] > 1000
-    for name in ("jobs.parquet", "steps.parquet", "satellites.parquet", "states.parquet"):
+    names = ("jobs", "steps", "satellites", "states", "contacts")  # contacts: after the run
+    for name in (f"{x}.parquet" for x in names):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "ahead" / name).read_bytes()
+
+
+def test_this_process_lets_go_of_the_satrecs_while_the_child_propagates(shell):
+    prop = SGP4Propagator(shell.elements)
+    chunks = prefetched_chunks(prop, overlapping(time_grid(START, 600.0, 60.0), 4))
+    next(chunks)
+    assert prop._satrecs is None  # the child has its own copy
+    chunks.close()
+
+
+def test_a_released_propagator_gives_the_same_states():
+    # near Earth and geosynchronous (SDP4 with its resonance integrator, whose state a call
+    # keeps for the next); the second span continues the first or starts afresh
+    for altitude_km in (550, 35_786):
+        const = sc.walker(total=12, planes=3, phasing=1, altitude_km=altitude_km,
+                          inclination_deg=55)  # fmt: skip
+        kept, released = SGP4Propagator(const.elements), SGP4Propagator(const.elements)
+        first = time_grid(START, 3 * 86400.0, 7200.0)
+        later = time_grid("2026-03-25T00:00:00Z", 86400.0, 3600.0)
+        for p in (kept, released):
+            p.propagate(first)
+        released.release()
+        a, b = kept.propagate(later), released.propagate(later)
+        for key in ("r_eci_m", "v_eci_m", "valid", "r_ecef_m"):
+            np.testing.assert_array_equal(getattr(a, key), getattr(b, key))
 
 
 def test_a_child_that_dies_is_an_error_not_a_hang(shell, monkeypatch):

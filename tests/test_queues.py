@@ -504,6 +504,23 @@ def test_part_sink_truncate_to_a_checkpoint(tmp_path):
     assert not tmp_path.joinpath("part-000000.parquet").exists()
 
 
+def test_part_sink_keeps_no_view_of_what_it_was_given(tmp_path):
+    """The rows a sink keeps past an append are copies: a view of the last part-filling slice
+    would keep the caller's whole arrays (a compaction's finished rows) alive until the next
+    part is written; changing the given arrays afterwards changes nothing."""
+    from spacecompute.sim.sink import PartSink
+
+    sink = PartSink(tmp_path, key="job_id", part_rows=10, window_rows=8)
+    given = {"job_id": np.arange(25), "x": np.arange(25) * 2.0}
+    sink.append(given)
+    assert sink.parts == 2 and len(sink) == 25
+    assert not any(np.shares_memory(v, given[k]) for b in sink._buf for k, v in b.items())
+    given["x"][:] = -1.0
+    got = list(sink.windows())
+    np.testing.assert_array_equal(np.concatenate([w["x"] for w in got]), np.arange(25) * 2.0)
+    sink.clear()
+
+
 def test_fifo_reuses_freed_slots_before_new_ones():
     """Memory of the queues: a slot that held a finished job is used again before any slot never
     used, so the slots touched are the peak of jobs queued at once, whatever the capacity."""

@@ -70,7 +70,24 @@ def _arrow_on_malloc() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-__all__ = ["keep_freed_memory"]
+def release_free_heap() -> bool:
+    """Give malloc's free memory back to the system (``malloc_trim(0)``: the free pages inside
+    the heap too, not only its top); True if it was called (glibc only). For a forked helper
+    process, once: the free memory it inherited from its parent would otherwise become its own
+    copy, page by page, as the parent reuses it."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True
+
+
+__all__ = ["keep_freed_memory", "release_free_heap"]
 
 
 #: Below this many satellites a run uses one numba thread. A step calls a dozen small parallel

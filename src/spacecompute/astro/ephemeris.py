@@ -105,6 +105,11 @@ class Ephemeris:
     def _geodetic(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return ecef_to_geodetic(self.r_ecef_m)
 
+    @property
+    def has_geodetic(self) -> bool:
+        """True once the geodetic positions are computed (or were computed ahead)."""
+        return "_geodetic" in self.__dict__
+
     def geodetic_into(self, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_m: np.ndarray) -> None:
         """Compute the geodetic arrays into these (T, N) float64 buffers (reused from chunk to
         chunk by a run) and keep them as ``lat_deg``, ``lon_deg``, ``alt_m``; nothing is done

@@ -46,6 +46,7 @@ import numpy as np
 
 from .._forked import in_forked_run, usable_cores
 from .._parallel import serial_only
+from .._runtime import release_free_heap
 from .eclipse import sunlit_fraction_from_positions
 from .frames import ecef_to_geodetic
 from .propagation import PropagatedChunk, SGP4Propagator
@@ -113,6 +114,7 @@ def _serve(
     (what :class:`~spacecompute.astro.ephemeris.Ephemeris` would run in the parent) and, with a
     shadow model, the sun and the sunlit fraction as the engine computes them."""
     serial_only()  # numba's thread pool does not survive a fork
+    release_free_heap()  # what the parent had freed: not to be copied as the parent reuses it
     scratch = np.empty(slots[0].arrays["valid"].shape, np.float32)
     try:
         for j, times in enumerate(chunks):
@@ -202,6 +204,7 @@ def prefetched_chunks(
         )
         child.start()
     there.close()
+    prop.release()  # the child propagates with its own copy (about 1,000 bytes a satellite)
     try:
         here.send("free")
         here.send("free")

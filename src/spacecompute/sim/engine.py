@@ -131,7 +131,8 @@ class EngineConfig:
     ``storage_bytes`` per satellite defaults to the bus preset's, else
     :data:`DEFAULT_STORAGE_BYTES`. ``chunk_steps``: instants propagated at a time (results do
     not depend on it), at most what fits ``memory_budget_bytes`` (default
-    :data:`CHUNK_MEMORY_BUDGET_BYTES`, see :func:`chunk_steps_for`). ``seed`` drives clouds and
+    :data:`CHUNK_MEMORY_BUDGET_BYTES`, or :data:`PIPELINED_CHUNK_BUDGET_BYTES` where SGP4 runs
+    ahead in a second process; see :func:`chunk_steps_for`). ``seed`` drives clouds and
     radiation faults.
     """
 
@@ -207,6 +208,13 @@ class EngineConfig:
 #: 100,000 satellites x 1 h in chunks of 15, 30 and 60 steps took 11.5, 11.2 and 10.5 s of CPU,
 #: 500,000 x 10 min in chunks of 2 and 5 steps 12.3 and 12.4 s (docs/benchmarks.md).
 CHUNK_MEMORY_BUDGET_BYTES = 2**30
+
+#: The default budget instead where SGP4 runs one chunk ahead in its own process
+#: (:mod:`~spacecompute.astro.prefetch`; the run would have two chunks or more): 6 steps of
+#: 100,000 satellites, 2 of 1,000,000. The smaller chunks cost no time there (100,000
+#: satellites x 2 h in chunks of 6, 14 and 29 steps: the same CPU time in both processes,
+#: within 2 %) and take about 0.6 GiB off a 100,000-satellite run (docs/benchmarks.md).
+PIPELINED_CHUNK_BUDGET_BYTES = 2**28
 
 #: Bytes a chunk holds per satellite and instant, beyond 8 per station (see :func:`chunk_steps_for`).
 CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
@@ -472,14 +480,23 @@ class _EORun:
 
     def clock(self) -> Clock:
         c = self.config
-        return Clock(
-            self.start,
-            self.dt,
-            self.total_steps,
-            c.propagator,
-            chunk_steps_for(self.n, len(self.stations), int(c.chunk_steps), c.memory_budget_bytes),
-            c.shadow,
+        steps = chunk_steps_for(
+            self.n, len(self.stations), int(c.chunk_steps), c.memory_budget_bytes
         )
+        if c.memory_budget_bytes is None and self.total_steps > steps and self._pipelined():
+            steps = chunk_steps_for(
+                self.n, len(self.stations), int(c.chunk_steps), PIPELINED_CHUNK_BUDGET_BYTES
+            )
+        return Clock(self.start, self.dt, self.total_steps, c.propagator, steps, c.shadow)
+
+    def _pipelined(self) -> bool:
+        """True where the run's chunks are propagated ahead in a second process."""
+        from ..astro.prefetch import PREFETCH_MIN_SATELLITES, prefetch_pays
+
+        if self.config.propagator != "sgp4" or self.n < PREFETCH_MIN_SATELLITES:
+            return False
+
+        return prefetch_pays(self.const.propagator("sgp4"), self.n, 2)
 
     def prepare(self) -> None:
         prepare = getattr(self.policy, "prepare", None)

@@ -109,11 +109,12 @@ def chunk_environment(
 
     pool = CHUNK_BUFFERS if buffers is None else buffers
     n_t, n = eph.n_times, eph.n_satellites
-    eph.geodetic_into(
-        pool.take("geodetic.lat_deg", (n_t, n)),
-        pool.take("geodetic.lon_deg", (n_t, n)),
-        pool.take("geodetic.alt_m", (n_t, n)),
-    )
+    if not eph.has_geodetic:  # (the propagation process computes them ahead: no buffers then)
+        eph.geodetic_into(
+            pool.take("geodetic.lat_deg", (n_t, n)),
+            pool.take("geodetic.lon_deg", (n_t, n)),
+            pool.take("geodetic.alt_m", (n_t, n)),
+        )
     t_ns = eph.times.astype(np.int64)
     ahead = eph.sunlit_ahead
     if ahead is not None and ahead[0] == shadow:  # computed by the propagation process

@@ -559,9 +559,10 @@ class JobStore:
         """The held rows ``select`` (a slice or mask of ``[0, held)``), ``KEY`` first, every
         column in its read dtype (``wide``) or as held (copies)."""
         h = self.held
-        out = {self.KEY: self._ids[:h][select].copy()}
+        view = isinstance(select, slice)  # (a mask gives a new array: not copied again)
+        out = {self.KEY: self._ids[:h][select].astype(np.int64, copy=view)}
         for k, a in self.cols.items():
-            out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype)
+            out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype, copy=view)
         return out
 
     def _widened(self, windows: Any) -> Any:
@@ -686,11 +687,14 @@ class JobStore:
             self._resize(max(need + need // 4, self.MIN_ROWS))  # grow, or shrink after a backlog
 
     def _resize(self, new: int) -> None:
+        """Capacity ``new`` rows, the held rows kept. One column at a time, each old column let
+        go before the next is copied: at most one column is held twice (a copy of the whole
+        store beside the old one was 2 x 107 bytes a row at the peak of a backlogged run)."""
         h = self.held
-        for k, a in list(self.cols.items()):
-            b = np.empty(new, a.dtype)
-            b[:h] = a[:h]
-            self.cols[k] = b
+        for k in list(self.cols):
+            b = np.empty(new, self.cols[k].dtype)
+            b[:h] = self.cols[k][:h]
+            self.cols[k] = b  # the old column is freed here (nothing else refers to it)
         ids = np.empty(new, np.int64)
         ids[:h] = self._ids[:h]
         self._ids = ids

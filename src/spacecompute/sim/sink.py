@@ -108,11 +108,14 @@ class PartSink:
         a = 0
         while a < m:  # in slices, so that a part never holds much more than part_rows rows
             b = min(m, a + max(self.part_rows - self._buffered, 1))
-            self._buf.append({k: np.asarray(v)[a:b] for k, v in cols.items()})
+            part = {k: np.asarray(v)[a:b] for k, v in cols.items()}
             self._buffered += b - a
             a = b
             if self._buffered >= self.part_rows:
+                self._buf.append(part)
                 self.flush()
+            else:  # kept past this call: a copy (a view would keep all of ``cols`` alive)
+                self._buf.append({k: v.copy() for k, v in part.items()})
 
     def flush(self) -> None:
         """Write the buffered rows to the next part file (nothing when none are buffered)."""
