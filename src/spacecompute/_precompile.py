@@ -1,0 +1,116 @@
+"""The first run after an install compiles its numba kernels on both cores, not on one.
+
+Why: with an empty numba cache the default run (12 satellites, energy-aware vs bent-pipe)
+spends about 12 s of its 20 s compiling about sixteen step kernels, one after another in one
+process (numba compiles under a global lock, so threads would not help), while the second core
+waits. Which kernels, and with which argument types, is known before the run: the same for
+every run of the default path. :func:`precompile` (called by :func:`~spacecompute.sim.engine.warm_up`
+before its throwaway steps) forks one helper process; the helper and this process take the
+kernels of :data:`~spacecompute._warm_kernels.KERNELS` one at a time, costliest first, and
+compile them into numba's on-disk cache; the throwaway steps then load from the cache what the
+helper compiled (milliseconds each). Nothing about the kernels changes, only where they are
+compiled, so results are the same bit for bit.
+
+When not: when the kernels are already compiled or cached (every run after the first; checked
+on the costliest kernel), where a fork is not safe (``_forked.fork_is_safe``), and where numba
+caching is off. A signature that no longer matches its kernel (an edited kernel, before the
+list is regenerated) is skipped; the run then compiles what it needs as before.
+
+``python tools/record_warm_kernels.py`` regenerates :mod:`spacecompute._warm_kernels` from a
+warm-up of the default scenario on an empty cache (the compile events numba reports).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+from typing import Any
+
+#: Set in the helper process: it compiles, nothing else
+_in_helper = False
+
+
+def dispatcher_of(module: str, name: str) -> Any:
+    """The numba dispatcher of kernel ``name`` in ``module`` (the one-thread twin of a
+    :class:`~spacecompute._parallel.TwinKernel`)."""
+    from ._parallel import TwinKernel
+
+    obj = getattr(importlib.import_module(module), name)
+    return obj.serial if isinstance(obj, TwinKernel) else obj
+
+
+def parse_signature(args: tuple[str, ...]) -> tuple[Any, ...]:
+    """Argument types written as numba prints them, e.g.
+    ``("Array(float64, 1, 'C', False, aligned=True)", "float64")``."""
+    from numba.core import types
+
+    names = {k: v for k, v in vars(types).items() if not k.startswith("_")}
+    names["bool"] = types.boolean
+    # our own list of numba type names, evaluated with numba's types only
+    return tuple(eval(a, {"__builtins__": {}}, names) for a in args)
+
+
+def _is_ready(dispatcher: Any, sig: tuple[Any, ...]) -> bool:
+    """True when ``dispatcher`` has ``sig`` compiled in this process or in its disk cache."""
+    if sig in dispatcher.overloads:
+        return True
+    cache = dispatcher._cache  # numba's per-function cache (index file of signatures)
+    key = cache._index_key(sig, dispatcher.targetctx.codegen())
+    return key in cache._cache_file._load_index()
+
+
+def _claim(counter: Any) -> int:
+    with counter.get_lock():
+        i = counter.value
+        counter.value = i + 1
+    return i
+
+
+def _compile_claimed(entries: list[tuple[Any, tuple[Any, ...]]], counter: Any) -> None:
+    """Compile the entries this process claims, one at a time, until none is left."""
+    while (i := _claim(counter)) < len(entries):
+        dispatcher, sig = entries[i]
+        try:
+            dispatcher.compile(sig)
+        except Exception:  # a stale signature: the run compiles what it really needs
+            pass
+
+
+def _helper(entries: list[tuple[Any, tuple[Any, ...]]], counter: Any) -> None:
+    global _in_helper
+    _in_helper = True
+    try:
+        _compile_claimed(entries, counter)
+    except BaseException:  # Ctrl-C: the parent reports it
+        pass
+
+
+def precompile(kernels: tuple[tuple[str, str, tuple[str, ...]], ...] | None = None) -> bool:
+    """Compile ``kernels`` ((module, name, argument types), costliest first; default: the default
+    run's, :data:`~spacecompute._warm_kernels.KERNELS`) in this process and one forked helper
+    (see the module docstring); True if it did."""
+    from ._forked import fork_is_safe
+
+    if _in_helper or not fork_is_safe():
+        return False
+    try:
+        if kernels is None:
+            from ._warm_kernels import KERNELS as kernels
+        entries = [(dispatcher_of(m, n), parse_signature(s)) for m, n, s in kernels]
+        first, sig = entries[0]
+        if not first._can_compile or _is_ready(first, sig):
+            return False
+    except Exception:  # no list, a renamed kernel, caching off or numba internals moved
+        return False
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    helper = context.Process(target=_helper, args=(entries, counter), daemon=True)
+    helper.start()
+    try:
+        _compile_claimed(entries, counter)
+    except BaseException:
+        helper.terminate()
+        raise
+    finally:
+        helper.join()
+    return True
