@@ -85,27 +85,57 @@ def _helper(entries: list[tuple[Any, tuple[Any, ...]]], counter: Any) -> None:
         pass
 
 
-def precompile(kernels: tuple[tuple[str, str, tuple[str, ...]], ...] | None = None) -> bool:
-    """Compile ``kernels`` ((module, name, argument types), costliest first; default: the default
-    run's, :data:`~spacecompute._warm_kernels.KERNELS`) in this process and one forked helper
-    (see the module docstring); True if it did."""
-    from ._forked import fork_is_safe
+Kernels = tuple[tuple[str, str, tuple[str, ...]], ...]
 
-    if _in_helper or not fork_is_safe():
-        return False
+#: (helper process, shared claim counter, entries) of :func:`start`, until joined or stopped
+_started: tuple[Any, Any, list[tuple[Any, tuple[Any, ...]]]] | None = None
+
+
+def _cold_entries(kernels: Kernels | None) -> list[tuple[Any, tuple[Any, ...]]] | None:
+    """(dispatcher, argument types) of ``kernels`` when the costliest is neither compiled here
+    nor cached, else None."""
     try:
         if kernels is None:
             from ._warm_kernels import KERNELS as kernels
         entries = [(dispatcher_of(m, n), parse_signature(s)) for m, n, s in kernels]
         first, sig = entries[0]
         if not first._can_compile or _is_ready(first, sig):
-            return False
+            return None
     except Exception:  # no list, a renamed kernel, caching off or numba internals moved
+        return None
+    return entries
+
+
+def start(kernels: Kernels | None = None) -> bool:
+    """Fork the helper now, on an empty cache, so that it compiles ``kernels`` (default: the
+    default run's) while this process goes on preparing the run; :func:`precompile` then joins
+    it (or :func:`stop` ends it). True if a helper was started."""
+    global _started
+    from ._forked import fork_is_safe
+
+    if _started is not None or _in_helper or not fork_is_safe():
+        return False
+    entries = _cold_entries(kernels)
+    if entries is None:
         return False
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
     helper = context.Process(target=_helper, args=(entries, counter), daemon=True)
     helper.start()
+    _started = (helper, counter, entries)
+    return True
+
+
+def precompile(kernels: Kernels | None = None) -> bool:
+    """Compile ``kernels`` ((module, name, argument types), costliest first; default: the default
+    run's, :data:`~spacecompute._warm_kernels.KERNELS`) in this process and one forked helper
+    (see the module docstring), joining the helper of an earlier :func:`start`; True if it did."""
+    global _started
+    if _started is None and not start(kernels):
+        return False
+    assert _started is not None
+    helper, counter, entries = _started
+    _started = None
     try:
         _compile_claimed(entries, counter)
     except BaseException:
@@ -114,3 +144,13 @@ def precompile(kernels: tuple[tuple[str, str, tuple[str, ...]], ...] | None = No
     finally:
         helper.join()
     return True
+
+
+def stop() -> None:
+    """End the helper of a :func:`start` that no :func:`precompile` joined (the run took another
+    path, or failed); what it compiled so far stays in the cache (numba writes atomically)."""
+    global _started
+    if _started is not None:
+        helper, _started = _started[0], None
+        helper.terminate()
+        helper.join()
