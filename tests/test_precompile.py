@@ -12,7 +12,7 @@ import numba
 from spacecompute import _precompile
 from spacecompute._parallel import TwinKernel
 from spacecompute._precompile import dispatcher_of, parse_signature
-from spacecompute._warm_kernels import KERNELS
+from spacecompute._warm_kernels import CONTACT_KERNELS, KERNELS
 
 
 def _signatures() -> set[tuple[str, tuple]]:
@@ -29,25 +29,38 @@ def _signatures() -> set[tuple[str, tuple]]:
     return found
 
 
-def test_the_list_holds_the_kernels_and_types_the_default_run_compiles(monkeypatch):
-    """Every listed kernel is called with the listed types by the default run's warm-up, and
-    the warm-up loads no kernel that is not listed (else: ``python tools/record_warm_kernels.py``)."""
+def test_the_lists_hold_the_kernels_and_types_the_default_run_compiles(monkeypatch):
+    """Every listed kernel is called with the listed types by the default run's preparation and
+    warm-up (``KERNELS``) or by its contact table (``CONTACT_KERNELS``), and neither loads a
+    kernel that is not listed (else: ``python tools/record_warm_kernels.py``)."""
+    from dataclasses import replace
+
     from spacecompute.preflight import prepare_scenario
     from spacecompute.runner import _warm_up
     from spacecompute.scenario.loader import load_scenario
+    from spacecompute.sim.engine import _EORun, contact_table
 
     monkeypatch.setattr(_precompile, "_in_helper", True)  # no helper process in a test
+    for listing in (KERNELS, CONTACT_KERNELS):
+        for module, name, _ in listing:
+            assert isinstance(dispatcher_of(module, name), numba.core.registry.CPUDispatcher)
     before = _signatures()
-    warm = _warm_up(prepare_scenario(load_scenario("default"), None))
+    prepared = prepare_scenario(load_scenario("default"), None)
+    warm = _warm_up(prepared)
     assert warm is not None
     warm()
-    after = _signatures()
-    listed = {(f"{m}.{n}", parse_signature(args)) for m, n, args in KERNELS}
-    assert listed <= after, listed - after
-    assert after - before <= listed, (after - before) - listed
-    assert len(listed) == len(KERNELS)  # no kernel listed twice
-    for module, name, _ in KERNELS:
-        assert isinstance(dispatcher_of(module, name), numba.core.registry.CPUDispatcher)
+    steps = _signatures()
+    config = next(iter(prepared.configs.values()))
+    contact_table(_EORun(replace(config, policy="on-board"), trace=False))
+    contacts = _signatures()
+    for listing, got, new in (
+        (KERNELS, steps, steps - before),
+        (CONTACT_KERNELS, contacts, contacts - steps),
+    ):
+        listed = {(f"{m}.{n}", parse_signature(args)) for m, n, args in listing}
+        assert len(listed) == len(listing)  # none listed twice
+        assert listed <= got, listed - got
+        assert new <= listed, new - listed
 
 
 def test_precompile_fills_the_cache_from_two_processes(tmp_path):

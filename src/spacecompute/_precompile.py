@@ -1,23 +1,29 @@
 """The first run after an install compiles its numba kernels on both cores, not on one.
 
 Why: with an empty numba cache the default run (12 satellites, energy-aware vs bent-pipe)
-spends about 12 s of its 20 s compiling about sixteen step kernels, one after another in one
-process (numba compiles under a global lock, so threads would not help), while the second core
-waits. Which kernels, and with which argument types, is known before the run: the same for
-every run of the default path. :func:`precompile` (called by :func:`~spacecompute.sim.engine.warm_up`
-before its throwaway steps) forks one helper process; the helper and this process take the
-kernels of :data:`~spacecompute._warm_kernels.KERNELS` one at a time, costliest first, and
-compile them into numba's on-disk cache; the throwaway steps then load from the cache what the
-helper compiled (milliseconds each). Nothing about the kernels changes, only where they are
-compiled, so results are the same bit for bit.
+spent about 12 s of its 20 s compiling fifteen step kernels one after another in one process
+(numba compiles under a global lock: threads would not help) while the second core waited; with
+``--out`` each policy's process then compiled the contact-table kernels (about 7 s) again.
+Which kernels, and with which argument types, is known before the run: the same for every run
+of the default path (:mod:`spacecompute._warm_kernels`, recorded).
 
-When not: when the kernels are already compiled or cached (every run after the first; checked
-on the costliest kernel), where a fork is not safe (``_forked.fork_is_safe``), and where numba
-caching is off. A signature that no longer matches its kernel (an edited kernel, before the
-list is regenerated) is skipped; the run then compiles what it needs as before.
+How: :func:`start` (``runner.run_scenario``, before it prepares an Earth-observation
+comparison) forks one helper process, which compiles the listed kernels into numba's on-disk
+cache, costliest first, one at a time, while this process prepares the run; :func:`precompile`
+(``sim.engine.warm_up``, before its throwaway steps) then takes the rest of the list with it,
+each process claiming the next kernel from a shared counter, and waits for the helper. The
+throwaway steps load from the cache what the helper compiled (milliseconds each), and the
+policies' forked processes inherit them. Nothing about the kernels changes, only where they are
+compiled: results are the same bit for bit.
 
-``python tools/record_warm_kernels.py`` regenerates :mod:`spacecompute._warm_kernels` from a
-warm-up of the default scenario on an empty cache (the compile events numba reports).
+When not: when the kernels are compiled or cached already (every run after the first; told by
+the list's first, costliest kernel), where a fork is not safe (``_forked.fork_is_safe``, e.g.
+``SPACECOMPUTE_RUN_PROCESSES=1``) and where numba caching is off. A listed signature that no
+longer matches its kernel (an edited kernel, before the list is regenerated) is skipped: the
+run compiles what it needs as before. :func:`stop` ends a helper that no warm-up joined.
+
+``python tools/record_warm_kernels.py`` regenerates the list from the default scenario on an
+empty cache (numba's compile events); ``tests/test_precompile.py`` checks that it is current.
 """
 
 from __future__ import annotations
@@ -92,18 +98,18 @@ _started: tuple[Any, Any, list[tuple[Any, tuple[Any, ...]]]] | None = None
 
 
 def _cold_entries(kernels: Kernels | None) -> list[tuple[Any, tuple[Any, ...]]] | None:
-    """(dispatcher, argument types) of ``kernels`` when the costliest is neither compiled here
-    nor cached, else None."""
+    """(dispatcher, argument types) of those of ``kernels`` neither compiled here nor cached;
+    None if there are none."""
     try:
         if kernels is None:
             from ._warm_kernels import KERNELS as kernels
         entries = [(dispatcher_of(m, n), parse_signature(s)) for m, n, s in kernels]
-        first, sig = entries[0]
-        if not first._can_compile or _is_ready(first, sig):
+        if _is_ready(*entries[0]):  # the usual case (a warm cache), told by one index file
             return None
+        entries = [(d, sig) for d, sig in entries if d._can_compile and not _is_ready(d, sig)]
     except Exception:  # no list, a renamed kernel, caching off or numba internals moved
         return None
-    return entries
+    return entries or None
 
 
 def start(kernels: Kernels | None = None) -> bool:

@@ -207,8 +207,10 @@ def run_scenario(
     from .table import atomic_write_text
 
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
-    if _warms_up(loaded, policies):
-        start_compiling()  # first run after an install: the helper compiles while we prepare
+    if _warms_up(loaded, policies):  # first run after an install: a helper compiles meanwhile
+        from ._warm_kernels import CONTACT_KERNELS, KERNELS
+
+        start_compiling(KERNELS if out_dir is None else CONTACT_KERNELS + KERNELS)
     try:
         prepared = prepare_scenario(loaded, policies)
     except BaseException:
