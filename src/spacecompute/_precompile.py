@@ -112,6 +112,19 @@ def _cold_entries(kernels: Kernels | None) -> list[tuple[Any, tuple[Any, ...]]] 
     return entries or None
 
 
+def _set_up_numba() -> None:
+    """numba's one-time set-up of its CPU target (its implementation registries: about 0.9 s
+    before the first compile of a process), done here before the fork so that the helper
+    inherits it instead of doing it again; this process would do it next anyway."""
+    try:
+        from numba.core.registry import cpu_target
+
+        cpu_target.typing_context.refresh()
+        cpu_target.target_context.refresh()
+    except Exception:  # numba internals moved: each process sets itself up
+        pass
+
+
 def start(kernels: Kernels | None = None) -> bool:
     """Fork the helper now, on an empty cache, so that it compiles ``kernels`` (default: the
     default run's) while this process goes on preparing the run; :func:`precompile` then joins
@@ -124,6 +137,7 @@ def start(kernels: Kernels | None = None) -> bool:
     entries = _cold_entries(kernels)
     if entries is None:
         return False
+    _set_up_numba()
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
     helper = context.Process(target=_helper, args=(entries, counter), daemon=True)
