@@ -7,13 +7,14 @@ spent about 12 s of its 20 s compiling fifteen step kernels one after another in
 Which kernels, and with which argument types, is known before the run: the same for every run
 of the default path (:mod:`spacecompute._warm_kernels`, recorded).
 
-How: :func:`start` (``runner.run_scenario``, before it prepares an Earth-observation
-comparison) forks one helper process, which compiles the listed kernels into numba's on-disk
-cache, costliest first, one at a time, while this process prepares the run; :func:`precompile`
-(``sim.engine.warm_up``, before its throwaway steps) then takes the rest of the list with it,
-each process claiming the next kernel from a shared counter, and waits for the helper. The
-throwaway steps load from the cache what the helper compiled (milliseconds each), and the
-policies' forked processes inherit them. Nothing about the kernels changes, only where they are
+How: :func:`start` (``runner.run_scenario``, before it prepares an Earth-observation run)
+forks one helper process, which compiles the listed kernels into numba's on-disk cache,
+costliest first, one at a time, while this process prepares the run; :func:`join` (through
+:func:`precompile` in ``sim.engine.warm_up`` before its throwaway steps, or in the runner before
+policies run one after another) then takes the rest of the list with it, each process claiming
+the next kernel from a shared counter, and waits for the helper. The first steps load from the
+cache what the helper compiled (milliseconds each), and the policies' forked processes inherit
+them. Nothing about the kernels changes, only where they are
 compiled: results are the same bit for bit.
 
 When not: when the kernels are compiled or cached already (every run after the first; told by
@@ -149,11 +150,19 @@ def start(kernels: Kernels | None = None) -> bool:
 def precompile(kernels: Kernels | None = None) -> bool:
     """Compile ``kernels`` ((module, name, argument types), costliest first; default: the default
     run's, :data:`~spacecompute._warm_kernels.KERNELS`) in this process and one forked helper
-    (see the module docstring), joining the helper of an earlier :func:`start`; True if it did."""
-    global _started
+    (see the module docstring), or finish the list of an earlier :func:`start`; True if it
+    did."""
     if _started is None and not start(kernels):
         return False
-    assert _started is not None
+    return join()
+
+
+def join() -> bool:
+    """If :func:`start` forked a helper: take the rest of its list here, and wait for it; True
+    if there was one."""
+    global _started
+    if _started is None:
+        return False
     helper, counter, entries = _started
     _started = None
     try:

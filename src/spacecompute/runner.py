@@ -121,6 +121,7 @@ def _run_tasks(
     else one after another; the same results either way. ``warm()``, called before a fork,
     loads what every run needs once (the forked processes inherit it)."""
     from ._forked import fork_is_safe, run_forked, usable_cores
+    from ._precompile import join as join_compiling
     from ._precompile import stop as stop_compiling
 
     workers = min(len(tasks), usable_cores())
@@ -133,6 +134,8 @@ def _run_tasks(
         stop_compiling()  # a helper no warm-up joined: none compiles beside the runs
         if fork_is_safe():
             return run_forked(tasks, workers, progress)
+    if warm is not None and n_satellites < WARM_UP_MAX_SATELLITES:
+        join_compiling()  # the helper's list is the kernels these runs compile next
     stop_compiling()
     out = {}
     for name, task in tasks.items():
@@ -156,16 +159,16 @@ def _warm_up(prepared: Any) -> Callable[[], None] | None:
     return lambda: warm_up(config)
 
 
-def _warms_up(loaded: Any, policies: Sequence[Any] | None) -> bool:
-    """Whether a run of ``loaded`` will likely warm up the engine's kernels before forking one
-    process per policy (an Earth-observation comparison on a machine with a free core)."""
+def _compiles_ahead(loaded: Any) -> bool:
+    """Whether a helper process should compile the engine's kernels while a run of ``loaded`` is
+    prepared (:mod:`spacecompute._precompile`; only on an empty numba cache): an
+    Earth-observation run, on a machine with a free core."""
     from ._forked import usable_cores
 
     spec = loaded.spec
     if spec.workloads is not None or spec.workload.kind in ("inference", "training"):
         return False
-    n_policies = len(policies) if policies else 1 + len(spec.compare)
-    return n_policies > 1 and usable_cores() > 1
+    return usable_cores() > 1
 
 
 def _policy_label(policy: Any) -> str:
@@ -207,7 +210,7 @@ def run_scenario(
     from .table import atomic_write_text
 
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
-    if _warms_up(loaded, policies):  # first run after an install: a helper compiles meanwhile
+    if _compiles_ahead(loaded):  # the first run after an install: a helper compiles meanwhile
         from ._warm_kernels import CONTACT_KERNELS, KERNELS
 
         start_compiling(KERNELS if out_dir is None else CONTACT_KERNELS + KERNELS)
