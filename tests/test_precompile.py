@@ -66,7 +66,7 @@ def test_the_lists_hold_the_kernels_and_types_the_default_run_compiles(monkeypat
 def test_precompile_fills_the_cache_from_two_processes(tmp_path):
     """On an empty cache: every listed kernel ends compiled here or cached by the helper; a
     stale signature is skipped; once ready, nothing is forked again; no listed kernel (or a
-    list naming nothing) means no precompile."""
+    list naming nothing) means no precompile; a started helper that nobody joins is stopped."""
     code = (
         "from spacecompute._precompile import precompile, dispatcher_of, parse_signature, "
         "_is_ready\n"
@@ -76,12 +76,29 @@ def test_precompile_fills_the_cache_from_two_processes(tmp_path):
         "print(precompile(small + (stale,)))\n"
         "print(all(_is_ready(dispatcher_of(m, n), parse_signature(a)) for m, n, a in small))\n"
         "print(precompile(small), precompile((('spacecompute.nowhere', 'x', ()),)))\n"
+        "from spacecompute import _precompile\n"
+        "geo = tuple(k for k in KERNELS if k[1] == '_geometry_kernel')\n"
+        "print(_precompile.start(geo), _precompile.stop(), _precompile._started)\n"
     )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "SPACECOMPUTE_RUN_PROCESSES": ""}
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "True", "False", "False"]
+    assert done.stdout.split() == ["True", "True", "False", "False", "True", "None", "None"]
     cached = {p.name.split("-")[0] for p in tmp_path.rglob("*.nbi")}
     assert {"fleet._ask_kernel", "fleet._work_kernel"} <= cached, cached
+
+
+def test_only_earth_observation_runs_compile_ahead(monkeypatch):
+    """The helper compiles the engine's kernels: not for training, inference or mixed runs."""
+    from spacecompute import _forked
+    from spacecompute.runner import _compiles_ahead
+    from spacecompute.scenario.loader import load_scenario
+
+    monkeypatch.setattr(_forked, "usable_cores", lambda: 2)
+    assert _compiles_ahead(load_scenario("default"))
+    assert not _compiles_ahead(load_scenario("training-cluster"))
+    assert not _compiles_ahead(load_scenario("threebody-mixed"))
+    monkeypatch.setattr(_forked, "usable_cores", lambda: 1)
+    assert not _compiles_ahead(load_scenario("default"))
