@@ -29,6 +29,8 @@ LAYER_RANK: dict[str, int] = {
     "_cache": 0,
     "_parallel": 0,
     "_forked": 0,
+    "_precompile": 0,
+    "_warm_kernels": 0,
     "_buffers": 0,
     "sizeguard": 0,
     "richtable": 0,

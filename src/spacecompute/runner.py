@@ -121,16 +121,22 @@ def _run_tasks(
     else one after another; the same results either way. ``warm()``, called before a fork,
     loads what every run needs once (the forked processes inherit it)."""
     from ._forked import fork_is_safe, run_forked, usable_cores
+    from ._precompile import join as join_compiling
+    from ._precompile import stop as stop_compiling
 
     workers = min(len(tasks), usable_cores())
     if workers > 1 and n_satellites < FORKED_MAX_SATELLITES and fork_is_safe():
         if warm is not None and n_satellites < WARM_UP_MAX_SATELLITES:
             try:
-                warm()
+                warm()  # joins the compiling helper of run_scenario, if any
             except Exception:  # only a head start: the runs themselves report any problem
                 pass
+        stop_compiling()  # a helper no warm-up joined: none compiles beside the runs
         if fork_is_safe():
             return run_forked(tasks, workers, progress)
+    if warm is not None and n_satellites < WARM_UP_MAX_SATELLITES:
+        join_compiling()  # the helper's list is the kernels these runs compile next
+    stop_compiling()
     out = {}
     for name, task in tasks.items():
 
@@ -151,6 +157,18 @@ def _warm_up(prepared: Any) -> Callable[[], None] | None:
         return None
     config = next(iter(prepared.configs.values()))
     return lambda: warm_up(config)
+
+
+def _compiles_ahead(loaded: Any) -> bool:
+    """Whether a helper process should compile the engine's kernels while a run of ``loaded`` is
+    prepared (:mod:`spacecompute._precompile`; only on an empty numba cache): an
+    Earth-observation run, on a machine with a free core."""
+    from ._forked import usable_cores
+
+    spec = loaded.spec
+    if spec.workloads is not None or spec.workload.kind in ("inference", "training"):
+        return False
+    return usable_cores() > 1
 
 
 def _policy_label(policy: Any) -> str:
@@ -179,16 +197,28 @@ def run_scenario(
     warnings, before the first step. ``keep_results``: also keep each run's tables
     (``ScenarioRun.results``). ``force``: replace results in ``out_dir`` that belong to other
     inputs, and write into a directory holding other files."""
+    from ._precompile import start as start_compiling
+    from ._precompile import stop as stop_compiling
     from .fingerprint import fingerprint
     from .preflight import located_in, prepare_scenario
     from .results.store import RunResult
     from .reuse import write_manifest
+    from .scenario.loader import LoadedScenario, load_scenario
     from .scenario.resolved import resolved_document, scenario_name
     from .sim.checkpoint import Checkpointer
     from .sim.rundir import _json_value
     from .table import atomic_write_text
 
-    prepared = prepare_scenario(scenario, policies)
+    loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
+    if _compiles_ahead(loaded):  # the first run after an install: a helper compiles meanwhile
+        from ._warm_kernels import CONTACT_KERNELS, KERNELS
+
+        start_compiling(KERNELS if out_dir is None else CONTACT_KERNELS + KERNELS)
+    try:
+        prepared = prepare_scenario(loaded, policies)
+    except BaseException:
+        stop_compiling()
+        raise
     loaded, spec, names = prepared.loaded, prepared.loaded.spec, prepared.policies
     given = list(policies) if policies else names_given(spec)
     if warn is not None and prepared.warnings:

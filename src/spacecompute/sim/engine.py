@@ -810,7 +810,10 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
         return
     from dataclasses import replace
 
+    from .._precompile import precompile
     from .forecast import CHUNK_BUFFERS
+
+    precompile()  # on an empty numba cache: the default run's kernels, on both cores
 
     given = config.policy
     policy = given if isinstance(given, str) and given in _WARM_UP_POLICIES else "on-board"
