@@ -220,6 +220,17 @@ PIPELINED_CHUNK_BUDGET_BYTES = 2**28
 CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
 
 
+def runs_ahead(const: Any, propagator: str) -> bool:
+    """True where a run of ``const`` by ``propagator`` has its chunks propagated ahead in a
+    second process (:mod:`spacecompute.astro.prefetch`): its chunks may then be smaller
+    (:data:`PIPELINED_CHUNK_BUDGET_BYTES`) at no cost in time."""
+    from ..astro.prefetch import PREFETCH_MIN_SATELLITES, prefetch_pays
+
+    if propagator != "sgp4" or len(const) < PREFETCH_MIN_SATELLITES:
+        return False
+    return prefetch_pays(const.propagator("sgp4"), len(const), 2)
+
+
 def chunk_steps_for(
     n_satellites: int,
     n_stations: int,
@@ -491,12 +502,7 @@ class _EORun:
 
     def _pipelined(self) -> bool:
         """True where the run's chunks are propagated ahead in a second process."""
-        from ..astro.prefetch import PREFETCH_MIN_SATELLITES, prefetch_pays
-
-        if self.config.propagator != "sgp4" or self.n < PREFETCH_MIN_SATELLITES:
-            return False
-
-        return prefetch_pays(self.const.propagator("sgp4"), self.n, 2)
+        return runs_ahead(self.const, self.config.propagator)
 
     def prepare(self) -> None:
         prepare = getattr(self.policy, "prepare", None)
