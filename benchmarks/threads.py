@@ -53,8 +53,9 @@ def cases(n: int, steps: int):
     geo = StepGeometry.from_ephemeris(eph, 0, sun[0])
     fleet = Fleet.for_constellation("odc-1m", n)
     yield "Fleet.step", lambda: fleet.step(60.0, lit, geo, 0.8)
-    yield "sunlit fraction (11 steps)", lambda: sunlit_fraction_from_positions(
-        eph.r_eci_m, sun, "conical"
+    yield (
+        "sunlit fraction (11 steps)",
+        lambda: sunlit_fraction_from_positions(eph.r_eci_m, sun, "conical"),
     )
 
 
@@ -69,7 +70,9 @@ def main() -> None:
         for name, fn in cases(n, args.steps):
             one = forced(np.iinfo(np.int64).max, fn, args.steps)
             par = forced(0, fn, args.steps)
-            print(f"{name:28s} {n:>10,d} {one * 1e3:>8.2f}ms {par * 1e3:>8.2f}ms {one / par:>6.2f}x")
+            print(
+                f"{name:28s} {n:>10,d} {one * 1e3:>8.2f}ms {par * 1e3:>8.2f}ms {one / par:>6.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -308,9 +308,9 @@ def test_figures_of_merit_are_dimensionally_consistent(suncatcher):
         n["mass_total_kg"] * 3600.0 / (power_kw * 5.0)
     )
     # both bases, named: the load (compute + bus) and the array's rated power (Table 1's basis)
-    assert n["launched_power_price_load_usd_per_kw_year"] == n[
-        "launched_power_price_usd_per_kw_year"
-    ]
+    assert (
+        n["launched_power_price_load_usd_per_kw_year"] == n["launched_power_price_usd_per_kw_year"]
+    )
     rated_kw = n["array_rated_power_per_satellite_w"] * n["satellites"] / 1e3
     assert n["launched_power_price_rated_usd_per_kw_year"] == pytest.approx(
         n["mass_total_kg"] * 3600.0 / (rated_kw * 5.0)

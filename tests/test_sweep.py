@@ -148,7 +148,10 @@ def test_fingerprint_covers_document_and_version():
 def test_fingerprint_covers_the_contents_of_named_files(tmp_path):
     tle = tmp_path / "sats.tle"
     tle.write_text("first version\n")
-    doc = {"kind": "scenario", "scenario": {"constellation": {"shells": [{"elements": {"file": str(tle)}}]}}}
+    doc = {
+        "kind": "scenario",
+        "scenario": {"constellation": {"shells": [{"elements": {"file": str(tle)}}]}},
+    }
     before = cell_fingerprint(doc)
     tle.write_text("edited\n")
     assert cell_fingerprint(doc) != before

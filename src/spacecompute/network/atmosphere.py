@@ -142,7 +142,9 @@ _DISK_FORMAT = 1
 
 def _disk_path(key: tuple) -> Path:
     """Where the table of ``key`` is kept: a digest of the key, the grid and ITU-Rpy's version."""
-    text = repr((_DISK_FORMAT, key, ELEVATION_GRID_DEG.tolist(), ANTENNA_EFFICIENCY, itur_version()))
+    text = repr(
+        (_DISK_FORMAT, key, ELEVATION_GRID_DEG.tolist(), ANTENNA_EFFICIENCY, itur_version())
+    )
     return cache_dir() / "itur" / f"{hashlib.sha256(text.encode()).hexdigest()[:24]}.npy"
 
 

@@ -404,7 +404,9 @@ def optical_link_budget(
     )
 
 
-def optical_rate_at_bps(tx: OpticalTerminal, rx: OpticalTerminal, distance_m: np.ndarray) -> np.ndarray:
+def optical_rate_at_bps(
+    tx: OpticalTerminal, rx: OpticalTerminal, distance_m: np.ndarray
+) -> np.ndarray:
     """``optical_link_budget(tx, rx, distance_m).rate_bps`` for an array of distances, by the
     same operations in the same order (bit for bit, tested) and nothing else: a training run
     asks for the rates of its ring links every step, and the whole budget's checks and other

@@ -947,7 +947,9 @@ class TopologyBuilder:
             raise InputError(f"gsl = {gsl!r}", field="gsl", expected="'all' or 'best'")
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise InputError(
-                f"k = {k!r}", field="k", expected="a whole number >= 1 (laser terminals per satellite)"
+                f"k = {k!r}",
+                field="k",
+                expected="a whole number >= 1 (laser terminals per satellite)",
             )
         if handover not in ("sticky", "greedy"):
             raise InputError(

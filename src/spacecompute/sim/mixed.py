@@ -72,6 +72,8 @@ SHORT_NAMES = {
     "training": "training",
     "batch": "batch",
 }
+
+
 def arbiter_names() -> list[str]:
     """Names of the built-in arbiters."""
     from ..scheduling.arbiters import ARBITERS
