@@ -231,6 +231,28 @@ def runs_ahead(const: Any, propagator: str) -> bool:
     return prefetch_pays(const.propagator("sgp4"), len(const), 2)
 
 
+def run_chunk_steps(
+    const: Any,
+    propagator: str,
+    total_steps: int,
+    chunk_steps: int,
+    *,
+    n_stations: int = 0,
+    budget_bytes: int | None = None,
+    bytes_per_satellite_instant: int = CHUNK_BYTES_PER_SATELLITE_INSTANT,
+) -> int:
+    """The chunk length of a run: :func:`chunk_steps_for` in ``budget_bytes`` (the default
+    budget when None), or in :data:`PIPELINED_CHUNK_BUDGET_BYTES` where no budget was given,
+    the run needs more than one chunk and its chunks are propagated ahead
+    (:func:`runs_ahead`)."""
+    n = len(const)
+    per = bytes_per_satellite_instant
+    steps = chunk_steps_for(n, n_stations, chunk_steps, budget_bytes, per)
+    if budget_bytes is None and total_steps > steps and runs_ahead(const, propagator):
+        steps = chunk_steps_for(n, n_stations, chunk_steps, PIPELINED_CHUNK_BUDGET_BYTES, per)
+    return steps
+
+
 def chunk_steps_for(
     n_satellites: int,
     n_stations: int,
@@ -491,18 +513,11 @@ class _EORun:
 
     def clock(self) -> Clock:
         c = self.config
-        steps = chunk_steps_for(
-            self.n, len(self.stations), int(c.chunk_steps), c.memory_budget_bytes
-        )
-        if c.memory_budget_bytes is None and self.total_steps > steps and self._pipelined():
-            steps = chunk_steps_for(
-                self.n, len(self.stations), int(c.chunk_steps), PIPELINED_CHUNK_BUDGET_BYTES
-            )
+        steps = run_chunk_steps(
+            self.const, c.propagator, self.total_steps, int(c.chunk_steps),
+            n_stations=len(self.stations), budget_bytes=c.memory_budget_bytes,
+        )  # fmt: skip
         return Clock(self.start, self.dt, self.total_steps, c.propagator, steps, c.shadow)
-
-    def _pipelined(self) -> bool:
-        """True where the run's chunks are propagated ahead in a second process."""
-        return runs_ahead(self.const, self.config.propagator)
 
     def prepare(self) -> None:
         prepare = getattr(self.policy, "prepare", None)

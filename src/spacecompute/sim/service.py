@@ -1029,19 +1029,15 @@ class ServiceWorkload:
     # -- the plug-in interface ------------------------------------------------------------------
     def clock(self) -> Any:
         from .core import Clock
-        from .engine import PIPELINED_CHUNK_BUDGET_BYTES, chunk_steps_for, runs_ahead
+        from .engine import run_chunk_steps
 
         c = self.config
         # chunks in the memory budget (a million satellites: 6 steps, not 120 of 0.15 GB each;
         # 2 where SGP4 runs ahead in its own process, which holds two chunks of its own)
-        steps = chunk_steps_for(
-            self.n, 0, int(c.chunk_steps), bytes_per_satellite_instant=CHUNK_BYTES_PER_INSTANT
-        )
-        if self.total_steps > steps and runs_ahead(self.const, c.propagator):
-            steps = chunk_steps_for(
-                self.n, 0, int(c.chunk_steps), PIPELINED_CHUNK_BUDGET_BYTES,
-                bytes_per_satellite_instant=CHUNK_BYTES_PER_INSTANT,
-            )  # fmt: skip
+        steps = run_chunk_steps(
+            self.const, c.propagator, self.total_steps, int(c.chunk_steps),
+            bytes_per_satellite_instant=CHUNK_BYTES_PER_INSTANT,
+        )  # fmt: skip
         return Clock(self.start, self.dt, self.total_steps, c.propagator, steps)
 
     def prepare(self) -> None:
