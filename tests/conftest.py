@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Every twin kernel runs its one-thread version (``spacecompute/_parallel.py``): numba then
+# compiles one version of each kernel instead of two, about a third of the suite's time on a
+# cold cache. The parallel versions give the same bits; the tests that say so (test_parallel,
+# test_j2, test_service_geometry) call them explicitly. Set before spacecompute is imported.
+os.environ.setdefault("SPACECOMPUTE_PARALLEL_KERNELS", "0")
 
 import pytest
 from hypothesis import settings

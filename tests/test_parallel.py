@@ -3,6 +3,10 @@ one thread (so that a small problem compiles only the cheap twin)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 
@@ -28,6 +32,7 @@ def test_twins_give_identical_bits():
 
 
 def test_small_work_runs_on_one_thread(monkeypatch):
+    monkeypatch.setattr(_parallel, "_serial_only", False)  # the suite runs one-thread twins
     small = np.zeros(_parallel.PARALLEL_MIN_WORK - 1)
     large = np.zeros(_parallel.PARALLEL_MIN_WORK)
     kernel = _conical_kernel
@@ -43,3 +48,20 @@ def test_twins_are_cached_under_their_own_names():
     kernel = _conical_kernel
     assert kernel.parallel.py_func.__qualname__ == kernel.serial.py_func.__qualname__ + suffix
     assert kernel.parallel.py_func.__code__ is kernel.serial.py_func.__code__
+
+
+def test_environment_turns_the_parallel_twins_off(monkeypatch):
+    """``SPACECOMPUTE_PARALLEL_KERNELS=0``: large work runs the one-thread twin too."""
+    code = "from spacecompute import _parallel; print(_parallel._serial_only)"
+    seen = {}
+    for value in ("0", "1", ""):
+        env = {**os.environ, "SPACECOMPUTE_PARALLEL_KERNELS": value}
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        seen[value] = done.stdout.strip()
+    assert seen == {"0": "True", "1": "False", "": "False"}
+    monkeypatch.setattr(_parallel, "_serial_only", True)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
+    large = np.zeros(_parallel.PARALLEL_MIN_WORK)
+    assert _conical_kernel.choose(large) is _conical_kernel.serial

@@ -16,6 +16,7 @@ The two twins give identical results when the parallel loop has no floating-poin
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable
 from typing import Any
@@ -29,9 +30,12 @@ import numpy as np
 #: tests) on the one-thread twin. ``benchmarks/threads.py`` times both twins side by side.
 PARALLEL_MIN_WORK = 200_000
 
-#: Set in a forked helper process (``astro/prefetch.py``): numba's thread pool, if the parent
-#: started it, does not survive a fork, so every twin kernel runs its one-thread version there
-_serial_only = False
+#: True: every twin kernel runs its one-thread version. Set in a forked helper process
+#: (``astro/prefetch.py``): numba's thread pool, if the parent started it, does not survive a
+#: fork. Also set by ``SPACECOMPUTE_PARALLEL_KERNELS=0`` in the environment, for a machine where
+#: threads do not pay or where compiling a second version of each kernel costs more than it saves
+#: (the test suite sets it: results are the same bits either way, tested twin by twin).
+_serial_only = os.environ.get("SPACECOMPUTE_PARALLEL_KERNELS", "1").strip() == "0"
 
 
 def serial_only() -> None:

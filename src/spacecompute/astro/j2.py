@@ -439,21 +439,14 @@ def _j2_kernel(
         s = np.empty((6, _BLOCK))  # constant row stride: LLVM sees the rows never overlap
         jdk = jd[k]
         frk = fr[k]
-        if want_v:
-            for j in range(m):
-                x, y, z, vx, vy, vz = _state(c, i0 + j, jdk, frk)
-                s[0, j] = x
-                s[1, j] = y
-                s[2, j] = z
-                s[3, j] = vx
-                s[4, j] = vy
-                s[5, j] = vz
-        else:
-            for j in range(m):
-                x, y, z, vx, vy, vz = _state(c, i0 + j, jdk, frk)
-                s[0, j] = x
-                s[1, j] = y
-                s[2, j] = z
+        for j in range(m):
+            x, y, z, vx, vy, vz = _state(c, i0 + j, jdk, frk)
+            s[0, j] = x
+            s[1, j] = y
+            s[2, j] = z
+            s[3, j] = vx
+            s[4, j] = vy
+            s[5, j] = vz
         cgk = cg[k]
         sgk = sg[k]
         for j in range(m):
