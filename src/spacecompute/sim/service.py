@@ -341,12 +341,38 @@ class _Store(JobStore):
         self._NARROW = {**type(self)._NARROW, **dict.fromkeys(self.edge_columns, np.int32)}
         super().__init__()
 
-    def edges(self, ids: np.ndarray) -> np.ndarray:
-        """The links of the held requests ``ids``' paths, (K, H) int64, -1 padded."""
-        s = self.slots(ids)
-        out = np.empty((np.size(ids), len(self.edge_columns)), np.int64)
-        for i, k in enumerate(self.edge_columns):
-            out[:, i] = self.cols[k][s]
+    def at(self, ids: np.ndarray) -> _Rows:
+        """The held requests ``ids`` (their rows found once: a step reads and writes the same
+        requests many times)."""
+        return _Rows(self, self.slots(ids))
+
+
+class _Rows:
+    """Rows of a :class:`_Store` at fixed slots, valid until the store next compacts (its next
+    :meth:`~JobStore.add`, within the step that found them): ``rows[col]`` reads the column
+    (int64 for a narrow one), ``rows[col] = values`` writes it, :meth:`sub` selects rows."""
+
+    __slots__ = ("slots", "store")
+
+    def __init__(self, store: _Store, slots: np.ndarray) -> None:
+        self.store, self.slots = store, slots
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.store.cols[key][self.slots].astype(self.store.dtype(key), copy=False)
+
+    def __setitem__(self, key: str, values: Any) -> None:
+        self.store.cols[key][self.slots] = values
+
+    def sub(self, select: Any) -> _Rows:
+        """The rows ``select`` (a mask or an index array) of these."""
+        return _Rows(self.store, self.slots[select])
+
+    def edges(self) -> np.ndarray:
+        """The links of these requests' paths, (K, H) int64, -1 padded."""
+        cols = self.store.edge_columns
+        out = np.empty((self.slots.size, len(cols)), np.int64)
+        for i, k in enumerate(cols):
+            out[:, i] = self.store.cols[k][self.slots]
         return out
 
 
@@ -1100,18 +1126,18 @@ class ServiceWorkload:
         )
         outcome, t_st, t_en, d_ops, _, in_prog = served
         e_idle, e_waste, ops_done = self._energy(power, u * self.peak * dt, d_ops)
-        d_ids, c_end, x_ids = self._outcomes(t0, outcome, t_st, t_en, d_ops)
-        job_now = self._faults(fs, in_prog, outcome, d_ids, c_end)
-        queue, jobs = self.queue, self.jobs
+        d_rows, c_end, x_rows = self._outcomes(t0, outcome, t_st, t_en, d_ops)
+        job_now = self._faults(fs, in_prog, outcome, d_rows, c_end)
         self._account(step, fs, power, sunlit=step.sunlit, ops_done=ops_done,
                       budget_ops=u * self.peak * dt, e_idle=e_idle, e_waste=e_waste,
-                      d_ids=d_ids, x_ids=x_ids, done=outcome == _DONE)  # fmt: skip
+                      d_rows=d_rows, x_rows=x_rows, done=outcome == _DONE,
+                      waiting=outcome == _WAIT)  # fmt: skip
         if not self.recording:
             return None
-        q_left = np.bincount(
-            jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
-        )
-        used = np.concatenate([jobs.edges(self.new.new_ids).ravel(), jobs.edges(d_ids).ravel()])
+        waiting = self.q_rows.sub(outcome == _WAIT)
+        q_left = np.bincount(waiting["satellite"], weights=waiting["remaining_ops"], minlength=n)
+        admitted = self.jobs.at(self.new.new_ids)
+        used = np.concatenate([admitted.edges().ravel(), d_rows.edges().ravel()])
         used = np.unique(used[used >= 0])
         links = (self.isl.pairs[used, 0], self.isl.pairs[used, 1]) if used.size else None
         return StepRecord(ops_done > 0, q_left, job_now, links)
@@ -1177,7 +1203,8 @@ class ServiceWorkload:
         t0, sunlit = step.time_ns, step.sunlit
         backlog = np.zeros(n)
         if queue.size:
-            np.add.at(backlog, jobs["satellite"][queue], jobs["remaining_ops"][queue])
+            q = jobs.at(queue)
+            np.add.at(backlog, q["satellite"], q["remaining_ops"])
         self.cap_est = capacity_estimate(fleet, sunlit, self.peak, self.dt)
         view = ServiceView(
             step_index=step.index,
@@ -1310,14 +1337,15 @@ class ServiceWorkload:
     def _plan(self, t0: int) -> np.ndarray:
         """4. the queues in service order, planned at the speed known at ``t_k``: the load."""
         jobs, fleet, dt, n = self.jobs, self.fleet, self.dt, self.n
-        queue = self.queue
-        q_sat = jobs["satellite"][queue]
-        order = np.lexsort((queue, jobs["priority"][queue], ~jobs["started"][queue], q_sat))
-        self.queue = queue = queue[order]
+        queue, q = self.queue, jobs.at(self.queue)
+        q_sat = q["satellite"]
+        order = np.lexsort((queue, q["priority"], ~q["started"], q_sat))
+        self.queue = queue[order]
+        self.q_rows = q = q.sub(order)  # the queue's rows for the rest of the step
         self.q_sat = q_sat[order]
-        self.q_ready = (jobs["ready"][queue] - t0) / 1e9
-        self.q_exp = (jobs["expiry"][queue] - t0) / 1e9
-        self.q_rem = jobs["remaining_ops"][queue]
+        self.q_ready = (q["ready"] - t0) / 1e9
+        self.q_exp = (q["expiry"] - t0) / 1e9
+        self.q_rem = q["remaining_ops"]
         share = 1.0 - np.minimum(fleet.downtime_s, dt) / dt
         plan_speed = self.peak * fleet.thermal_throttle * share
         _, _, _, _, busy, _ = _serve(
@@ -1336,65 +1364,68 @@ class ServiceWorkload:
         with np.errstate(divide="ignore", invalid="ignore"):
             j_per_op = np.where(budget_ops > 0, e_active / budget_ops, 0.0)
         job_e = d_ops * j_per_op[q_sat]
-        self.jobs["energy_j"][self.queue] += job_e
+        q = self.q_rows
+        q["energy_j"] = q["energy_j"] + job_e
         e_waste = e_active - np.bincount(q_sat, weights=job_e, minlength=n)
         return e_idle, e_waste, np.bincount(q_sat, weights=d_ops, minlength=n)
 
     def _outcomes(
         self, t0: int, outcome: np.ndarray, t_st: np.ndarray, t_en: np.ndarray, d_ops: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """5. service: progress, completions (delivered after the return) and drops."""
-        jobs, queue = self.jobs, self.queue
-        jobs["remaining_ops"][queue] -= d_ops
-        newly = np.isfinite(t_st) & ~jobs["started"][queue]
-        jobs["start"][queue[newly]] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
-        jobs["started"][queue[newly]] = True
+    ) -> tuple[_Rows, np.ndarray, _Rows]:
+        """5. service: progress, completions (delivered after the return) and drops; returns
+        the rows of the completed requests, their compute ends and the rows of the dropped."""
+        q = self.q_rows
+        q["remaining_ops"] = q["remaining_ops"] - d_ops
+        newly = np.isfinite(t_st) & ~q["started"]
+        started = q.sub(newly)
+        started["start"] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
+        started["started"] = True
         done = outcome == _DONE
-        d_ids = queue[done]
-        jobs["remaining_ops"][d_ids] = 0.0
+        d = q.sub(done)
+        d["remaining_ops"] = 0.0
         c_end = t0 + np.round(t_en[done] * 1e9).astype(np.int64)
-        jobs["compute_end"][d_ids] = c_end
-        deliver = c_end + np.round(jobs["delay_out_s"][d_ids] * 1e9).astype(np.int64)
-        jobs["end"][d_ids] = deliver
-        jobs["status"][d_ids] = _COMPLETED
-        jobs["on_time"][d_ids] = deliver <= jobs["deadline"][d_ids]
-        d_out = jobs["output_bytes"][d_ids]
+        d["compute_end"] = c_end
+        deliver = c_end + np.round(d["delay_out_s"] * 1e9).astype(np.int64)
+        d["end"] = deliver
+        d["status"] = _COMPLETED
+        d["on_time"] = deliver <= d["deadline"]
+        d_out = d["output_bytes"]
         if self.edge_bytes.size:
-            _book_links(self.edge_bytes, jobs.edges(d_ids), d_out)
-        self.new.isl_bytes += float((d_out * jobs["hops"][d_ids]).sum())
-        np.add.at(self.acc["user_bytes"], jobs["access"][d_ids], d_out)
+            _book_links(self.edge_bytes, d.edges(), d_out)
+        self.new.isl_bytes += float((d_out * d["hops"]).sum())
+        np.add.at(self.acc["user_bytes"], d["access"], d_out)
         drop = outcome == _DROP
-        x_ids = queue[drop]
-        jobs["end"][x_ids] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
-        jobs["status"][x_ids] = _DROPPED
-        jobs["reason"][x_ids] = np.where(jobs["fault_hit"][x_ids], _R_FAULT, _R_DEADLINE)
-        return d_ids, c_end, x_ids
+        x = q.sub(drop)
+        x["end"] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
+        x["status"] = _DROPPED
+        x["reason"] = np.where(x["fault_hit"], _R_FAULT, _R_DEADLINE)
+        return d, c_end, x
 
     def _faults(
         self,
         fs: Any,
         in_prog: np.ndarray,
         outcome: np.ndarray,
-        d_ids: np.ndarray,
+        d_rows: _Rows,
         c_end: np.ndarray,
     ) -> np.ndarray:
         """6. faults: restarts of the job in progress, corrupted results; the queue moves on.
         Returns the job each satellite was computing (-1: none)."""
-        jobs, queue, n = self.jobs, self.queue, self.n
+        queue, n = self.queue, self.n
         hit = (fs.reboots + fs.detected_errors > 0) & (in_prog >= 0)
         if hit.any():
-            f_ids = queue[in_prog[hit]]
-            jobs["remaining_ops"][f_ids] = jobs["ops"][f_ids]
-            jobs["fault_hit"][f_ids] = True
+            f = self.q_rows.sub(in_prog[hit])
+            f["remaining_ops"] = f["ops"]
+            f["fault_hit"] = True
         silent = np.asarray(fs.silent_errors, np.int64)
-        if silent.any() and d_ids.size:
+        if silent.any() and d_rows.slots.size:
             ds = self.q_sat[outcome == _DONE]
             o = np.lexsort((-c_end, ds))  # by satellite, latest end first
             ds_o = ds[o]
             first = np.r_[True, ds_o[1:] != ds_o[:-1]]
             start_pos = np.maximum.accumulate(np.where(first, np.arange(ds_o.size), 0))
             rank = np.arange(ds_o.size) - start_pos
-            jobs["corrupted"][d_ids[o][rank < silent[ds_o]]] = True
+            d_rows.sub(o[rank < silent[ds_o]])["corrupted"] = True
         counters = self.counters
         counters["faults_silent"] += float(silent.sum())
         counters["reboots"] += float(np.sum(fs.reboots))
@@ -1409,8 +1440,8 @@ class ServiceWorkload:
 
     def _account(self, step: Any, fs: Any, power: np.ndarray, **v: Any) -> None:
         """7. accounting: per satellite and the step's row."""
-        jobs, acc, dt, new, n = self.jobs, self.acc, self.dt, self.new, self.n
-        d_ids, x_ids, ops_done = v["d_ids"], v["x_ids"], v["ops_done"]
+        acc, dt, new, n = self.acc, self.dt, self.new, self.n
+        d, x, ops_done = v["d_rows"], v["x_rows"], v["ops_done"]
         brown = float(np.count_nonzero(fs.brownout))
         self.counters["brownouts"] += brown
         acc["ops_done"] += ops_done
@@ -1423,19 +1454,19 @@ class ServiceWorkload:
         r = self.rows
         for key, value in fleet_row(fs, power, ops_done, self.peak * dt).items():
             r[key].append(value)
-        in_bytes = jobs["input_bytes"]
+        waiting = self.q_rows.sub(v["waiting"])
         r["bits_captured"].append(float(new.in_b.sum() * 8.0))
-        r["bits_processed"].append(float(in_bytes[d_ids].sum() * 8.0))
-        r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))
-        r["bits_dropped"].append(new.bits_dropped + float(in_bytes[x_ids].sum() * 8.0))
-        r["backlog_bits"].append(float(in_bytes[self.queue].sum() * 8.0))
-        r["jobs_completed"].append(float(d_ids.size))
-        r["jobs_dropped"].append(float(new.dropped + x_ids.size))
+        r["bits_processed"].append(float(d["input_bytes"].sum() * 8.0))
+        r["bits_downlinked"].append(float(d["output_bytes"].sum() * 8.0))
+        r["bits_dropped"].append(new.bits_dropped + float(x["input_bytes"].sum() * 8.0))
+        r["backlog_bits"].append(float(waiting["input_bytes"].sum() * 8.0))
+        r["jobs_completed"].append(float(d.slots.size))
+        r["jobs_dropped"].append(float(new.dropped + x.slots.size))
         r["brownouts"].append(brown)
         r["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
         r["ops_processed"].append(float(ops_done.sum()))
         r["ops_capacity"].append(float(v["budget_ops"].sum()))
-        r["jobs_on_time"].append(float(np.count_nonzero(jobs["on_time"][d_ids])))
+        r["jobs_on_time"].append(float(np.count_nonzero(d["on_time"])))
         r["isl_bytes"].append(new.isl_bytes)
         r["energy_idle_j"].append(float(v["e_idle"].sum()))
         r["energy_waste_j"].append(float(v["e_waste"].sum()))
