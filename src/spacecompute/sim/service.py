@@ -1536,11 +1536,12 @@ def _job_table(cols: dict[str, np.ndarray], city_names: np.ndarray) -> Table:
 
 
 class _JobTotals:
-    """What the summary takes from the requests, gathered window by window in job-id order:
-    counts, and the columns whose percentiles and sum must equal those of the whole table
-    (latencies of completed requests and request energies: 16 bytes a request at most)."""
+    """What the summary takes from the ``n`` requests, gathered window by window in job-id
+    order: counts, and the columns whose percentiles and sum must equal those of the whole
+    table (latencies of completed requests and request energies, filled into arrays of ``n``:
+    16 bytes a request, no copies)."""
 
-    def __init__(self) -> None:
+    def __init__(self, n: int) -> None:
         self.count = dict.fromkeys(
             (
                 "completed",
@@ -1553,8 +1554,9 @@ class _JobTotals:
             ),
             0,
         )
-        self._lat: list[np.ndarray] = []
-        self._energy: list[np.ndarray] = []
+        self._lat = np.empty(n)
+        self._energy = np.empty(n)
+        self._n_lat = self._n_energy = 0
 
     def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
         status, reason = cols["status"], cols["reason"]
@@ -1568,17 +1570,21 @@ class _JobTotals:
         c["fault_hit"] += int(np.count_nonzero(cols["fault_hit"]))
         for code, name in enumerate(_REASON_NAMES[1:], start=1):
             c[f"dropped_{name}"] += int(np.count_nonzero(dropped & (reason == code)))
-        self._lat.append(table["latency_s"][completed])
-        self._energy.append(cols["energy_j"])
+        lat = table["latency_s"][completed]
+        self._lat[self._n_lat : self._n_lat + lat.size] = lat
+        self._n_lat += lat.size
+        energy = cols["energy_j"]
+        self._energy[self._n_energy : self._n_energy + energy.size] = energy
+        self._n_energy += energy.size
         return table
 
     def latencies(self) -> np.ndarray:
         """Latencies (s) of the completed requests, in job-id order."""
-        return np.concatenate([np.zeros(0), *self._lat])
+        return self._lat[: self._n_lat]
 
     def energy_j(self) -> float:
         """Sum of the requests' ``energy_j`` (one sum over the column, as the whole table's)."""
-        return float(np.concatenate([np.zeros(0), *self._energy]).sum())
+        return float(self._energy[: self._n_energy].sum())
 
 
 def _jobs_written(run: ServiceWorkload, out_dir: Any) -> tuple[Table, _JobTotals]:
@@ -1588,7 +1594,7 @@ def _jobs_written(run: ServiceWorkload, out_dir: Any) -> tuple[Table, _JobTotals
     from pathlib import Path
 
     jobs, names = run.jobs, run.users.names
-    totals = _JobTotals()
+    totals = _JobTotals(int(jobs.n))
     pieces = (totals.add(cols, _job_table(cols, names)) for cols in jobs.drain())
     empty = _job_table(jobs.empty_rows(), names)
     if out_dir is not None:
