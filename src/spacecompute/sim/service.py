@@ -94,6 +94,11 @@ is where it ran (-1: rejected). Steps: ``ops_processed``, ``ops_capacity`` (gran
 ``jobs_on_time``, ``isl_bytes``, ``energy_idle_j``, ``energy_waste_j``,
 ``requests_no_satellite``. Satellites: ``energy_idle_j``, ``energy_waste_j``, ``jobs_served``,
 ``user_bytes`` (bytes through its user link as access satellite).
+
+Memory: the job store (:class:`_Store`, a :class:`~spacecompute.sim.queues.JobStore`) holds only
+the requests in flight; a completed or dropped request's row is final and streams to Parquet
+part files (:mod:`spacecompute.sim.sink`), and ``jobs.parquet`` is assembled from them in
+job-id order at the end (docs/engine.md, "Memory independent of duration (inference service)").
 """
 
 from __future__ import annotations
@@ -291,8 +296,8 @@ class _Store(JobStore):
     compaction, so the store holds about the requests still queued plus a step's arrivals,
     whatever the run's duration. The ISL links of each request's path, in order from the
     serving satellite's side (-1: none), are the columns ``edge0 .. edge{H-1}`` (H =
-    ``max_hops``, at least 1; :meth:`edges` gives them as one (K, H) array). Integer columns of
-    small values are held narrow (read as int64, see ``JobStore._NARROW``).
+    ``max_hops``, at least 1; :meth:`_Rows.edges` gives them as one (K, H) array). Integer
+    columns of small values are held narrow (read as int64, see ``JobStore._NARROW``).
     """
 
     _FLOAT = (
