@@ -1,4 +1,4 @@
-"""Benchmark: peak memory of an Earth-observation run against its duration (issue 15).
+"""Benchmark: peak memory of an Earth-observation or inference run against its duration (issue 15).
 
 A run writes its run directory (``run_engine(config, out_dir)``, as ``spacecompute run --out``):
 finished jobs stream to Parquet part files as the run goes and the job store holds only the
@@ -15,10 +15,16 @@ checkout to measure that one side by side.
 The chunk budget is the engine's (1 GiB, ``engine.CHUNK_MEMORY_BUDGET_BYTES``) unless
 ``--budget-mib`` is given; ``--no-out`` runs without a run directory (as ``run_engine(config)``).
 
+``--workload inference``: the inference service (``run_service``) on the same shells, policy
+``deadline-aware`` unless ``--policy`` names another, ``--rate`` requests/s from the 300 largest
+cities, ``--step-s`` steps (default 30 s); its requests stream to Parquet as they end and its
+store holds those in flight (``sim/service.py`` ``_Store``).
+
 Usage::
 
     python benchmarks/memory.py [--cases 10000x6,10000x24,100000x2] [--policy on-board]
                                 [--budget-mib 256] [--no-out]
+    python benchmarks/memory.py --workload inference --cases 2000x2,2000x8 [--rate 200]
 
 The large cases of issue 15 (idle machine): ``--cases 100000x24`` (3 GiB target),
 ``/usr/bin/time -v spacecompute run odc-1m --out DIR`` (1,000,000 x 1 h, 4 GiB target).
@@ -30,6 +36,7 @@ import argparse
 import json
 import math
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,10 +46,27 @@ from datetime import UTC, datetime
 START = "2026-01-01T00:00:00Z"
 
 
-def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: bool) -> None:
-    """Run one case in this (fresh) process; print one JSON line."""
-    import resource
+def _run_inference(const: object, hours: float, args: argparse.Namespace, out: str | None):
+    """The inference service on ``const`` for ``hours`` (see the module docstring)."""
+    from spacecompute.sim.service import ServiceConfig, run_service
 
+    def config(duration_s: float, constellation: object = "starlink-shell1") -> ServiceConfig:
+        return ServiceConfig(
+            constellation=constellation,
+            policy=args.policy or "deadline-aware",
+            start=START,
+            duration_s=duration_s,
+            step_s=args.step_s,
+            rate_per_s_global=args.rate,
+        )
+
+    run_service(config(10 * args.step_s))  # warm-up: numba caches, imports
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return run_service(config(hours * 3600.0, const), out), base
+
+
+def child(n: int, hours: float, args: argparse.Namespace) -> None:
+    """Run one case in this (fresh) process; print one JSON line."""
     import spacecompute as sc
     from spacecompute.sim.engine import EngineConfig, run_engine
 
@@ -52,9 +76,16 @@ def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: 
     const = sc.walker(
         total=n, planes=planes, phasing=1, altitude_km=550, inclination_deg=53, epoch=START
     )
-    run_engine(EngineConfig(duration_s=600.0))  # warm-up: numba caches, imports
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    budget_mib, policy = args.budget_mib, args.policy or "on-board"
     with tempfile.TemporaryDirectory(prefix="spacecompute-mem-") as out:
+        if args.workload == "inference":
+            t0 = time.perf_counter()
+            result, base = _run_inference(const, hours, args, None if args.no_out else out)
+            wall = time.perf_counter() - t0
+            _report(n, hours, result.summary, wall, base)
+            return
+        run_engine(EngineConfig(duration_s=600.0))  # warm-up: numba caches, imports
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         t0 = time.perf_counter()
         config = EngineConfig(
             constellation=const,
@@ -64,9 +95,12 @@ def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: 
             duration_s=hours * 3600.0,
             memory_budget_bytes=None if budget_mib is None else int(budget_mib * 2**20),
         )
-        result = run_engine(config, out_dir=out if out_dir else None)
+        result = run_engine(config, out_dir=None if args.no_out else out)
         wall = time.perf_counter() - t0
-    s = result.summary
+    _report(n, hours, result.summary, wall, base)
+
+
+def _report(n: int, hours: float, s: dict, wall: float, base: float) -> None:
     print(
         json.dumps(
             {
@@ -88,7 +122,10 @@ def child(n: int, hours: float, policy: str, budget_mib: float | None, out_dir: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", default="10000x6,10000x24,100000x2")
-    ap.add_argument("--policy", default="on-board")
+    ap.add_argument("--workload", default="eo", choices=["eo", "inference"])
+    ap.add_argument("--policy", default=None, help="default: on-board (EO), deadline-aware")
+    ap.add_argument("--rate", type=float, default=200.0, help="inference: requests/s")
+    ap.add_argument("--step-s", type=float, default=30.0, help="inference: step (s)")
     ap.add_argument(
         "--budget-mib",
         type=float,
@@ -99,16 +136,20 @@ def main() -> None:
     ap.add_argument("--child", nargs=2, metavar=("SATELLITES", "HOURS"))
     args = ap.parse_args()
     if args.child:
-        child(
-            int(args.child[0]), float(args.child[1]), args.policy, args.budget_mib, not args.no_out
-        )
+        child(int(args.child[0]), float(args.child[1]), args)
         return
     import spacecompute
 
     print(
         f"# spacecompute {spacecompute.__version__} ({spacecompute.__file__}), "
         f"{platform.processor() or platform.machine()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"chunk budget {args.budget_mib or 'default'} MiB, "
+        f"{args.workload}"
+        + (
+            f" at {args.rate:g} requests/s, {args.step_s:g} s steps, "
+            if args.workload != "eo"
+            else ", "
+        )
+        + f"chunk budget {args.budget_mib or 'default'} MiB, "
         f"{'no run directory' if args.no_out else 'run directory written'}"
     )
     print(
@@ -117,7 +158,10 @@ def main() -> None:
     )
     for case in args.cases.split(","):
         n, hours = case.split("x")
-        cmd = [sys.executable, __file__, "--child", n, hours, "--policy", args.policy]
+        cmd = [sys.executable, __file__, "--child", n, hours, "--workload", args.workload]
+        cmd += ["--rate", str(args.rate), "--step-s", str(args.step_s)]
+        if args.policy is not None:
+            cmd += ["--policy", args.policy]
         if args.budget_mib is not None:
             cmd += ["--budget-mib", str(args.budget_mib)]
         if args.no_out:

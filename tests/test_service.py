@@ -706,6 +706,91 @@ def test_progress_and_run_directory(tmp_path):
     np.testing.assert_array_equal(loaded.jobs["status"], r.jobs["status"])
 
 
+@pytest.fixture
+def small_parts(monkeypatch):
+    """Part files of 300 rows, windows of 512 rows and a job store of 64 rows at least, so that
+    a short run (about 1,200 requests a step) compacts its store, writes many parts and
+    assembles many windows."""
+    from spacecompute.sim import sink
+    from spacecompute.sim.queues import JobStore
+
+    monkeypatch.setattr(sink, "PART_ROWS", 300)
+    monkeypatch.setattr(sink, "WINDOW_ROWS", 512)
+    monkeypatch.setattr(JobStore, "MIN_ROWS", 64)
+
+
+def test_requests_stream_out_and_the_store_holds_those_in_flight(
+    runs, tmp_path, small_parts, monkeypatch
+):
+    """Finished requests stream to Parquet parts as the run goes: the store's capacity stays
+    within 2 x the peak of (requests in flight + a step's arrivals), far below the run's
+    requests, while the tables and summary equal those of a run assembled in one window
+    (columns, order, dtypes); nothing is left of the parts."""
+    import json
+
+    from spacecompute.results.store import RunResult
+    from spacecompute.sim import service, sink
+
+    cfg = ServiceConfig(policy="deadline-aware", **BASE)
+    seen: list[tuple[int, int, int]] = []
+    add = service._Store.add
+
+    def watched(self, **values):
+        ids = add(self, **values)
+        pending = int(np.count_nonzero(self.cols["status"][: self.held] == 0))
+        seen.append((self.cols["status"].size, pending, ids.size))
+        return ids
+
+    monkeypatch.setattr(service._Store, "add", watched)
+    streamed = run_service(cfg, out_dir=tmp_path / "run")
+    whole = runs["deadline-aware"]  # the module's run (made before the sizes were patched)
+    assert isinstance(streamed.jobs, sink.ParquetTable)
+    for name in ("jobs", "steps", "satellites"):
+        a, b = getattr(whole, name), getattr(streamed, name)
+        assert _tables_equal(a, b), name
+        assert [a[c].dtype for c in a.columns] == [b[c].dtype for c in b.columns], name
+    np.testing.assert_array_equal(streamed.jobs["job_id"], np.arange(len(whole.jobs)))
+    a = {k: v for k, v in whole.summary.items() if k != "wall_time_s"}
+    b = {k: v for k, v in RunResult.load(tmp_path / "run").summary.items() if k != "wall_time_s"}
+    assert json.loads(json.dumps(a)) == b
+    total = whole.summary["jobs_total"]
+    assert total > 5 * 1200 and whole.summary["jobs_pending"] > 0
+    peak = 0
+    for cap, pending, m in seen:
+        peak = max(peak, pending + m)
+        assert cap <= max(2 * peak, 64)
+    assert max(cap for cap, _, _ in seen) < total / 3
+    assert not (tmp_path / "run" / sink.TABLES_DIR).exists()
+
+
+def test_resume_with_a_run_directory_writes_identical_parquet_files(tmp_path, small_parts):
+    """Killed after a checkpoint, with parts written after it, and resumed: every Parquet file
+    of the run directory is byte for byte that of an uninterrupted run."""
+    from spacecompute.sim.checkpoint import Checkpointer, fingerprint
+
+    cfg = ServiceConfig(policy="deadline-aware", **BASE)
+    run_service(cfg, out_dir=tmp_path / "whole")
+    out = tmp_path / "killed"
+    ck = Checkpointer(out, 3, fingerprint(cfg))
+
+    def kill_after_8(done: int, total: int) -> None:
+        if done == 8:
+            raise _Kill
+
+    with pytest.raises(_Kill):
+        run_service(cfg, out_dir=out, checkpoint=ck, progress=kill_after_8)
+    steps_done, state = ck.load()
+    assert steps_done == 6
+    written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.parquet")))
+    (parts,) = [v for k, v in state.items() if k.endswith("job.sink.parts")]
+    assert written > int(parts) > 0  # parts written after the checkpoint: dropped on resume
+    run_service(cfg, out_dir=out, checkpoint=ck)
+    files = sorted(p.name for p in (tmp_path / "whole").glob("*.parquet"))
+    assert "jobs.parquet" in files and "states.parquet" in files
+    for name in files:
+        assert (tmp_path / "whole" / name).read_bytes() == (out / name).read_bytes(), name
+
+
 def test_light_time_of_the_chosen_path():
     """A request's one-way light time is slant range / c + ISL path / c; checked on the jobs
     of a run against the time between arrival and readiness minus the transfer times."""

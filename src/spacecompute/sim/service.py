@@ -94,6 +94,11 @@ is where it ran (-1: rejected). Steps: ``ops_processed``, ``ops_capacity`` (gran
 ``jobs_on_time``, ``isl_bytes``, ``energy_idle_j``, ``energy_waste_j``,
 ``requests_no_satellite``. Satellites: ``energy_idle_j``, ``energy_waste_j``, ``jobs_served``,
 ``user_bytes`` (bytes through its user link as access satellite).
+
+Memory: the job store (:class:`_Store`, a :class:`~spacecompute.sim.queues.JobStore`) holds only
+the requests in flight; a completed or dropped request's row is final and streams to Parquet
+part files (:mod:`spacecompute.sim.sink`), and ``jobs.parquet`` is assembled from them in
+job-id order at the end (docs/engine.md, "Memory independent of duration (inference service)").
 """
 
 from __future__ import annotations
@@ -114,7 +119,9 @@ from ..scheduling.checks import check_service_decision
 from ..scheduling.service import SERVICE_POLICIES, ServiceView, get_service_policy
 from ..table import Table, filled_column
 from .engine import EngineResult
+from .queues import NAT, JobStore
 from .rundir import fleet_row
+from .sink import ParquetTable, temporary_parquet, write_table_stream
 
 #: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
 #: 5-20 Mbit/s up (SpaceX, starlink.com/specifications, 2023); measured medians of that order
@@ -280,99 +287,98 @@ class ServiceConfig:
 # the job store
 
 
-class _Store:
-    """Growable struct of arrays of every request of the run, indexed by job id."""
+class _Store(JobStore):
+    """The requests still in flight as a struct of arrays by job id; the others stream out.
 
-    SPEC: ClassVar[dict[str, Any]] = {
-        # float64
-        **dict.fromkeys(
-            (
-                "ops",
-                "input_bytes",
-                "output_bytes",
-                "lat_deg",
-                "lon_deg",
-                "energy_j",
-                "remaining_ops",
-                "isl_path_m",
-                "delay_out_s",
-                "priority",
-            ),
-            np.float64,
-        ),
-        # int64 (times in ns since the Unix epoch)
-        **dict.fromkeys(
-            (
-                "arrival",
-                "ready",
-                "start",
-                "end",
-                "compute_end",
-                "deadline",
-                "expiry",
-                "satellite",
-                "access",
-                "hops",
-                "city",
-                "status",
-                "reason",
-            ),
-            np.int64,
-        ),
-        **dict.fromkeys(("started", "fault_hit", "corrupted", "on_time"), np.bool_),
+    A :class:`~spacecompute.sim.queues.JobStore` (the Earth-observation engine's): a request
+    whose ``status`` is not pending (completed or dropped) has a final row, which leaves the
+    store for its sink (Parquet part files, :mod:`spacecompute.sim.sink`) at the next
+    compaction, so the store holds about the requests still queued plus a step's arrivals,
+    whatever the run's duration. The ISL links of each request's path, in order from the
+    serving satellite's side (-1: none), are the columns ``edge0 .. edge{H-1}`` (H =
+    ``max_hops``, at least 1; :meth:`_Rows.edges` gives them as one (K, H) array). Integer
+    columns of small values are held narrow (read as int64, see ``JobStore._NARROW``).
+    """
+
+    _FLOAT = (
+        "ops",
+        "input_bytes",
+        "output_bytes",
+        "lat_deg",
+        "lon_deg",
+        "energy_j",
+        "remaining_ops",
+        "isl_path_m",
+        "delay_out_s",
+        "priority",
+    )
+    # times in ns since the Unix epoch
+    _INT = (
+        "arrival",
+        "ready",
+        "start",
+        "end",
+        "compute_end",
+        "deadline",
+        "expiry",
+        "satellite",
+        "access",
+        "hops",
+        "city",
+        "status",
+        "reason",
+    )
+    _BOOL = ("started", "fault_hit", "corrupted", "on_time")
+    _NAT_COLUMNS = ("start", "end", "compute_end")
+    _NARROW: ClassVar[dict[str, Any]] = {
+        "satellite": np.int32,
+        "access": np.int32,
+        "city": np.int32,
+        "hops": np.int8,
+        "status": np.int8,
+        "reason": np.int8,
     }
-    NAT = np.iinfo(np.int64).min
 
-    #: Most rows reserved up front (the expected requests of a run; more grow by doubling).
-    RESERVE_MAX = 1 << 26
+    def __init__(self, max_hops: int = 0) -> None:
+        self.edge_columns = tuple(f"edge{i}" for i in range(max(int(max_hops), 1)))
+        # per store: the number of link columns is the run's max_hops
+        self._INT = (*type(self)._INT, *self.edge_columns)
+        self._NARROW = {**type(self)._NARROW, **dict.fromkeys(self.edge_columns, np.int32)}
+        super().__init__()
 
-    def __init__(self, max_hops: int = 0, reserve: int = 0) -> None:
-        self.n = 0
-        # reserved rows cost no memory until written (zeroed pages are mapped on first touch)
-        # and spare the copies of growing by doubling (4.3 million requests a day: 1.6 GB)
-        cap = min(max(int(reserve), 0), self.RESERVE_MAX)
-        self.cols = {k: np.zeros(cap, dt) for k, dt in self.SPEC.items()}
-        # the ISL links of each request's path, in order from the access satellite (-1: none)
-        self.cols["edges"] = np.zeros((cap, max(int(max_hops), 1)), np.int64)
+    def at(self, ids: np.ndarray) -> _Rows:
+        """The held requests ``ids`` (their rows found once: a step reads and writes the same
+        requests many times)."""
+        return _Rows(self, self.slots(ids))
 
-    def add(self, **values: np.ndarray) -> np.ndarray:
-        m = len(next(iter(values.values())))
-        need = self.n + m
-        cap = len(self.cols["ops"])
-        if need > cap:
-            new = max(need, 2 * cap, 1024)
-            for k, a in self.cols.items():
-                b = np.zeros((new, *a.shape[1:]), a.dtype)
-                b[: self.n] = a[: self.n]
-                self.cols[k] = b
-        ids = np.arange(self.n, need)
-        new_rows = slice(self.n, need)  # the rows are contiguous: slices, not fancy indexing
-        for k, a in self.cols.items():
-            if k in values:
-                a[new_rows] = values[k]
-            elif k in ("start", "end", "compute_end"):
-                a[new_rows] = self.NAT
-            elif k in ("satellite", "access", "edges"):
-                a[new_rows] = -1
-            else:
-                a[new_rows] = 0
-        self.n = need
-        return ids
+
+class _Rows:
+    """Rows of a :class:`_Store` at fixed slots, valid until the store next compacts (its next
+    :meth:`~JobStore.add`, within the step that found them): ``rows[col]`` reads the column
+    (int64 for a narrow one), ``rows[col] = values`` writes it, :meth:`sub` selects rows."""
+
+    __slots__ = ("slots", "store")
+
+    def __init__(self, store: _Store, slots: np.ndarray) -> None:
+        self.store, self.slots = store, slots
 
     def __getitem__(self, key: str) -> np.ndarray:
-        return self.cols[key][: self.n]
+        return self.store.cols[key][self.slots].astype(self.store.dtype(key), copy=False)
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"job." + k: a[: self.n].copy() for k, a in self.cols.items()}
+    def __setitem__(self, key: str, values: Any) -> None:
+        self.store.cols[key][self.slots] = values
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        n = len(state["job.ops"])
-        for k, dt in [*self.SPEC.items(), ("edges", np.int64)]:
-            a = np.array(state["job." + k], dtype=dt, copy=True)
-            if len(a) != n:
-                raise InputError(f"job column {k} has {len(a)} rows", field="checkpoint")
-            self.cols[k] = a
-        self.n = n
+    def sub(self, select: Any) -> _Rows:
+        """The rows ``select`` (a mask or an index array) of these."""
+        return _Rows(self.store, self.slots[select])
+
+    def edges(self) -> np.ndarray:
+        """The links of these requests' paths, (K, H) int64, -1 padded."""
+        cols = self.store.edge_columns
+        out = np.empty((self.slots.size, len(cols)), np.int64)
+        for i, k in enumerate(cols):
+            out[:, i] = self.store.cols[k][self.slots]
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1014,10 +1020,8 @@ class ServiceWorkload:
         limit_s = float(config.latency_objective_s) if self.drop_early else float(config.timeout_s)
         self.latency_ns = round(float(config.latency_objective_s) * 1e9)
         self.limit_ns = round(limit_s * 1e9)
-        # state
-        # the expected requests of the run (rate x duration; the diurnal profile has mean 1)
-        expected = float(config.rate_per_s_global) * self.total_steps * self.dt
-        self.jobs = _Store(int(config.max_isl_hops), reserve=int(expected * 1.05) + 1024)
+        # state: the requests in flight (the others stream to the sink, see _Store)
+        self.jobs = _Store(int(config.max_isl_hops))
         self.queue = np.zeros(0, np.int64)
         self.step_columns = [k for k in SCHEMAS["steps"] if k != "time"] + list(_STEP_EXTRA)
         self.rows: dict[str, list[float]] = {k: [] for k in self.step_columns}
@@ -1067,8 +1071,14 @@ class ServiceWorkload:
         self.chunk = chunk
         self.isl_d, self.isl_ok = chunk.isl_geometry(self.isl.pairs)
 
+    def stream_tables(self, folder: Any, *, resume: bool) -> None:
+        """Stream finished requests to part files under ``folder`` (None: a temporary folder),
+        the parts of a resumed run kept (see :meth:`JobStore.stream_to`)."""
+        self.jobs.stream_to(None if folder is None else folder / "jobs", resume=resume)
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        state: dict[str, Any] = dict(self.jobs.state_dict())
+        # the requests in flight and how far the sink got (JobStore.state_dict)
+        state: dict[str, Any] = {"job." + k: v for k, v in self.jobs.state_dict().items()}
         state["queue"] = self.queue
         state["step_times"] = np.asarray(self.step_times, np.int64)
         for k in self.step_columns:
@@ -1081,7 +1091,9 @@ class ServiceWorkload:
         return state
 
     def load_state_dict(self, state: Any) -> None:
-        self.jobs.load_state_dict(state)
+        self.jobs.load_state_dict(
+            {k[len("job.") :]: v for k, v in state.items() if k.startswith("job.")}
+        )
         self.queue = np.asarray(state["queue"], np.int64).copy()
         self.step_times = [int(x) for x in state["step_times"]]
         for k in self.step_columns:
@@ -1119,20 +1131,18 @@ class ServiceWorkload:
         )
         outcome, t_st, t_en, d_ops, _, in_prog = served
         e_idle, e_waste, ops_done = self._energy(power, u * self.peak * dt, d_ops)
-        d_ids, c_end, x_ids = self._outcomes(t0, outcome, t_st, t_en, d_ops)
-        job_now = self._faults(fs, in_prog, outcome, d_ids, c_end)
-        queue, jobs = self.queue, self.jobs
+        d_rows, c_end, x_rows = self._outcomes(t0, outcome, t_st, t_en, d_ops)
+        job_now = self._faults(fs, in_prog, outcome, d_rows, c_end)
         self._account(step, fs, power, sunlit=step.sunlit, ops_done=ops_done,
                       budget_ops=u * self.peak * dt, e_idle=e_idle, e_waste=e_waste,
-                      d_ids=d_ids, x_ids=x_ids, done=outcome == _DONE)  # fmt: skip
+                      d_rows=d_rows, x_rows=x_rows, done=outcome == _DONE,
+                      waiting=outcome == _WAIT)  # fmt: skip
         if not self.recording:
             return None
-        q_left = np.bincount(
-            jobs["satellite"][queue], weights=jobs["remaining_ops"][queue], minlength=n
-        )
-        used = np.concatenate(
-            [jobs["edges"][self.new.new_ids].ravel(), jobs["edges"][d_ids].ravel()]
-        )
+        waiting = self.q_rows.sub(outcome == _WAIT)
+        q_left = np.bincount(waiting["satellite"], weights=waiting["remaining_ops"], minlength=n)
+        admitted = self.jobs.at(self.new.new_ids)
+        used = np.concatenate([admitted.edges().ravel(), d_rows.edges().ravel()])
         used = np.unique(used[used >= 0])
         links = (self.isl.pairs[used, 0], self.isl.pairs[used, 1]) if used.size else None
         return StepRecord(ops_done > 0, q_left, job_now, links)
@@ -1198,7 +1208,8 @@ class ServiceWorkload:
         t0, sunlit = step.time_ns, step.sunlit
         backlog = np.zeros(n)
         if queue.size:
-            np.add.at(backlog, jobs["satellite"][queue], jobs["remaining_ops"][queue])
+            q = jobs.at(queue)
+            np.add.at(backlog, q["satellite"], q["remaining_ops"])
         self.cap_est = capacity_estimate(fleet, sunlit, self.peak, self.dt)
         view = ServiceView(
             step_index=step.index,
@@ -1283,6 +1294,12 @@ class ServiceWorkload:
             _R_NONE,
             np.where(~has_vis[city], _R_NO_SAT, np.where(dark, _R_NO_CAP, _R_DEADLINE)),
         )
+        # the ISL links of each chosen request's path (-1: none)
+        edges = np.full((city.size, len(jobs.edge_columns)), -1, np.int64)
+        path = None
+        if chosen.any() and self.edge_bytes.size:
+            path = self.isl.walk_edges(cand.access[entry[chosen]], cand.slot[entry[chosen]], *paths)
+            edges[chosen] = path
         ids = jobs.add(
             ops=req["ops"],
             input_bytes=in_b,
@@ -1303,14 +1320,12 @@ class ServiceWorkload:
             city=city,
             status=np.where(chosen, _PENDING, _DROPPED),
             reason=reason,
+            end=np.where(chosen, NAT, arrival),  # a rejected request ends at its arrival
+            **{k: edges[:, i] for i, k in enumerate(jobs.edge_columns)},
         )
-        rej = ids[~chosen]
-        jobs["end"][rej] = arrival[~chosen]
         new_ids = ids[chosen]
         # input bytes over the user link and the ISL path (the output's, on delivery)
-        if new_ids.size and self.edge_bytes.size:
-            path = self.isl.walk_edges(cand.access[entry[chosen]], cand.slot[entry[chosen]], *paths)
-            jobs["edges"][new_ids] = path
+        if path is not None:
             _book_links(self.edge_bytes, path, in_b[chosen])
         np.add.at(self.acc["user_bytes"], cand.access[entry[chosen]], in_b[chosen])
         self.queue = np.concatenate([self.queue, new_ids])
@@ -1320,21 +1335,22 @@ class ServiceWorkload:
             new_ids,
             float((in_b * hops)[chosen].sum()),
             float(in_b[~chosen].sum() * 8.0),
-            int(rej.size),
+            int(np.count_nonzero(~chosen)),
             int(np.count_nonzero(reason == _R_NO_SAT)),
         )
 
     def _plan(self, t0: int) -> np.ndarray:
         """4. the queues in service order, planned at the speed known at ``t_k``: the load."""
         jobs, fleet, dt, n = self.jobs, self.fleet, self.dt, self.n
-        queue = self.queue
-        q_sat = jobs["satellite"][queue]
-        order = np.lexsort((queue, jobs["priority"][queue], ~jobs["started"][queue], q_sat))
-        self.queue = queue = queue[order]
+        queue, q = self.queue, jobs.at(self.queue)
+        q_sat = q["satellite"]
+        order = np.lexsort((queue, q["priority"], ~q["started"], q_sat))
+        self.queue = queue[order]
+        self.q_rows = q = q.sub(order)  # the queue's rows for the rest of the step
         self.q_sat = q_sat[order]
-        self.q_ready = (jobs["ready"][queue] - t0) / 1e9
-        self.q_exp = (jobs["expiry"][queue] - t0) / 1e9
-        self.q_rem = jobs["remaining_ops"][queue]
+        self.q_ready = (q["ready"] - t0) / 1e9
+        self.q_exp = (q["expiry"] - t0) / 1e9
+        self.q_rem = q["remaining_ops"]
         share = 1.0 - np.minimum(fleet.downtime_s, dt) / dt
         plan_speed = self.peak * fleet.thermal_throttle * share
         _, _, _, _, busy, _ = _serve(
@@ -1353,65 +1369,68 @@ class ServiceWorkload:
         with np.errstate(divide="ignore", invalid="ignore"):
             j_per_op = np.where(budget_ops > 0, e_active / budget_ops, 0.0)
         job_e = d_ops * j_per_op[q_sat]
-        self.jobs["energy_j"][self.queue] += job_e
+        q = self.q_rows
+        q["energy_j"] = q["energy_j"] + job_e
         e_waste = e_active - np.bincount(q_sat, weights=job_e, minlength=n)
         return e_idle, e_waste, np.bincount(q_sat, weights=d_ops, minlength=n)
 
     def _outcomes(
         self, t0: int, outcome: np.ndarray, t_st: np.ndarray, t_en: np.ndarray, d_ops: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """5. service: progress, completions (delivered after the return) and drops."""
-        jobs, queue = self.jobs, self.queue
-        jobs["remaining_ops"][queue] -= d_ops
-        newly = np.isfinite(t_st) & ~jobs["started"][queue]
-        jobs["start"][queue[newly]] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
-        jobs["started"][queue[newly]] = True
+    ) -> tuple[_Rows, np.ndarray, _Rows]:
+        """5. service: progress, completions (delivered after the return) and drops; returns
+        the rows of the completed requests, their compute ends and the rows of the dropped."""
+        q = self.q_rows
+        q["remaining_ops"] = q["remaining_ops"] - d_ops
+        newly = np.isfinite(t_st) & ~q["started"]
+        started = q.sub(newly)
+        started["start"] = t0 + np.round(t_st[newly] * 1e9).astype(np.int64)
+        started["started"] = True
         done = outcome == _DONE
-        d_ids = queue[done]
-        jobs["remaining_ops"][d_ids] = 0.0
+        d = q.sub(done)
+        d["remaining_ops"] = 0.0
         c_end = t0 + np.round(t_en[done] * 1e9).astype(np.int64)
-        jobs["compute_end"][d_ids] = c_end
-        deliver = c_end + np.round(jobs["delay_out_s"][d_ids] * 1e9).astype(np.int64)
-        jobs["end"][d_ids] = deliver
-        jobs["status"][d_ids] = _COMPLETED
-        jobs["on_time"][d_ids] = deliver <= jobs["deadline"][d_ids]
-        d_out = jobs["output_bytes"][d_ids]
+        d["compute_end"] = c_end
+        deliver = c_end + np.round(d["delay_out_s"] * 1e9).astype(np.int64)
+        d["end"] = deliver
+        d["status"] = _COMPLETED
+        d["on_time"] = deliver <= d["deadline"]
+        d_out = d["output_bytes"]
         if self.edge_bytes.size:
-            _book_links(self.edge_bytes, jobs["edges"][d_ids], d_out)
-        self.new.isl_bytes += float((d_out * jobs["hops"][d_ids]).sum())
-        np.add.at(self.acc["user_bytes"], jobs["access"][d_ids], d_out)
+            _book_links(self.edge_bytes, d.edges(), d_out)
+        self.new.isl_bytes += float((d_out * d["hops"]).sum())
+        np.add.at(self.acc["user_bytes"], d["access"], d_out)
         drop = outcome == _DROP
-        x_ids = queue[drop]
-        jobs["end"][x_ids] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
-        jobs["status"][x_ids] = _DROPPED
-        jobs["reason"][x_ids] = np.where(jobs["fault_hit"][x_ids], _R_FAULT, _R_DEADLINE)
-        return d_ids, c_end, x_ids
+        x = q.sub(drop)
+        x["end"] = t0 + np.round(t_en[drop] * 1e9).astype(np.int64)
+        x["status"] = _DROPPED
+        x["reason"] = np.where(x["fault_hit"], _R_FAULT, _R_DEADLINE)
+        return d, c_end, x
 
     def _faults(
         self,
         fs: Any,
         in_prog: np.ndarray,
         outcome: np.ndarray,
-        d_ids: np.ndarray,
+        d_rows: _Rows,
         c_end: np.ndarray,
     ) -> np.ndarray:
         """6. faults: restarts of the job in progress, corrupted results; the queue moves on.
         Returns the job each satellite was computing (-1: none)."""
-        jobs, queue, n = self.jobs, self.queue, self.n
+        queue, n = self.queue, self.n
         hit = (fs.reboots + fs.detected_errors > 0) & (in_prog >= 0)
         if hit.any():
-            f_ids = queue[in_prog[hit]]
-            jobs["remaining_ops"][f_ids] = jobs["ops"][f_ids]
-            jobs["fault_hit"][f_ids] = True
+            f = self.q_rows.sub(in_prog[hit])
+            f["remaining_ops"] = f["ops"]
+            f["fault_hit"] = True
         silent = np.asarray(fs.silent_errors, np.int64)
-        if silent.any() and d_ids.size:
+        if silent.any() and d_rows.slots.size:
             ds = self.q_sat[outcome == _DONE]
             o = np.lexsort((-c_end, ds))  # by satellite, latest end first
             ds_o = ds[o]
             first = np.r_[True, ds_o[1:] != ds_o[:-1]]
             start_pos = np.maximum.accumulate(np.where(first, np.arange(ds_o.size), 0))
             rank = np.arange(ds_o.size) - start_pos
-            jobs["corrupted"][d_ids[o][rank < silent[ds_o]]] = True
+            d_rows.sub(o[rank < silent[ds_o]])["corrupted"] = True
         counters = self.counters
         counters["faults_silent"] += float(silent.sum())
         counters["reboots"] += float(np.sum(fs.reboots))
@@ -1426,8 +1445,8 @@ class ServiceWorkload:
 
     def _account(self, step: Any, fs: Any, power: np.ndarray, **v: Any) -> None:
         """7. accounting: per satellite and the step's row."""
-        jobs, acc, dt, new, n = self.jobs, self.acc, self.dt, self.new, self.n
-        d_ids, x_ids, ops_done = v["d_ids"], v["x_ids"], v["ops_done"]
+        acc, dt, new, n = self.acc, self.dt, self.new, self.n
+        d, x, ops_done = v["d_rows"], v["x_rows"], v["ops_done"]
         brown = float(np.count_nonzero(fs.brownout))
         self.counters["brownouts"] += brown
         acc["ops_done"] += ops_done
@@ -1440,19 +1459,19 @@ class ServiceWorkload:
         r = self.rows
         for key, value in fleet_row(fs, power, ops_done, self.peak * dt).items():
             r[key].append(value)
-        in_bytes = jobs["input_bytes"]
+        waiting = self.q_rows.sub(v["waiting"])
         r["bits_captured"].append(float(new.in_b.sum() * 8.0))
-        r["bits_processed"].append(float(in_bytes[d_ids].sum() * 8.0))
-        r["bits_downlinked"].append(float(jobs["output_bytes"][d_ids].sum() * 8.0))
-        r["bits_dropped"].append(new.bits_dropped + float(in_bytes[x_ids].sum() * 8.0))
-        r["backlog_bits"].append(float(in_bytes[self.queue].sum() * 8.0))
-        r["jobs_completed"].append(float(d_ids.size))
-        r["jobs_dropped"].append(float(new.dropped + x_ids.size))
+        r["bits_processed"].append(float(d["input_bytes"].sum() * 8.0))
+        r["bits_downlinked"].append(float(d["output_bytes"].sum() * 8.0))
+        r["bits_dropped"].append(new.bits_dropped + float(x["input_bytes"].sum() * 8.0))
+        r["backlog_bits"].append(float(waiting["input_bytes"].sum() * 8.0))
+        r["jobs_completed"].append(float(d.slots.size))
+        r["jobs_dropped"].append(float(new.dropped + x.slots.size))
         r["brownouts"].append(brown)
         r["faults"].append(float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)))
         r["ops_processed"].append(float(ops_done.sum()))
         r["ops_capacity"].append(float(v["budget_ops"].sum()))
-        r["jobs_on_time"].append(float(np.count_nonzero(jobs["on_time"][d_ids])))
+        r["jobs_on_time"].append(float(np.count_nonzero(d["on_time"])))
         r["isl_bytes"].append(new.isl_bytes)
         r["energy_idle_j"].append(float(v["e_idle"].sum()))
         r["energy_waste_j"].append(float(v["e_waste"].sum()))
@@ -1473,61 +1492,141 @@ def _all_candidates_dead(cand: _Candidates, city: np.ndarray, cap: np.ndarray) -
     return per_city[city] == 0
 
 
-def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
-    """Build the tables and the summary; write the run directory if asked."""
-    config, policy, const, const_name = run.config, run.policy, run.const, run.const_name
-    jobs, rows, step_times, acc = run.jobs, run.rows, run.step_times, run.acc
-    edge_bytes, isl, counters, users = run.edge_bytes, run.isl, run.counters, run.users
-    peak, dt, start = run.peak, run.dt, run.start
-    n = len(const)
-    n_steps = len(step_times)
-    status = jobs["status"]
+def _job_table(cols: dict[str, np.ndarray], city_names: np.ndarray) -> Table:
+    """The ``jobs`` table of the request rows ``cols`` (the store's columns and ``job_id``)."""
+    status, arrival, end = cols["status"], cols["arrival"], cols["end"]
     completed = status == _COMPLETED
-    arrival, end = jobs["arrival"], jobs["end"]
-    latency = np.full(jobs.n, np.nan)
+    latency = np.full(status.size, np.nan)
     latency[completed] = (end[completed] - arrival[completed]) / 1e9
 
     def ts(a: np.ndarray) -> np.ndarray:
-        return a.astype("datetime64[ns]")
+        return a.astype("datetime64[ns]")  # int64 min is NaT
 
-    ops_done = jobs["ops"] - jobs["remaining_ops"]
-    ops_done = np.where(completed, jobs["ops"], np.maximum(ops_done, 0.0))
-    job_table = Table(
+    ops_done = cols["ops"] - cols["remaining_ops"]
+    ops_done = np.where(completed, cols["ops"], np.maximum(ops_done, 0.0))
+    out_bytes = np.where(completed, cols["output_bytes"], 0.0)
+    return Table(
         {
-            "job_id": np.arange(jobs.n, dtype=np.int64),
-            "kind": filled_column(jobs.n, JOB_KIND),
-            "satellite": jobs["satellite"].copy(),
+            "job_id": cols["job_id"],
+            "kind": filled_column(status.size, JOB_KIND),
+            "satellite": cols["satellite"],
             "arrival": ts(arrival),
-            "start": ts(jobs["start"]),
+            "start": ts(cols["start"]),
             "end": ts(end),
             "status": _STATUS_NAMES[status],
-            "drop_reason": _REASON_NAMES[jobs["reason"]],
-            "ops": jobs["ops"].copy(),
-            "bytes_in": jobs["input_bytes"].copy(),
-            "bytes_out": np.where(completed, jobs["output_bytes"], 0.0),
+            "drop_reason": _REASON_NAMES[cols["reason"]],
+            "ops": cols["ops"],
+            "bytes_in": cols["input_bytes"],
+            "bytes_out": out_bytes,
             "latency_s": latency,
-            "energy_j": jobs["energy_j"].copy(),
-            "lat_deg": jobs["lat_deg"].copy(),
-            "lon_deg": jobs["lon_deg"].copy(),
-            "city": users.names[jobs["city"]],
-            "access_satellite": jobs["access"].copy(),
-            "isl_hops": jobs["hops"].copy(),
-            "isl_path_m": jobs["isl_path_m"].copy(),
+            "energy_j": cols["energy_j"],
+            "lat_deg": cols["lat_deg"],
+            "lon_deg": cols["lon_deg"],
+            "city": city_names[cols["city"]],
+            "access_satellite": cols["access"],
+            "isl_hops": cols["hops"],
+            "isl_path_m": cols["isl_path_m"],
             "isl_bytes": np.where(
-                jobs["satellite"] >= 0,
-                (jobs["input_bytes"] + np.where(completed, jobs["output_bytes"], 0.0))
-                * jobs["hops"],
-                0.0,
+                cols["satellite"] >= 0, (cols["input_bytes"] + out_bytes) * cols["hops"], 0.0
             ),
-            "ready": ts(jobs["ready"]),
-            "compute_end": ts(jobs["compute_end"]),
-            "deadline": ts(jobs["deadline"]),
-            "on_time": jobs["on_time"].copy(),
+            "ready": ts(cols["ready"]),
+            "compute_end": ts(cols["compute_end"]),
+            "deadline": ts(cols["deadline"]),
+            "on_time": cols["on_time"],
             "ops_done": ops_done,
-            "fault_hit": jobs["fault_hit"].copy(),
-            "corrupted": jobs["corrupted"].copy(),
+            "fault_hit": cols["fault_hit"],
+            "corrupted": cols["corrupted"],
         }
     )
+
+
+class _JobTotals:
+    """What the summary takes from the ``n`` requests, gathered window by window in job-id
+    order: counts, and the columns whose percentiles and sum must equal those of the whole
+    table (latencies of completed requests and request energies, filled into arrays of ``n``:
+    16 bytes a request, no copies)."""
+
+    def __init__(self, n: int) -> None:
+        self.count = dict.fromkeys(
+            (
+                "completed",
+                "dropped",
+                "pending",
+                "on_time",
+                "corrupted",
+                "fault_hit",
+                *(f"dropped_{r}" for r in _REASON_NAMES[1:]),
+            ),
+            0,
+        )
+        self._lat = np.empty(n)
+        self._energy = np.empty(n)
+        self._n_lat = self._n_energy = 0
+
+    def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
+        status, reason = cols["status"], cols["reason"]
+        completed, dropped = status == _COMPLETED, status == _DROPPED
+        c = self.count
+        c["completed"] += int(completed.sum())
+        c["dropped"] += int(dropped.sum())
+        c["pending"] += int((status == _PENDING).sum())
+        c["on_time"] += int(np.count_nonzero(cols["on_time"] & completed))
+        c["corrupted"] += int(np.count_nonzero(cols["corrupted"]))
+        c["fault_hit"] += int(np.count_nonzero(cols["fault_hit"]))
+        for code, name in enumerate(_REASON_NAMES[1:], start=1):
+            c[f"dropped_{name}"] += int(np.count_nonzero(dropped & (reason == code)))
+        lat = table["latency_s"][completed]
+        self._lat[self._n_lat : self._n_lat + lat.size] = lat
+        self._n_lat += lat.size
+        energy = cols["energy_j"]
+        self._energy[self._n_energy : self._n_energy + energy.size] = energy
+        self._n_energy += energy.size
+        return table
+
+    def latencies(self) -> np.ndarray:
+        """Latencies (s) of the completed requests, in job-id order."""
+        return self._lat[: self._n_lat]
+
+    def energy_j(self) -> float:
+        """Sum of the requests' ``energy_j`` (one sum over the column, as the whole table's)."""
+        return float(self._energy[: self._n_energy].sum())
+
+
+def _jobs_written(run: ServiceWorkload, out_dir: Any) -> tuple[Table, _JobTotals]:
+    """The jobs table streamed from the store's parts window by window in id order (memory: a
+    window) to ``<out_dir>/jobs.parquet``, or to a temporary file when there is no run
+    directory; read back when first used (:class:`~spacecompute.sim.sink.ParquetTable`)."""
+    from pathlib import Path
+
+    jobs, names = run.jobs, run.users.names
+    totals = _JobTotals(int(jobs.n))
+    pieces = (totals.add(cols, _job_table(cols, names)) for cols in jobs.drain())
+    empty = _job_table(jobs.empty_rows(), names)
+    if out_dir is not None:
+        table: Table = ParquetTable(
+            write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
+        )
+    else:  # kept in memory: a temporary file, read when the table is first used (written
+        # without dictionary encoding: 3x faster, and no user keeps it)
+        tmp = temporary_parquet("spacecompute-jobs-")
+        table = ParquetTable(
+            write_table_stream(tmp, pieces, empty, use_dictionary=False), owned=True
+        )
+    jobs.close()
+    return table, totals
+
+
+def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
+    """Build the tables and the summary; write the run directory if asked."""
+    config, policy, const, const_name = run.config, run.policy, run.const, run.const_name
+    rows, step_times, acc = run.rows, run.step_times, run.acc
+    edge_bytes, isl, counters = run.edge_bytes, run.isl, run.counters
+    peak, dt, start = run.peak, run.dt, run.start
+    n = len(const)
+    n_steps = len(step_times)
+    n_jobs = int(run.jobs.n)
+    job_table, totals = _jobs_written(run, out_dir)
+    count = totals.count
     steps = Table(
         {
             "time": np.asarray(step_times, dtype=np.int64).astype("datetime64[ns]"),
@@ -1551,12 +1650,10 @@ def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
             "user_bytes": acc["user_bytes"].copy(),
         }
     )
-    lat_done = latency[completed]
-    on_time = int(np.count_nonzero(jobs["on_time"] & completed))
-    dropped = status == _DROPPED
-    reasons = jobs["reason"]
+    lat_done = totals.latencies()
+    on_time, n_completed = count["on_time"], count["completed"]
     end_time = np.datetime64(start, "ns") + np.timedelta64(round(duration * 1e9), "ns")
-    energy_jobs = float(jobs["energy_j"].sum())
+    energy_jobs = totals.energy_j()
     summary: dict[str, Any] = {
         "scenario": config.scenario,
         "policy": policy.name,
@@ -1565,35 +1662,40 @@ def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
         "steps": n_steps,
         "step_s": dt,
         "satellites": n,
-        "jobs_total": int(jobs.n),
-        "jobs_completed": int(completed.sum()),
-        "jobs_dropped": int(dropped.sum()),
+        "jobs_total": n_jobs,
+        "jobs_completed": n_completed,
+        "jobs_dropped": count["dropped"],
         "bits_captured": float(steps["bits_captured"].sum()),
         "bits_processed": float(steps["bits_processed"].sum()),
         "bits_downlinked": float(steps["bits_downlinked"].sum()),
         "bits_dropped": float(steps["bits_dropped"].sum()),
         "energy_compute_j": float(acc["energy_j"].sum()),
-        "latency_median_s": float(np.median(lat_done)) if lat_done.size else None,
-        "latency_p95_s": float(np.percentile(lat_done, 95)) if lat_done.size else None,
+        # in place: the gathered latencies are this summary's alone (no copy of 8 bytes each)
+        "latency_median_s": float(np.median(lat_done, overwrite_input=True))
+        if lat_done.size
+        else None,
+        "latency_p95_s": float(np.percentile(lat_done, 95, overwrite_input=True))
+        if lat_done.size
+        else None,
         "brownouts": counters["brownouts"],
         "faults_silent": counters["faults_silent"],
         "wall_time_s": _time.perf_counter() - wall0,
         # service keys
-        "jobs_pending": int((status == _PENDING).sum()),
+        "jobs_pending": count["pending"],
         "jobs_on_time": on_time,
-        "on_time_fraction": on_time / jobs.n if jobs.n else None,
-        "jobs_late": int(completed.sum()) - on_time,
-        "jobs_corrupted": int(np.count_nonzero(jobs["corrupted"])),
-        "jobs_fault_hit": int(np.count_nonzero(jobs["fault_hit"])),
-        "dropped_no_satellite": int(np.count_nonzero(dropped & (reasons == _R_NO_SAT))),
-        "dropped_no_capacity": int(np.count_nonzero(dropped & (reasons == _R_NO_CAP))),
-        "dropped_deadline": int(np.count_nonzero(dropped & (reasons == _R_DEADLINE))),
-        "dropped_fault": int(np.count_nonzero(dropped & (reasons == _R_FAULT))),
+        "on_time_fraction": on_time / n_jobs if n_jobs else None,
+        "jobs_late": n_completed - on_time,
+        "jobs_corrupted": count["corrupted"],
+        "jobs_fault_hit": count["fault_hit"],
+        "dropped_no_satellite": count["dropped_no_satellite"],
+        "dropped_no_capacity": count["dropped_no_capacity"],
+        "dropped_deadline": count["dropped_deadline"],
+        "dropped_fault": count["dropped_fault"],
         "backlog_bits": float(steps["backlog_bits"][-1]) if n_steps else 0.0,
         "energy_jobs_j": energy_jobs,
         "energy_idle_j": float(acc["energy_idle_j"].sum()),
         "energy_waste_j": float(acc["energy_waste_j"].sum()),
-        "energy_per_completed_j": energy_jobs / int(completed.sum()) if completed.any() else None,
+        "energy_per_completed_j": energy_jobs / n_completed if n_completed else None,
         "ops_processed": float(acc["ops_done"].sum()),
         "isl_bytes": float(edge_bytes.sum()),
         "reboots": counters["reboots"],
@@ -1616,7 +1718,8 @@ def _finish(run: ServiceWorkload, wall0: float, out_dir: Any) -> EngineResult:
     if out_dir is not None:
         from .rundir import write_run_tables
 
-        result.path = write_run_tables(out_dir, job_table, steps, satellites, summary)
+        # jobs.parquet was streamed there already (_jobs_written)
+        result.path = write_run_tables(out_dir, None, steps, satellites, summary)
     return result
 
 
