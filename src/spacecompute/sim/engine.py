@@ -86,7 +86,7 @@ from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
 from .rundir import fleet_row
-from .sink import ParquetTable, temporary_parquet, write_table_stream
+from .sink import ParquetTable, kept_table, write_table_stream
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -975,9 +975,8 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         job_table: Table = ParquetTable(
             write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
         )
-    else:  # kept in memory: a temporary file, read when the table is first used
-        tmp = write_table_stream(temporary_parquet("spacecompute-jobs-"), pieces, empty)
-        job_table = ParquetTable(tmp, owned=True)
+    else:  # kept in memory: a temporary file, written and read when the table is first used
+        job_table = kept_table(pieces, empty, "spacecompute-jobs-")
     jobs.close()
     steps = Table(
         {
