@@ -818,9 +818,10 @@ WARM_UP_STEPS = 30
 _WARM_UP_POLICIES = ("bent-pipe", "on-board", "energy-aware")
 
 
-def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
+def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS, *, tables: bool = True) -> None:
     """Load (or, with a cold numba cache, compile) the kernels and modules a run of ``config``
-    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing.
+    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing;
+    ``tables``: the runs will write Parquet tables (a run directory), so import pyarrow too.
 
     Why: processes forked afterwards (one per policy, :mod:`spacecompute._forked`) inherit what
     this process loaded, instead of each loading the same cached kernels, or on the first run
@@ -845,7 +846,8 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
     finally:
         CHUNK_BUFFERS.clear()
         state.jobs.sink.clear()
-    import pyarrow  # noqa: F401  (every run writes its tables with it: imported once, here)
+    if tables:  # each run writes its tables with it: imported once, here
+        import pyarrow  # noqa: F401
 
 
 def contact_table(run: _EORun) -> Table:
