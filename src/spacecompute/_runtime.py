@@ -151,7 +151,7 @@ def import_blas_lean() -> None:
         numpy.__dir__ = lambda: [n for n in listing() if n not in skip]
     try:
         import scipy.linalg.cython_blas  # noqa: F401
-    except ImportError:  # numba reports it, as it would have
+    except Exception:  # numba's own import then tries again, as it would have, and reports it
         pass
     finally:
         numpy.__all__ = names
