@@ -535,3 +535,72 @@ def test_fifo_reuses_freed_slots_before_new_ones():
     _, _, _, done, _ = q.serve(np.array([1500.0, 0.0, 0.0]))
     np.testing.assert_array_equal(done, np.arange(1500))
     assert q.queued()["jobs"].tolist() == list(range(1500, 2000))
+
+
+def test_part_sink_windows_from_its_buffer_equal_those_read_back_from_parts(tmp_path):
+    """A sink that wrote no part (a small run) hands its windows back from the buffer, writing
+    nothing: the same windows, rows, order and dtypes as after a flush to a part file."""
+    from spacecompute.sim.sink import PartSink
+
+    rng = np.random.default_rng(5)
+    keys = rng.permutation(30)
+    rows = {
+        "job_id": keys.astype(np.int64),
+        "small": (keys % 7).astype(np.int8),
+        "mid": (keys * 3).astype(np.int32),
+        "flag": keys % 2 == 0,
+        "x": rng.normal(size=30),
+    }
+    kept = PartSink(tmp_path / "kept", key="job_id", part_rows=100, window_rows=8)
+    written = PartSink(tmp_path / "written", key="job_id", part_rows=100, window_rows=8)
+    for a, b in ((0, 11), (11, 30)):
+        kept.append({k: v[a:b] for k, v in rows.items()})
+        written.append({k: v[a:b] for k, v in rows.items()})
+    written.flush()
+    got, want = list(kept.windows()), list(written.windows())
+    assert kept.parts == 0 and not (tmp_path / "kept").exists()
+    assert [len(w["job_id"]) for w in got] == [8, 8, 8, 6] == [len(w["job_id"]) for w in want]
+    for g, w in zip(got, want, strict=True):
+        assert list(g) == list(w)
+        for k in w:
+            assert g[k].dtype == w[k].dtype, k
+            np.testing.assert_array_equal(g[k], w[k])
+    assert list(PartSink(tmp_path / "none", key="job_id").windows()) == []
+
+
+def test_kept_table_is_written_when_first_read(tmp_path, monkeypatch):
+    """A run kept in memory writes its jobs table to a temporary Parquet file only when the
+    table is first used (then equal to the table streamed at once); past a window of rows it is
+    written at once."""
+    import pickle
+
+    from spacecompute.sim import sink
+    from spacecompute.table import Table
+
+    monkeypatch.setattr(sink.tempfile, "tempdir", str(tmp_path))
+    pieces = [
+        Table({"job_id": np.arange(a, b), "name": np.array([f"j{i}" for i in range(a, b)], object)})
+        for a, b in ((0, 5), (5, 12))
+    ]
+    empty = Table({"job_id": np.zeros(0, np.int64), "name": np.zeros(0, object)})
+    lazy = sink.kept_table(iter(pieces), empty, "kept-")
+    assert not list(tmp_path.glob("kept-*")) and "not written" in repr(lazy)
+    whole = sink.ParquetTable(
+        sink.write_table_stream(tmp_path / "whole.parquet", iter(pieces), empty)
+    )
+    assert lazy.columns == whole.columns and len(lazy) == 12
+    assert len(list(tmp_path.glob("kept-*"))) == 1
+    for c in whole.columns:
+        assert lazy[c].dtype == whole[c].dtype
+        np.testing.assert_array_equal(lazy[c], whole[c])
+    again = pickle.loads(pickle.dumps(sink.kept_table(iter(pieces), empty, "kept-")))
+    np.testing.assert_array_equal(again["name"], whole["name"])
+    monkeypatch.setattr(sink, "WINDOW_ROWS", 6)
+    big = sink.kept_table(iter(pieces), empty, "big-")
+    assert len(list(tmp_path.glob("big-*"))) == 1 and "not read yet" in repr(big)
+    np.testing.assert_array_equal(big["job_id"], np.arange(12))
+    del lazy, again, big
+    import gc
+
+    gc.collect()
+    assert not list(tmp_path.glob("kept-*")) and not list(tmp_path.glob("big-*"))

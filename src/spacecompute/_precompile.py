@@ -120,6 +120,9 @@ def _set_up_numba() -> None:
     try:
         from numba.core.registry import cpu_target
 
+        from ._runtime import import_blas_lean
+
+        import_blas_lean()
         cpu_target.typing_context.refresh()
         cpu_target.target_context.refresh()
     except Exception:  # numba internals moved: each process sets itself up

@@ -155,8 +155,10 @@ def prepare_scenario(scenario: Any, policies: Sequence[Any] | None = None) -> Pr
     (:func:`resolve_policies`). Raises :class:`InputError` with every problem located in the
     scenario file.
     """
+    from ._runtime import import_blas_lean
     from .scenario.loader import LoadedScenario, load_scenario
 
+    import_blas_lean()  # before the first kernel below
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(scenario)
     with located_in(loaded):
         chosen = resolve_policies(loaded, policies)

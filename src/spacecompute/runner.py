@@ -148,15 +148,15 @@ def _run_tasks(
     return out
 
 
-def _warm_up(prepared: Any) -> Callable[[], None] | None:
+def _warm_up(prepared: Any, tables: bool = True) -> Callable[[], None] | None:
     """What loads the kernels of the prepared engine runs before they are forked (None: the
-    workload has no such step)."""
+    workload has no such step); ``tables``: the runs write run directories."""
     from .sim.engine import run_engine, warm_up
 
     if prepared.run_fn is not run_engine:
         return None
     config = next(iter(prepared.configs.values()))
-    return lambda: warm_up(config)
+    return lambda: warm_up(config, tables=tables)
 
 
 def _compiles_ahead(loaded: Any) -> bool:
@@ -279,7 +279,7 @@ def run_scenario(
 
         tasks[name] = task
     for name, (summary, result) in _run_tasks(
-        tasks, n_satellites, progress, _warm_up(prepared)
+        tasks, n_satellites, progress, _warm_up(prepared, tables=out is not None)
     ).items():
         run.summaries[name] = summary
         if keep_results:

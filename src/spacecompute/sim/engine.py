@@ -86,7 +86,7 @@ from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
 from .rundir import fleet_row
-from .sink import ParquetTable, temporary_parquet, write_table_stream
+from .sink import ParquetTable, kept_table, write_table_stream
 
 #: Storage per satellite when the bus preset states none (bytes): 30 TB / 12 satellites, the
 #: Three-Body Computing Constellation's announced figure (see data/hardware.yaml).
@@ -818,9 +818,10 @@ WARM_UP_STEPS = 30
 _WARM_UP_POLICIES = ("bent-pipe", "on-board", "energy-aware")
 
 
-def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
+def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS, *, tables: bool = True) -> None:
     """Load (or, with a cold numba cache, compile) the kernels and modules a run of ``config``
-    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing.
+    uses by stepping a throwaway copy of it for its first ``steps`` steps, writing nothing;
+    ``tables``: the runs will write Parquet tables (a run directory), so import pyarrow too.
 
     Why: processes forked afterwards (one per policy, :mod:`spacecompute._forked`) inherit what
     this process loaded, instead of each loading the same cached kernels, or on the first run
@@ -845,7 +846,8 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
     finally:
         CHUNK_BUFFERS.clear()
         state.jobs.sink.clear()
-    import pyarrow  # noqa: F401  (every run writes its tables with it: imported once, here)
+    if tables:  # each run writes its tables with it: imported once, here
+        import pyarrow  # noqa: F401
 
 
 def contact_table(run: _EORun) -> Table:
@@ -975,9 +977,8 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         job_table: Table = ParquetTable(
             write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
         )
-    else:  # kept in memory: a temporary file, read when the table is first used
-        tmp = write_table_stream(temporary_parquet("spacecompute-jobs-"), pieces, empty)
-        job_table = ParquetTable(tmp, owned=True)
+    else:  # kept in memory: a temporary file, written and read when the table is first used
+        job_table = kept_table(pieces, empty, "spacecompute-jobs-")
     jobs.close()
     steps = Table(
         {

@@ -182,7 +182,25 @@ class PartSink:
     # -- reading ------------------------------------------------------------------------------
     def windows(self) -> Iterator[dict[str, np.ndarray]]:
         """Every row taken, window by window in key order (rows of one window sorted by key,
-        stable); flushes first. Memory: one window."""
+        stable); flushes first. Memory: one window. Where no part was written (every row is
+        still buffered: a small run), the windows come from the buffer, with the same rows,
+        order and dtypes, and nothing is written or read."""
+        if self.parts == 0:
+            return self._buffered_windows()
+        return self._part_windows()
+
+    def _buffered_windows(self) -> Iterator[dict[str, np.ndarray]]:
+        if not self._buf:
+            return
+        cols = {k: np.concatenate([b[k] for b in self._buf]) for k in self._buf[0]}
+        order = np.argsort(cols[self.key], kind="stable")
+        cols = {k: v[order] for k, v in cols.items()}
+        window = cols[self.key] // self.window_rows
+        cuts = np.r_[0, np.flatnonzero(window[1:] != window[:-1]) + 1, window.size]
+        for a, b in itertools.pairwise(cuts):
+            yield {k: v[a:b] for k, v in cols.items()}
+
+    def _part_windows(self) -> Iterator[dict[str, np.ndarray]]:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -272,16 +290,33 @@ class ParquetTable(Table):
     file is a temporary one of this table, removed when the table is garbage-collected (a
     run kept in memory). Pickles as a plain :class:`Table`."""
 
-    __slots__ = ("__weakref__", "_loaded", "_path")
+    __slots__ = ("__weakref__", "_loaded", "_path", "_pending")
 
     def __init__(self, path: str | Path, *, owned: bool = False) -> None:
         self._path = Path(path)
         self._loaded: dict[str, np.ndarray] | None = None
+        self._pending: tuple[list[Table], Table, str] | None = None
         if owned:
             weakref.finalize(self, _unlink, self._path)
 
+    @classmethod
+    def unwritten(cls, pieces: list[Table], empty: Table, prefix: str) -> ParquetTable:
+        """An owned table of ``pieces`` whose temporary file (named with ``prefix``) is written
+        by :func:`write_table_stream` when the table is first used: a run whose tables nobody
+        reads (the command line's, without ``--out``) writes none and imports no pyarrow."""
+        table = cls.__new__(cls)
+        table._path = Path()
+        table._loaded = None
+        table._pending = (pieces, empty, prefix)
+        return table
+
     @property
     def _columns(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        if self._pending is not None:
+            pieces, empty, prefix = self._pending
+            self._path = write_table_stream(temporary_parquet(prefix), iter(pieces), empty)
+            weakref.finalize(self, _unlink, self._path)
+            self._pending = None
         if self._loaded is None:
             import pyarrow.parquet as pq
 
@@ -295,6 +330,8 @@ class ParquetTable(Table):
         return (Table, (dict(self._columns),))
 
     def __repr__(self) -> str:
+        if self._pending is not None:
+            return "ParquetTable(not written yet)"
         if self._loaded is None:
             return f"ParquetTable({str(self._path)!r}, not read yet)"
         return super().__repr__()
@@ -305,6 +342,30 @@ def _unlink(path: Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+def kept_table(pieces: Iterator[Table], empty: Table, prefix: str) -> ParquetTable:
+    """The table of the :class:`Table` pieces ``pieces`` (same columns) for a run kept in memory:
+    up to :data:`WINDOW_ROWS` rows held until first used (:meth:`ParquetTable.unwritten`), more
+    streamed at once to a temporary Parquet file (memory: about two windows). Either way the
+    table reads back from the same Parquet file's columns."""
+    held: list[Table] = []
+    rows = 0
+    for piece in pieces:
+        held.append(piece)
+        rows += len(piece)
+        if rows > WINDOW_ROWS:
+            rest = itertools.chain(_popped(held), pieces)
+            return ParquetTable(
+                write_table_stream(temporary_parquet(prefix), rest, empty), owned=True
+            )
+    return ParquetTable.unwritten(held, empty, prefix)
+
+
+def _popped(held: list[Table]) -> Iterator[Table]:
+    """The items of ``held``, each dropped from the list once handed out."""
+    while held:
+        yield held.pop(0)
 
 
 def temporary_parquet(prefix: str) -> Path:
@@ -324,6 +385,7 @@ __all__ = [
     "ParquetTable",
     "PartSink",
     "concat_tables",
+    "kept_table",
     "parts_folder",
     "temporary_parquet",
     "write_table_stream",
