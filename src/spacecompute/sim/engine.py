@@ -219,6 +219,38 @@ PIPELINED_CHUNK_BUDGET_BYTES = 2**28
 #: Bytes a chunk holds per satellite and instant, beyond 8 per station (see :func:`chunk_steps_for`).
 CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
 
+#: Memory each FIFO queue (compute, downlink) may hold its queued jobs in: past it, the queues
+#: of the satellites with the most jobs wait on disk (:mod:`~spacecompute.sim.spill`) until
+#: they are served. 512 MiB is about 11 million jobs at :data:`QUEUE_BYTES_PER_JOB`: a
+#: 100,000-satellite day (5.6 million waiting) never reaches it; a million-satellite day (56
+#: million) does. ``SPACECOMPUTE_BACKLOG_JOBS`` (a number of jobs) overrides it (tests force
+#: the disk with a few jobs); the results are the same either way.
+BACKLOG_MEMORY_BYTES = 2**29
+
+#: Bytes a queued job takes in a :class:`~spacecompute.sim.queues.FifoQueues` (its slot: id,
+#: offset, size, sequence number, next slot, started, and its place on the free stack).
+QUEUE_BYTES_PER_JOB = 49
+
+
+def backlog_budget_jobs() -> int:
+    """Queued jobs a FIFO queue keeps in memory (see :data:`BACKLOG_MEMORY_BYTES`)."""
+    import os
+
+    given = os.environ.get("SPACECOMPUTE_BACKLOG_JOBS", "").strip()
+    if given:
+        try:
+            jobs = int(given)
+        except ValueError:
+            jobs = -1
+        if jobs < 0:
+            raise InputError(
+                f"SPACECOMPUTE_BACKLOG_JOBS = {given!r}",
+                field="SPACECOMPUTE_BACKLOG_JOBS",
+                expected="a whole number of jobs >= 0",
+            )
+        return jobs
+    return BACKLOG_MEMORY_BYTES // QUEUE_BYTES_PER_JOB
+
 
 def runs_ahead(const: Any, propagator: str) -> bool:
     """True where a run of ``const`` by ``propagator`` has its chunks propagated ahead in a
@@ -551,6 +583,16 @@ class _EORun:
         """Stream finished jobs to part files under ``folder`` (None: a temporary folder), the
         parts of a resumed run kept (see :meth:`JobStore.stream_to`)."""
         self.jobs.stream_to(None if folder is None else folder / "jobs", resume=resume)
+        budget = backlog_budget_jobs()
+        for name, queue in (("compute", self.compute_q), ("downlink", self.downlink_q)):
+            where = None if folder is None else folder / f"backlog-{name}"
+            queue.spill_to(where, budget, resume=resume)
+
+    def close_tables(self) -> None:
+        """Remove what the run kept on disk while it ran (parts, waiting jobs)."""
+        self.compute_q.close()
+        self.downlink_q.close()
+        self.jobs.close()  # last: it removes the folders the parts leave empty
 
     def result(self, wall0: float, out_dir: Any) -> EngineResult:
         return _finish(self, wall0, out_dir)
@@ -644,6 +686,9 @@ class _EORun:
             results = jobs["result_bytes"][uid]
             jobs["bytes_out"][uid] = results
             pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
+            # a result waiting for its downlink has a final row but for status, end and
+            # station: parked, it leaves the store (sim/queues.py JobStore.park)
+            jobs.park(uid)
         # 4. downlink (queue as it was at the start of the step)
         station_of = np.empty(n, np.int64)
         rate = match_stations(
@@ -654,9 +699,12 @@ class _EORun:
         if not policy.on_board:
             jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
             bits_processed = float(bits_dl.sum())
-        jobs["status"][dl_ids] = _COMPLETED
-        jobs["station"][dl_ids] = station_of[jobs["satellite"][dl_ids]]
-        jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
+        jobs.set_final(
+            dl_ids,
+            status=_COMPLETED,
+            station=station_of[downlink_q.done_sats],
+            end=tk + np.round(dl_frac * dt_ns).astype(np.int64),
+        )
         completed += int(dl_ids.size)
         if pending_dl is not None:
             downlink_q.push(*pending_dl)
@@ -844,7 +892,7 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS) -> None:
         Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
     finally:
         CHUNK_BUFFERS.clear()
-        state.jobs.sink.clear()
+        state.close_tables()
     import pyarrow  # noqa: F401  (every run writes its tables with it: imported once, here)
 
 
@@ -978,7 +1026,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     else:  # kept in memory: a temporary file, read when the table is first used
         tmp = write_table_stream(temporary_parquet("spacecompute-jobs-"), pieces, empty)
         job_table = ParquetTable(tmp, owned=True)
-    jobs.close()
+    run.close_tables()
     steps = Table(
         {
             "time": run.step_time_ns[:n_steps].astype("datetime64[ns]"),
