@@ -205,8 +205,22 @@ def _list_lengths(head, nxt, out):  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def _detach_kernel(
-    chosen, head, tail, nxt, q_job, q_off, q_size, q_started, q_seq, free, n_free,
-    r_job, r_off, r_size, r_seq, r_started,
+    chosen,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+    r_job,
+    r_off,
+    r_size,
+    r_seq,
+    r_started,
 ):  # pragma: no cover - compiled
     """Move the whole lists of the ``chosen`` satellites out (satellite by satellite, FIFO
     order) into the ``r_*`` arrays and free their slots; returns (jobs moved, free slots)."""
@@ -233,8 +247,24 @@ def _detach_kernel(
 
 @numba.njit(cache=True)
 def _attach_kernel(
-    sats, counts, r_job, r_off, r_size, r_seq, r_started,
-    head, tail, nxt, q_job, q_off, q_size, q_started, q_seq, free, n_free, high,
+    sats,
+    counts,
+    r_job,
+    r_off,
+    r_size,
+    r_seq,
+    r_started,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+    high,
 ):  # pragma: no cover - compiled
     """Put each satellite's records (FIFO order) in front of its list in memory; returns (free
     slots left, the new ``high``)."""
@@ -369,7 +399,7 @@ class FifoQueues:
         m = int(counts.sum())
         r_job, r_seq = np.empty(m, np.int64), np.empty(m, np.int64)
         r_off, r_size, r_started = np.empty(m), np.empty(m), np.empty(m, bool)
-        moved, n_free = _detach_kernel(
+        _, n_free = _detach_kernel(
             chosen, self._head, self._tail, self._next, self._job, self._off, self._size,
             self._started, self._qseq, self._free, np.int64(self._n_free),
             r_job, r_off, r_size, r_seq, r_started,
@@ -1001,7 +1031,9 @@ class JobStore:
         patch = next(done, None)
         for w in windows:
             key = w[self.KEY]
-            while patch is not None and key.size and patch[self.KEY][0] // w_rows <= key[0] // w_rows:
+            while (
+                patch is not None and key.size and patch[self.KEY][0] // w_rows <= key[0] // w_rows
+            ):
                 pid = patch[self.KEY]
                 pos = np.minimum(np.searchsorted(key, pid), key.size - 1)
                 if pid[0] // w_rows != key[0] // w_rows or not (key[pos] == pid).all():

@@ -97,7 +97,11 @@ class SpillFile:
             return counts, np.zeros(0, RECORD)
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            parts = [self._read(fd, int(self.pos[s]), int(c)) for s, c in zip(sats, counts) if c]
+            parts = [
+                self._read(fd, int(self.pos[s]), int(c))
+                for s, c in zip(sats, counts, strict=True)
+                if c
+            ]
         finally:
             os.close(fd)
         return counts, np.concatenate(parts)
@@ -201,12 +205,9 @@ class SpillFile:
             raise InputError("backlog state of another number of satellites", field="state")
         gen, length = int(state["gen"]), int(state["length"])
         path = self.folder / _name(gen)
-        if gen >= 0 and (
-            not path.is_file() or path.stat().st_size != length * RECORD.itemsize
-        ):
+        if gen >= 0 and (not path.is_file() or path.stat().st_size != length * RECORD.itemsize):
             raise InputError(
-                f"{path} (the waiting jobs the checkpoint was saved with) is missing or "
-                "incomplete",
+                f"{path} (the waiting jobs the checkpoint was saved with) is missing or incomplete",
                 field="--resume",
                 expected="the run directory as the interrupted run left it (or run again "
                 "without --resume)",
