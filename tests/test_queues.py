@@ -648,3 +648,26 @@ def test_job_store_parked_rows_leave_the_store_and_their_completions_are_laid_ov
     np.testing.assert_array_equal(got["end"], end)
     js.close()
     assert not (tmp_path / "p").exists() and not (tmp_path / "p-done").exists()
+
+
+@pytest.mark.parametrize("n", [0, 5, 128, 1000, 40_003])
+def test_column_sum_on_disk_is_numpys_sum_bit_for_bit(monkeypatch, n):
+    """The energy column's sum, from pieces spilled to a scratch file and summed by numpy's
+    pairwise splits in slices, is ``np.sum`` of the whole column bit for bit (values of many
+    magnitudes, where the order of additions shows)."""
+    from spacecompute.sim import column_sum
+
+    monkeypatch.setattr(column_sum, "MEMORY_VALUES", 300)
+    monkeypatch.setattr(column_sum, "LEAF_VALUES", 64)
+    rng = np.random.default_rng(n)
+    values = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n)
+    s = column_sum.ColumnSum()
+    cuts = np.sort(rng.integers(0, n + 1, 7))
+    for piece in np.split(values, cuts):
+        s.add(piece)
+    on_disk = s._path is not None
+    assert on_disk == (n > 300)
+    got = s.total()
+    assert np.float64(got).tobytes() == np.sum(values).tobytes()
+    s.close()
+    assert s._path is None

@@ -82,6 +82,7 @@ from ..scheduling.policies import (
     get_policy,
 )
 from ..table import Table, filled_column
+from .column_sum import ColumnSum
 from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
@@ -975,7 +976,9 @@ class _JobTotals:
         )
         self._lat: list[np.ndarray] = []
         self._lat_insight: list[np.ndarray] = []
-        self._energy: list[np.ndarray] = []
+        # every job's energy, summed as one column at the end (on disk past 32 MB: 171
+        # million jobs would be 1.4 GB, twice that concatenated)
+        self._energy = ColumnSum()
 
     def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
         status, reason = cols["status"], cols["reason"]
@@ -992,7 +995,7 @@ class _JobTotals:
         c["restarted"] += int((cols["restarts"] > 0).sum())
         self._lat.append(table["latency_s"][completed])
         self._lat_insight.append(table["latency_s"][useful])
-        self._energy.append(cols["energy_j"])
+        self._energy.add(cols["energy_j"])
         return table
 
     def latencies(self) -> tuple[np.ndarray, np.ndarray]:
@@ -1003,7 +1006,9 @@ class _JobTotals:
 
     def energy_j(self) -> float:
         """Sum of the jobs' ``energy_j`` (one sum over the column, as the whole table's)."""
-        return float(np.concatenate([np.zeros(0), *self._energy]).sum())
+        total = self._energy.total()
+        self._energy.close()
+        return total
 
 
 def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
@@ -1013,6 +1018,10 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     sat_ops, sat_energy, sat_sunlit = run.sat_ops, run.sat_energy, run.sat_sunlit
     faults_silent, brownouts_total = float(run.totals[0]), float(run.totals[1])
     trace = run.trace
+    # the queues' jobs are not needed any more (the rows of those still waiting are in the
+    # store or its parts): their memory goes back before the table is assembled
+    run.compute_q.close()
+    run.downlink_q.close()
     # the jobs stream from the store's parts, window by window in id order (memory: a window)
     totals = _JobTotals()
     pieces = (totals.add(cols, _job_table(cols)) for cols in jobs.drain())

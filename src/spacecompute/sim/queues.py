@@ -377,9 +377,14 @@ class FifoQueues:
             self._spill.reset()
 
     def close(self) -> None:
-        """Remove the files of the backlog on disk (the run is over)."""
+        """Let go of every queued job, in memory and on disk (the run is over; ``demand`` and
+        ``served`` stay)."""
         if self._spill is not None:
             self._spill.clear()
+            self._spill = None
+        self._head[:] = -1
+        self._tail[:] = -1
+        self._alloc(0)
 
     def _maybe_spill(self) -> None:
         """Past the budget: move the longest lists to disk until half the budget is left."""
