@@ -466,6 +466,9 @@ class _EORun:
         self.sat_energy = np.zeros(n)
         self.sat_sunlit = np.zeros(n)
         self.current_job = np.full(n, -1, np.int64)  # last job computed on each satellite
+        # a satellite's current job when its computation is over: not parked while faults can
+        # still be charged to it (see _park)
+        self.held_back = np.full(n, -1, np.int64)
         self.totals = np.zeros(2)  # silent faults, brown-outs
         self.steps_done = 0
         self.trace: dict[str, list[np.ndarray]] | None = (
@@ -479,6 +482,7 @@ class _EORun:
         out: dict[str, np.ndarray] = {"steps_done": np.asarray(self.steps_done)}
         out.update({k: getattr(self, k) for k in self._ARRAYS})
         out["step_time_ns"] = self.step_time_ns
+        out["held_back"] = self.held_back
         out.update({"row." + k: v for k, v in self.rows.items()})
         out.update({"jobs." + k: v for k, v in self.jobs.state_dict().items()})
         out.update({"cq." + k: v for k, v in self.compute_q.state_dict().items()})
@@ -500,6 +504,8 @@ class _EORun:
                     raise ValueError(f"{k} has shape {new.shape}, expected {cur.shape}")
                 setattr(self, k, new)
             self.step_time_ns = np.array(state["step_time_ns"], np.int64)
+            if "held_back" in state:  # (where rows wait, not what they hold)
+                self.held_back = np.array(state["held_back"], np.int64).reshape(self.n)
             self.rows = {k: np.array(state["row." + k], np.float64) for k in self.step_columns}
             if self.step_time_ns.shape != (self.total_steps,):
                 raise ValueError("the checkpoint has another number of steps")
@@ -655,6 +661,8 @@ class _EORun:
         # faults act on the job being computed: the last one started on each satellite (FIFO,
         # so later starts overwrite earlier ones: numpy assigns repeated indices in order)
         self.current_job[jobs["satellite"][st_ids]] = st_ids
+        if st_ids.size:
+            self._park(jobs["satellite"][st_ids], None)
         computing = (ops_done > 0) & (self.current_job >= 0)
         hit_silent = computing & (fs.silent_errors > 0)
         if hit_silent.any():
@@ -687,9 +695,7 @@ class _EORun:
             results = jobs["result_bytes"][uid]
             jobs["bytes_out"][uid] = results
             pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
-            # a result waiting for its downlink has a final row but for status, end and
-            # station: parked, it leaves the store (sim/queues.py JobStore.park)
-            jobs.park(uid)
+            self._park(pending_dl[1], uid)
         # 4. downlink (queue as it was at the start of the step)
         station_of = np.empty(n, np.int64)
         rate = match_stations(
@@ -745,6 +751,24 @@ class _EORun:
             return None
         computing = ops_done > 0
         return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+
+    def _park(self, sats: np.ndarray, done: np.ndarray | None) -> None:
+        """Park results waiting for their downlink: their rows are final but for status, end
+        and station, so they leave the store (sim/queues.py ``JobStore.park``). ``done``: jobs
+        whose computation ended this step, on satellites ``sats``; None: ``sats`` started jobs.
+        A satellite's current job (the one faults are charged to) is held back until another
+        starts there, so that nothing is ever added to a parked row."""
+        prev = self.held_back[sats]
+        go = (prev >= 0) & (prev != self.current_job[sats])
+        if done is not None:
+            hold = done == self.current_job[sats]
+            go |= hold & (prev >= 0)
+            self.jobs.park(done[~hold])
+        if go.any():
+            self.jobs.park(np.unique(prev[go]))  # (those downlinked meanwhile stay as they are)
+            self.held_back[sats[go]] = -1
+        if done is not None:
+            self.held_back[sats[hold]] = done[hold]
 
     def _arrivals(self, k: int, tk: int) -> tuple[float, int, float]:
         """5. arrivals: this step's frames are stored if they fit (FIFO prefix per satellite,

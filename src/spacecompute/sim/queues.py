@@ -917,12 +917,18 @@ class JobStore:
         np.add.at(self.cols[key], s[ok], values[ok])
 
     def park(self, ids: np.ndarray) -> None:
-        """Park the held pending jobs ``ids``: their rows are final but for the columns
-        :meth:`set_final` will set; they leave the store at the next compaction (see the class
-        docstring). :meth:`add_at` skips them from now on, as it skips finished jobs."""
-        s = self.slots(np.asarray(ids, np.int64).reshape(-1))
-        if s.size:
-            self.cols["status"][s] = self.PARKED
+        """Park the jobs ``ids`` that are held and pending (others are left as they are): their
+        rows are final but for the columns :meth:`set_final` will set; they leave the store at
+        the next compaction (see the class docstring). :meth:`add_at` skips them from now on, as
+        it skips finished jobs, so the caller parks only jobs it will not add to."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        if ids.size == 0 or self.held == 0:
+            return
+        held = self._ids[: self.held]
+        s = np.minimum(np.searchsorted(held, ids), self.held - 1)
+        s = s[held[s] == ids]
+        s = s[self.cols["status"][s] == self.PENDING]
+        self.cols["status"][s] = self.PARKED
 
     def set_final(self, ids: np.ndarray, **values: Any) -> None:
         """Final values (column -> (m,) or scalar; ``status`` among them) of parked jobs
