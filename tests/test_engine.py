@@ -212,10 +212,25 @@ def test_backlog_on_disk_gives_the_same_tables(runs, policy, monkeypatch):
     writes = []
     add = spill.SpillFile.add
     monkeypatch.setattr(spill.SpillFile, "add", lambda f, *a: writes.append(1) or add(f, *a))
+    from spacecompute.sim import engine
+
+    held = {}
+    finish = engine._finish
+
+    def watched(run, *a):
+        held.update(store=run.jobs.held, fifo=run.downlink_q.in_memory)
+        held.update(pending=int(np.count_nonzero(run.jobs.cols["status"][: run.jobs.held] == 0)))
+        return finish(run, *a)
+
+    monkeypatch.setattr(engine, "_finish", watched)
     monkeypatch.setenv("SPACECOMPUTE_BACKLOG_JOBS", "5")
     r = run_engine(EngineConfig(policy=policy, duration_s=6 * HOURS), trace=True)
     ref = runs[policy]
     assert len(writes) > 10
+    waiting = r.summary["jobs_pending"]
+    assert waiting > 10 and held["fifo"] <= 5 + 12  # the budget, and a step's reads
+    if policy == "on-board":  # the waiting results left the store: at most a current job each
+        assert held["pending"] <= 12 < waiting
     for name in ("jobs", "steps", "satellites"):
         assert _tables_equal(getattr(r, name), getattr(ref, name)), name
     a = {k: v for k, v in r.summary.items() if k != "wall_time_s"}
