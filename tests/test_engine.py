@@ -202,6 +202,51 @@ def test_same_seed_same_tables_and_chunk_invariance(runs):
         assert _tables_equal(getattr(r, name), getattr(ref, name)), name
 
 
+@pytest.mark.parametrize("policy", ["on-board", "bent-pipe"])
+def test_backlog_on_disk_gives_the_same_tables(runs, policy, monkeypatch):
+    """With a budget of 5 queued jobs in memory (``SPACECOMPUTE_BACKLOG_JOBS``), the waiting
+    jobs go to disk and come back when served: every table and the summary are those of the
+    run that held them in memory."""
+    from spacecompute.sim import spill
+
+    writes = []
+    add = spill.SpillFile.add
+    monkeypatch.setattr(spill.SpillFile, "add", lambda f, *a: writes.append(1) or add(f, *a))
+    from spacecompute.sim import engine
+
+    held = {}
+    finish = engine._finish
+
+    def watched(run, *a):
+        held.update(store=run.jobs.held, fifo=run.downlink_q.in_memory)
+        held.update(pending=int(np.count_nonzero(run.jobs.cols["status"][: run.jobs.held] == 0)))
+        return finish(run, *a)
+
+    monkeypatch.setattr(engine, "_finish", watched)
+    monkeypatch.setenv("SPACECOMPUTE_BACKLOG_JOBS", "5")
+    r = run_engine(EngineConfig(policy=policy, duration_s=6 * HOURS), trace=True)
+    ref = runs[policy]
+    assert len(writes) > 10
+    waiting = r.summary["jobs_pending"]
+    assert waiting > 10 and held["fifo"] <= 5 + 12  # the budget, and a step's reads
+    if policy == "on-board":  # the waiting results left the store: at most a current job each
+        assert held["pending"] <= 12 < waiting
+    for name in ("jobs", "steps", "satellites"):
+        assert _tables_equal(getattr(r, name), getattr(ref, name)), name
+    a = {k: v for k, v in r.summary.items() if k != "wall_time_s"}
+    assert a == {k: v for k, v in ref.summary.items() if k != "wall_time_s"}
+
+
+def test_backlog_budget_from_the_environment_is_checked(monkeypatch):
+    from spacecompute.sim import engine
+
+    monkeypatch.setenv("SPACECOMPUTE_BACKLOG_JOBS", "many")
+    with pytest.raises(InputError, match="SPACECOMPUTE_BACKLOG_JOBS"):
+        engine.backlog_budget_jobs()
+    monkeypatch.delenv("SPACECOMPUTE_BACKLOG_JOBS")
+    assert engine.backlog_budget_jobs() * engine.QUEUE_BYTES_PER_JOB <= engine.BACKLOG_MEMORY_BYTES
+
+
 def test_different_seed_different_clouds():
     a = run_engine(EngineConfig(policy="on-board", duration_s=3 * HOURS, seed=1))
     b = run_engine(EngineConfig(policy="on-board", duration_s=3 * HOURS, seed=2))
@@ -414,10 +459,18 @@ def json_round(d):
     return json.loads(json.dumps(d))
 
 
-def test_resume_with_a_run_directory_writes_identical_parquet_files(tmp_path, small_parts):
+@pytest.mark.parametrize("backlog_jobs", [None, "4"])
+def test_resume_with_a_run_directory_writes_identical_parquet_files(
+    tmp_path, small_parts, backlog_jobs, monkeypatch
+):
     """Killed after a checkpoint (with parts written after it) and resumed: every Parquet file
-    of the run directory is byte for byte that of an uninterrupted run."""
+    of the run directory is byte for byte that of an uninterrupted run; also with the waiting
+    jobs on disk (a budget of 4 in memory: the checkpoint refers to the file it was saved
+    with, kept while the killed run wrote others)."""
     from spacecompute.sim.checkpoint import Checkpointer, fingerprint
+
+    if backlog_jobs is not None:
+        monkeypatch.setenv("SPACECOMPUTE_BACKLOG_JOBS", backlog_jobs)
 
     cfg = EngineConfig(policy="on-board", duration_s=3 * HOURS, chunk_steps=64)
     run_engine(cfg, out_dir=tmp_path / "whole")
@@ -430,7 +483,10 @@ def test_resume_with_a_run_directory_writes_identical_parquet_files(tmp_path, sm
     written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.parquet")))
     (parts,) = [v for k, v in state.items() if k.endswith("jobs.sink.parts")]
     assert written > int(parts) > 0  # parts written after the checkpoint: dropped on resume
+    if backlog_jobs is not None:
+        assert int(state["w0.dq.spill.count"].sum()) > 0  # the checkpoint refers to a file
     run_engine(cfg, out_dir=out, checkpoint=ck)
+    assert not (out / ".tables").exists()
     files = sorted(p.name for p in (tmp_path / "whole").glob("*.parquet"))
     assert "jobs.parquet" in files and "states.parquet" in files
     for name in files:

@@ -604,3 +604,139 @@ def test_kept_table_is_written_when_first_read(tmp_path, monkeypatch):
 
     gc.collect()
     assert not list(tmp_path.glob("kept-*")) and not list(tmp_path.glob("big-*"))
+
+
+# ------------------------------------------------------------------ the backlog on disk
+
+
+def _random_steps(q: FifoQueues, rng: np.random.Generator, steps: int, first_id: int):
+    """Serve and push at random (capacities of 0, negative, small and large; sizes of 0 among
+    others): every output of every step and the queue's content after it, and the next id."""
+    out = []
+    n = q.n
+    for _ in range(steps):
+        cap = rng.choice([0.0, -1.0, 0.5, 3.0, 10.0], size=n) * (rng.random(n) < 0.4)
+        res = q.serve(cap)
+        out.append([*res, q.done_sats.copy(), *q.queued().values(), np.asarray([len(q)])])
+        m = int(rng.integers(0, 12))
+        sizes = rng.choice([0.0, 0.3, 1.0, 2.5], size=m)
+        q.push(np.arange(first_id, first_id + m), rng.integers(0, n, m), sizes)
+        first_id += m
+    return out, first_id
+
+
+def _same_bits(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        for u, v in zip(x, y, strict=True):
+            assert u.dtype == v.dtype and u.shape == v.shape
+            np.testing.assert_array_equal(u.view(np.uint8), v.view(np.uint8))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fifo_with_its_backlog_on_disk_serves_bit_identically(tmp_path, seed):
+    """With a budget of a few jobs in memory (the rest on disk, read back when a queue is
+    served), every step's started and finished jobs, fractions, satellites and the queued jobs
+    are bit for bit those of the queues held in memory; and a checkpoint taken mid-run (its
+    file kept while later spills write new ones) resumes to the same steps."""
+    ref, _ = _random_steps(FifoQueues(7), np.random.default_rng(seed), 60, 0)
+    for budget in (0, 3):
+        folder = tmp_path / f"b{budget}"
+        q = FifoQueues(7)
+        q.spill_to(folder, budget)
+        rng = np.random.default_rng(seed)
+        got, next_id = _random_steps(q, rng, 30, 0)
+        assert q.spilled > 0 and q.in_memory <= budget
+        state = {k: v.copy() for k, v in q.state_dict().items()}
+        rng_state = rng.bit_generator.state
+        more, _ = _random_steps(q, rng, 30, next_id)
+        _same_bits(ref, got + more)
+        # resume from the checkpoint at step 30 (the disk has moved on since)
+        again = FifoQueues(7)
+        again.spill_to(folder, budget, resume=True)
+        again.load_state_dict(state)
+        rng.bit_generator.state = rng_state
+        resumed, _ = _random_steps(again, rng, 30, next_id)
+        _same_bits(ref[30:], resumed)
+        again.close()
+        assert not folder.exists()
+
+
+def test_fifo_backlog_on_disk_is_checked_on_resume(tmp_path):
+    """A checkpoint whose file of waiting jobs is gone is refused with a clear error."""
+    q = FifoQueues(3)
+    q.spill_to(tmp_path / "b", 1)
+    q.push(np.arange(6), np.array([0, 0, 1, 1, 2, 2]), np.ones(6))
+    assert q.spilled >= 5
+    state = q.state_dict()
+    for f in (tmp_path / "b").glob("*.bin"):
+        f.unlink()
+    again = FifoQueues(3)
+    again.spill_to(tmp_path / "b", 1, resume=True)
+    with pytest.raises(InputError, match="missing or incomplete"):
+        again.load_state_dict(state)
+    with pytest.raises(InputError):
+        q.spill_to(None, -1)
+
+
+def test_job_store_parked_rows_leave_the_store_and_their_completions_are_laid_over(tmp_path):
+    """Parked jobs (final but for status and end) leave the store at its next compaction like
+    finished rows; their final values, set while held or after they left, and across a
+    checkpoint, come back in the drained rows exactly where a store that kept them would have
+    them; the store then holds only the jobs neither finished nor parked."""
+    rng = np.random.default_rng(5)
+    js = JobStore()
+    js.stream_to(tmp_path / "p", part_rows=300, window_rows=256)
+    status, end = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    parked = np.zeros(0, np.int64)
+    for step in range(200):
+        m = int(rng.integers(0, 40))
+        js.add(satellite=rng.integers(0, 8, m), ops=rng.random(m))
+        status, end = np.r_[status, np.zeros(m, np.int64)], np.r_[end, np.full(m, NAT)]
+        held = js.ids
+        pending = held[np.asarray(js["status"][held]) == JobStore.PENDING]
+        go = pending[rng.random(pending.size) < 0.3]
+        js.park(go)
+        parked = np.union1d(parked, go)
+        done = parked[rng.random(parked.size) < 0.05]
+        parked = np.setdiff1d(parked, done)
+        js.set_final(done, status=1, end=step)
+        status[done], end[done] = 1, step
+        if step == 100:
+            state = {k: v.copy() for k, v in js.state_dict().items()}
+            assert js.held == np.count_nonzero(status == 0) - parked.size
+            js = JobStore()
+            js.stream_to(tmp_path / "p", part_rows=300, window_rows=256, resume=True)
+            js.load_state_dict(state)
+    assert js.completions.parts > 1 and len(parked) > 0
+    rows = list(js.drain())
+    assert len(rows) > 1
+    got = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    np.testing.assert_array_equal(got["job_id"], np.arange(js.n))
+    np.testing.assert_array_equal(got["status"], status)
+    np.testing.assert_array_equal(got["end"], end)
+    js.close()
+    assert not (tmp_path / "p").exists() and not (tmp_path / "p-done").exists()
+
+
+@pytest.mark.parametrize("n", [0, 5, 128, 1000, 40_003])
+def test_column_sum_on_disk_is_numpys_sum_bit_for_bit(monkeypatch, n):
+    """The energy column's sum, from pieces spilled to a scratch file and summed by numpy's
+    pairwise splits in slices, is ``np.sum`` of the whole column bit for bit (values of many
+    magnitudes, where the order of additions shows)."""
+    from spacecompute.sim import column_sum
+
+    monkeypatch.setattr(column_sum, "MEMORY_VALUES", 300)
+    monkeypatch.setattr(column_sum, "LEAF_VALUES", 64)
+    rng = np.random.default_rng(n)
+    values = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n)
+    s = column_sum.ColumnSum()
+    cuts = np.sort(rng.integers(0, n + 1, 7))
+    for piece in np.split(values, cuts):
+        s.add(piece)
+    on_disk = s._path is not None
+    assert on_disk == (n > 300)
+    got = s.total()
+    assert np.float64(got).tobytes() == np.sum(values).tobytes()
+    s.close()
+    assert s._path is None

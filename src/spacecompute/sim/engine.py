@@ -82,6 +82,7 @@ from ..scheduling.policies import (
     get_policy,
 )
 from ..table import Table, filled_column
+from .column_sum import ColumnSum
 from .core import Chunk, Clock, Core, Demand, Grant, Step, StepRecord
 from .forecast import EOPredictor, chunk_environment
 from .queues import FifoQueues, JobStore
@@ -218,6 +219,38 @@ PIPELINED_CHUNK_BUDGET_BYTES = 2**28
 
 #: Bytes a chunk holds per satellite and instant, beyond 8 per station (see :func:`chunk_steps_for`).
 CHUNK_BYTES_PER_SATELLITE_INSTANT = 300
+
+#: Memory each FIFO queue (compute, downlink) may hold its queued jobs in: past it, the queues
+#: of the satellites with the most jobs wait on disk (:mod:`~spacecompute.sim.spill`) until
+#: they are served. 512 MiB is about 11 million jobs at :data:`QUEUE_BYTES_PER_JOB`: a
+#: 100,000-satellite day (5.6 million waiting) never reaches it; a million-satellite day (56
+#: million) does. ``SPACECOMPUTE_BACKLOG_JOBS`` (a number of jobs) overrides it (tests force
+#: the disk with a few jobs); the results are the same either way.
+BACKLOG_MEMORY_BYTES = 2**29
+
+#: Bytes a queued job takes in a :class:`~spacecompute.sim.queues.FifoQueues` (its slot: id,
+#: offset, size, sequence number, next slot, started, and its place on the free stack).
+QUEUE_BYTES_PER_JOB = 49
+
+
+def backlog_budget_jobs() -> int:
+    """Queued jobs a FIFO queue keeps in memory (see :data:`BACKLOG_MEMORY_BYTES`)."""
+    import os
+
+    given = os.environ.get("SPACECOMPUTE_BACKLOG_JOBS", "").strip()
+    if given:
+        try:
+            jobs = int(given)
+        except ValueError:
+            jobs = -1
+        if jobs < 0:
+            raise InputError(
+                f"SPACECOMPUTE_BACKLOG_JOBS = {given!r}",
+                field="SPACECOMPUTE_BACKLOG_JOBS",
+                expected="a whole number of jobs >= 0",
+            )
+        return jobs
+    return BACKLOG_MEMORY_BYTES // QUEUE_BYTES_PER_JOB
 
 
 def runs_ahead(const: Any, propagator: str) -> bool:
@@ -433,6 +466,9 @@ class _EORun:
         self.sat_energy = np.zeros(n)
         self.sat_sunlit = np.zeros(n)
         self.current_job = np.full(n, -1, np.int64)  # last job computed on each satellite
+        # a satellite's current job when its computation is over: not parked while faults can
+        # still be charged to it (see _park)
+        self.held_back = np.full(n, -1, np.int64)
         self.totals = np.zeros(2)  # silent faults, brown-outs
         self.steps_done = 0
         self.trace: dict[str, list[np.ndarray]] | None = (
@@ -446,6 +482,7 @@ class _EORun:
         out: dict[str, np.ndarray] = {"steps_done": np.asarray(self.steps_done)}
         out.update({k: getattr(self, k) for k in self._ARRAYS})
         out["step_time_ns"] = self.step_time_ns
+        out["held_back"] = self.held_back
         out.update({"row." + k: v for k, v in self.rows.items()})
         out.update({"jobs." + k: v for k, v in self.jobs.state_dict().items()})
         out.update({"cq." + k: v for k, v in self.compute_q.state_dict().items()})
@@ -467,6 +504,8 @@ class _EORun:
                     raise ValueError(f"{k} has shape {new.shape}, expected {cur.shape}")
                 setattr(self, k, new)
             self.step_time_ns = np.array(state["step_time_ns"], np.int64)
+            if "held_back" in state:  # (where rows wait, not what they hold)
+                self.held_back = np.array(state["held_back"], np.int64).reshape(self.n)
             self.rows = {k: np.array(state["row." + k], np.float64) for k in self.step_columns}
             if self.step_time_ns.shape != (self.total_steps,):
                 raise ValueError("the checkpoint has another number of steps")
@@ -551,6 +590,16 @@ class _EORun:
         """Stream finished jobs to part files under ``folder`` (None: a temporary folder), the
         parts of a resumed run kept (see :meth:`JobStore.stream_to`)."""
         self.jobs.stream_to(None if folder is None else folder / "jobs", resume=resume)
+        budget = backlog_budget_jobs()
+        for name, queue in (("compute", self.compute_q), ("downlink", self.downlink_q)):
+            where = None if folder is None else folder / f"backlog-{name}"
+            queue.spill_to(where, budget, resume=resume)
+
+    def close_tables(self) -> None:
+        """Remove what the run kept on disk while it ran (parts, waiting jobs)."""
+        self.compute_q.close()
+        self.downlink_q.close()
+        self.jobs.close()  # last: it removes the folders the parts leave empty
 
     def result(self, wall0: float, out_dir: Any) -> EngineResult:
         return _finish(self, wall0, out_dir)
@@ -612,6 +661,8 @@ class _EORun:
         # faults act on the job being computed: the last one started on each satellite (FIFO,
         # so later starts overwrite earlier ones: numpy assigns repeated indices in order)
         self.current_job[jobs["satellite"][st_ids]] = st_ids
+        if st_ids.size:
+            self._park(jobs["satellite"][st_ids], None)
         computing = (ops_done > 0) & (self.current_job >= 0)
         hit_silent = computing & (fs.silent_errors > 0)
         if hit_silent.any():
@@ -644,6 +695,7 @@ class _EORun:
             results = jobs["result_bytes"][uid]
             jobs["bytes_out"][uid] = results
             pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
+            self._park(pending_dl[1], uid)
         # 4. downlink (queue as it was at the start of the step)
         station_of = np.empty(n, np.int64)
         rate = match_stations(
@@ -654,9 +706,12 @@ class _EORun:
         if not policy.on_board:
             jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
             bits_processed = float(bits_dl.sum())
-        jobs["status"][dl_ids] = _COMPLETED
-        jobs["station"][dl_ids] = station_of[jobs["satellite"][dl_ids]]
-        jobs["end"][dl_ids] = tk + np.round(dl_frac * dt_ns).astype(np.int64)
+        jobs.set_final(
+            dl_ids,
+            status=_COMPLETED,
+            station=station_of[downlink_q.done_sats],
+            end=tk + np.round(dl_frac * dt_ns).astype(np.int64),
+        )
         completed += int(dl_ids.size)
         if pending_dl is not None:
             downlink_q.push(*pending_dl)
@@ -696,6 +751,24 @@ class _EORun:
             return None
         computing = ops_done > 0
         return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+
+    def _park(self, sats: np.ndarray, done: np.ndarray | None) -> None:
+        """Park results waiting for their downlink: their rows are final but for status, end
+        and station, so they leave the store (sim/queues.py ``JobStore.park``). ``done``: jobs
+        whose computation ended this step, on satellites ``sats``; None: ``sats`` started jobs.
+        A satellite's current job (the one faults are charged to) is held back until another
+        starts there, so that nothing is ever added to a parked row."""
+        prev = self.held_back[sats]
+        go = (prev >= 0) & (prev != self.current_job[sats])
+        if done is not None:
+            hold = done == self.current_job[sats]
+            go |= hold & (prev >= 0)
+            self.jobs.park(done[~hold])
+        if go.any():
+            self.jobs.park(np.unique(prev[go]))  # (those downlinked meanwhile stay as they are)
+            self.held_back[sats[go]] = -1
+        if done is not None:
+            self.held_back[sats[hold]] = done[hold]
 
     def _arrivals(self, k: int, tk: int) -> tuple[float, int, float]:
         """5. arrivals: this step's frames are stored if they fit (FIFO prefix per satellite,
@@ -845,7 +918,7 @@ def warm_up(config: EngineConfig, steps: int = WARM_UP_STEPS, *, tables: bool = 
         Core([state])._run(None, None, None)  # not Core.run: it sets numba's thread count
     finally:
         CHUNK_BUFFERS.clear()
-        state.jobs.sink.clear()
+        state.close_tables()
     if tables:  # each run writes its tables with it: imported once, here
         import pyarrow  # noqa: F401
 
@@ -929,7 +1002,9 @@ class _JobTotals:
         )
         self._lat: list[np.ndarray] = []
         self._lat_insight: list[np.ndarray] = []
-        self._energy: list[np.ndarray] = []
+        # every job's energy, summed as one column at the end (on disk past 32 MB: 171
+        # million jobs would be 1.4 GB, twice that concatenated)
+        self._energy = ColumnSum()
 
     def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
         status, reason = cols["status"], cols["reason"]
@@ -946,7 +1021,7 @@ class _JobTotals:
         c["restarted"] += int((cols["restarts"] > 0).sum())
         self._lat.append(table["latency_s"][completed])
         self._lat_insight.append(table["latency_s"][useful])
-        self._energy.append(cols["energy_j"])
+        self._energy.add(cols["energy_j"])
         return table
 
     def latencies(self) -> tuple[np.ndarray, np.ndarray]:
@@ -957,7 +1032,9 @@ class _JobTotals:
 
     def energy_j(self) -> float:
         """Sum of the jobs' ``energy_j`` (one sum over the column, as the whole table's)."""
-        return float(np.concatenate([np.zeros(0), *self._energy]).sum())
+        total = self._energy.total()
+        self._energy.close()
+        return total
 
 
 def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
@@ -967,6 +1044,10 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     sat_ops, sat_energy, sat_sunlit = run.sat_ops, run.sat_energy, run.sat_sunlit
     faults_silent, brownouts_total = float(run.totals[0]), float(run.totals[1])
     trace = run.trace
+    # the queues' jobs are not needed any more (the rows of those still waiting are in the
+    # store or its parts): their memory goes back before the table is assembled
+    run.compute_q.close()
+    run.downlink_q.close()
     # the jobs stream from the store's parts, window by window in id order (memory: a window)
     totals = _JobTotals()
     pieces = (totals.add(cols, _job_table(cols)) for cols in jobs.drain())
@@ -979,7 +1060,7 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
         )
     else:  # kept in memory: a temporary file, written and read when the table is first used
         job_table = kept_table(pieces, empty, "spacecompute-jobs-")
-    jobs.close()
+    run.close_tables()
     steps = Table(
         {
             "time": run.step_time_ns[:n_steps].astype("datetime64[ns]"),

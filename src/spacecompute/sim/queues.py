@@ -101,6 +101,7 @@ def _serve_kernel(
     dn_job,
     dn_frac,
     dn_seq,
+    dn_sat,
 ):  # pragma: no cover - compiled
     """One step of service for every satellite (see :meth:`FifoQueues.serve`).
 
@@ -144,6 +145,7 @@ def _serve_kernel(
             dn_job[n_dn] = q_job[j]
             dn_frac[n_dn] = f
             dn_seq[n_dn] = q_seq[j]
+            dn_sat[n_dn] = s
             n_dn += 1
             k = nxt[j]
             free[n_free] = j
@@ -189,6 +191,114 @@ def _live_slots(head, nxt, slots, sats):  # pragma: no cover - compiled
     return m
 
 
+@numba.njit(cache=True)
+def _list_lengths(head, nxt, out):  # pragma: no cover - compiled
+    """Jobs in each satellite's list in memory."""
+    for s in range(head.shape[0]):
+        m = 0
+        j = head[s]
+        while j >= 0:
+            m += 1
+            j = nxt[j]
+        out[s] = m
+
+
+@numba.njit(cache=True)
+def _detach_kernel(
+    chosen,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+    r_job,
+    r_off,
+    r_size,
+    r_seq,
+    r_started,
+):  # pragma: no cover - compiled
+    """Move the whole lists of the ``chosen`` satellites out (satellite by satellite, FIFO
+    order) into the ``r_*`` arrays and free their slots; returns (jobs moved, free slots)."""
+    m = 0
+    for s in range(head.shape[0]):
+        if not chosen[s]:
+            continue
+        j = head[s]
+        while j >= 0:
+            r_job[m] = q_job[j]
+            r_off[m] = q_off[j]
+            r_size[m] = q_size[j]
+            r_seq[m] = q_seq[j]
+            r_started[m] = q_started[j]
+            m += 1
+            k = nxt[j]
+            free[n_free] = j
+            n_free += 1
+            j = k
+        head[s] = -1
+        tail[s] = -1
+    return m, n_free
+
+
+@numba.njit(cache=True)
+def _attach_kernel(
+    sats,
+    counts,
+    r_job,
+    r_off,
+    r_size,
+    r_seq,
+    r_started,
+    head,
+    tail,
+    nxt,
+    q_job,
+    q_off,
+    q_size,
+    q_started,
+    q_seq,
+    free,
+    n_free,
+    high,
+):  # pragma: no cover - compiled
+    """Put each satellite's records (FIFO order) in front of its list in memory; returns (free
+    slots left, the new ``high``)."""
+    i = 0
+    for p in range(sats.shape[0]):
+        s = sats[p]
+        first = -1
+        prev = -1
+        for _ in range(counts[p]):
+            if n_free > 0:
+                n_free -= 1
+                slot = free[n_free]
+            else:
+                slot = high
+                high += 1
+            q_job[slot] = r_job[i]
+            q_off[slot] = r_off[i]
+            q_size[slot] = r_size[i]
+            q_seq[slot] = r_seq[i]
+            q_started[slot] = r_started[i]
+            if prev >= 0:
+                nxt[prev] = slot
+            else:
+                first = slot
+            prev = slot
+            i += 1
+        if prev >= 0:
+            nxt[prev] = head[s]
+            if head[s] < 0:
+                tail[s] = prev
+            head[s] = first
+    return n_free, high
+
+
 def _in_order(seq: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``arrays`` reordered by increasing ``seq`` (push order); copies."""
     if seq.size > 1 and not (seq[1:] > seq[:-1]).all():
@@ -220,14 +330,115 @@ class FifoQueues:
         self._head = np.full(self.n, -1, np.int64)
         self._tail = np.full(self.n, -1, np.int64)
         self._seq = 0  # sequence number of the next pushed job
+        self.done_sats = np.zeros(0, np.int64)  # satellites of the last serve's done jobs
+        self._spill: Any = None  # the fronts of queues kept on disk (see spill_to)
+        self.budget: int | None = None  # most jobs held in memory (None: no limit)
         self._alloc(0)
 
     def __repr__(self) -> str:
         return f"FifoQueues(n={self.n}, queued={len(self)})"
 
     def __len__(self) -> int:
-        """Number of jobs queued (not finished) over all satellites."""
+        """Number of jobs queued (not finished) over all satellites, on disk included."""
+        return self.in_memory + self.spilled
+
+    @property
+    def in_memory(self) -> int:
+        """Queued jobs held in memory."""
         return int(self._high - self._n_free)
+
+    @property
+    def spilled(self) -> int:
+        """Queued jobs kept on disk (see :meth:`spill_to`)."""
+        return 0 if self._spill is None else int(self._spill.total)
+
+    # -- the backlog beyond the budget, on disk -----------------------------------------------
+    # A satellite's queue is its *front* on disk (sim/spill.py), if any, then its list in
+    # memory. When a push leaves more than ``budget`` jobs in memory, the whole lists of the
+    # satellites with the most jobs go behind their fronts on disk until half the budget is
+    # left. Before a step's service, every satellite whose front the kernel could reach is read
+    # back: any capacity (> 0) reaches it, and with none only a job of size 0 ending at the
+    # service already reached can finish; the other satellites' lists in memory lie behind their
+    # fronts, at offsets the kernel does not reach either (offsets grow along a queue). So the
+    # kernel runs on exactly the jobs it would touch with everything in memory.
+    def spill_to(self, folder: Any, budget: int | None, *, resume: bool = False) -> None:
+        """Keep at most ``budget`` queued jobs in memory (None: no limit), the rest in
+        ``folder`` (None: a temporary folder). Without ``resume`` earlier files there are
+        removed; with it, :meth:`load_state_dict` finds the one its checkpoint refers to."""
+        from .spill import SpillFile
+
+        if budget is not None and (isinstance(budget, bool) or int(budget) < 0):
+            raise InputError(f"budget = {budget!r}", field="budget", expected="jobs >= 0")
+        if self._spill is not None:
+            self._spill.clear()
+        self._spill = SpillFile(self.n, folder)
+        self.budget = None if budget is None else int(budget)
+        if not resume:
+            self._spill.reset()
+
+    def close(self) -> None:
+        """Let go of every queued job, in memory and on disk (the run is over; ``demand`` and
+        ``served`` stay)."""
+        if self._spill is not None:
+            self._spill.clear()
+            self._spill = None
+        self._head[:] = -1
+        self._tail[:] = -1
+        self._alloc(0)
+
+    def _maybe_spill(self) -> None:
+        """Past the budget: move the longest lists to disk until half the budget is left."""
+        if self.budget is None or self.in_memory <= self.budget:
+            return
+        if self._spill is None:
+            self.spill_to(None, self.budget)
+        lengths = np.empty(self.n, np.int64)
+        _list_lengths(self._head, self._next, lengths)
+        order = np.argsort(-lengths, kind="stable")
+        excess = self.in_memory - self.budget // 2
+        k = int(np.searchsorted(np.cumsum(lengths[order]), excess)) + 1
+        chosen = np.zeros(self.n, bool)
+        chosen[order[:k]] = True
+        chosen &= lengths > 0
+        counts = np.where(chosen, lengths, 0)
+        m = int(counts.sum())
+        r_job, r_seq = np.empty(m, np.int64), np.empty(m, np.int64)
+        r_off, r_size, r_started = np.empty(m), np.empty(m), np.empty(m, bool)
+        _, n_free = _detach_kernel(
+            chosen, self._head, self._tail, self._next, self._job, self._off, self._size,
+            self._started, self._qseq, self._free, np.int64(self._n_free),
+            r_job, r_off, r_size, r_seq, r_started,
+        )  # fmt: skip
+        self._n_free = int(n_free)
+        from .spill import RECORD
+
+        records = np.empty(m, RECORD)
+        records["job"], records["off"], records["size"] = r_job, r_off, r_size
+        records["seq"], records["started"] = r_seq, r_started
+        self._spill.add(counts, records)
+
+    def _page_in(self, cap: np.ndarray) -> None:
+        """Read back the fronts this step's service could reach (see above)."""
+        sp = self._spill
+        b0, dem = self.served, self.demand
+        c = np.where(cap < 0.0, 0.0, cap)
+        with np.errstate(invalid="ignore"):
+            b1 = np.where(c >= dem - b0, dem, b0 + c)
+            need = (sp.count > 0) & ((c > 0.0) | (sp.first_off <= b1))
+        sats = np.flatnonzero(need)
+        if sats.size == 0:
+            return
+        counts, records = sp.take(sats)
+        m = int(counts.sum())
+        self._reserve(m)
+        n_free, high = _attach_kernel(
+            sats.astype(np.int64), counts, np.ascontiguousarray(records["job"]),
+            np.ascontiguousarray(records["off"]), np.ascontiguousarray(records["size"]),
+            np.ascontiguousarray(records["seq"]), records["started"].astype(bool),
+            self._head, self._tail, self._next, self._job, self._off, self._size,
+            self._started, self._qseq, self._free, np.int64(self._n_free), np.int64(self._high),
+        )  # fmt: skip
+        self._n_free, self._high = int(n_free), int(high)
 
     # -- slot storage -------------------------------------------------------------------------
     # Memory: slots ``[0, _high)`` have been used, the ones above never (a push writes every
@@ -258,6 +469,7 @@ class FifoQueues:
         self._dn_job = np.empty(cap, np.int64)
         self._dn_frac = np.empty(cap)
         self._dn_seq = np.empty(cap, np.int64)
+        self._dn_sat = np.empty(cap, np.int64)
 
     def _reserve(self, m: int) -> None:
         """Make room for ``m`` more jobs (capacity doubles, amortized O(1) per job; the new
@@ -334,6 +546,7 @@ class FifoQueues:
         self._reserve(job_ids.size)
         self._push(job_ids, sats, off, sizes, self._seq)
         self._seq += int(job_ids.size)
+        self._maybe_spill()
 
     def _push(
         self, jobs: np.ndarray, sats: np.ndarray, off: np.ndarray, sizes: np.ndarray, seq: int
@@ -352,7 +565,7 @@ class FifoQueues:
         """Serve up to ``capacity`` (N,) per satellite (negative counts as 0).
 
         Returns (served this step (N,), started ids, start fractions, done ids, end fractions),
-        ids in push order; fractions of the step in [0, 1] at constant rate (0 where the
+        ids in push order (the done jobs' satellites are :attr:`done_sats` afterwards); fractions of the step in [0, 1] at constant rate (0 where the
         capacity is 0, e.g. a job of size 0 at the head finishes at once). When the capacity
         covers a queue, its service is set to the demand total exactly (no rounding residue).
         ``job_sat`` (jobs' satellites) is accepted for compatibility and not needed: each
@@ -366,6 +579,8 @@ class FifoQueues:
                 )
             cap = np.full(self.n, float(cap))
         cap = np.ascontiguousarray(cap)
+        if self.spilled:
+            self._page_in(cap)
         delta = np.empty(self.n)
         n_st, n_dn, n_free = _serve_kernel(
             cap,
@@ -388,16 +603,38 @@ class FifoQueues:
             self._dn_job,
             self._dn_frac,
             self._dn_seq,
+            self._dn_sat,
         )
         self._n_free = int(n_free)
         st_job, st_frac = _in_order(self._st_seq[:n_st], self._st_job[:n_st], self._st_frac[:n_st])
-        dn_job, dn_frac = _in_order(self._dn_seq[:n_dn], self._dn_job[:n_dn], self._dn_frac[:n_dn])
+        dn_job, dn_frac, self.done_sats = _in_order(
+            self._dn_seq[:n_dn], self._dn_job[:n_dn], self._dn_frac[:n_dn], self._dn_sat[:n_dn]
+        )
         return delta, st_job, st_frac, dn_job, dn_frac
 
     def queued(self) -> dict[str, np.ndarray]:
         """The queued jobs in push order: ``jobs`` ids, ``sat``, ``offset`` (cumulative end
-        offsets), ``size``, ``started`` (whether service began)."""
-        m = len(self)
+        offsets), ``size``, ``started`` (whether service began), on disk included."""
+        out = self._queued_in_memory()
+        if self.spilled:
+            sats = np.flatnonzero(self._spill.count)
+            counts, rec = self._spill.peek(sats)
+            disk = {
+                "jobs": rec["job"].copy(),
+                "sat": np.repeat(sats.astype(np.int64), counts),
+                "offset": rec["off"].copy(),
+                "size": rec["size"].copy(),
+                "started": rec["started"].astype(bool),
+                "seq": rec["seq"].copy(),
+            }
+            order = np.argsort(np.concatenate((out["seq"], disk["seq"])), kind="stable")
+            out = {k: np.concatenate((out[k], disk[k]))[order] for k in out}
+        del out["seq"]
+        return out
+
+    def _queued_in_memory(self) -> dict[str, np.ndarray]:
+        """The jobs of the lists in memory in push order, with their ``seq``."""
+        m = self.in_memory
         slots = np.empty(m, np.int64)
         sats = np.empty(m, np.int64)
         _live_slots(self._head, self._next, slots, sats)
@@ -409,13 +646,18 @@ class FifoQueues:
             "offset": self._off[slots],
             "size": self._size[slots],
             "started": self._started[slots],
+            "seq": self._qseq[slots],
         }
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of the queues' state (numpy arrays only, for checkpoints): ``demand``,
-        ``served`` (N,) and the queued jobs of :meth:`queued`."""
+        ``served`` (N,), the jobs in memory (as :meth:`queued`, with their ``seq``), and the
+        fronts on disk by reference (``spill.*``: the file is kept until the next checkpoint)."""
         out = {"demand": self.demand.copy(), "served": self.served.copy()}
-        out.update(self.queued())
+        out.update(self._queued_in_memory())
+        out["next_seq"] = np.asarray(self._seq)
+        if self._spill is not None and (self.spilled or self._spill.gen >= 0):
+            out.update({"spill." + k: v for k, v in self._spill.state().items()})
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -452,6 +694,17 @@ class FifoQueues:
             # the kernel filled slots in order 0, 1, ...: slot i holds the i-th job
             self._started[:m] = cols["started"].astype(bool)
             self._seq = m
+            if "seq" in state:  # the sequence numbers the jobs on disk are ordered with
+                self._qseq[:m] = np.asarray(state["seq"], np.int64).reshape(-1)
+        if "next_seq" in state:
+            self._seq = int(state["next_seq"])
+        spill = {k[len("spill.") :]: v for k, v in state.items() if k.startswith("spill.")}
+        if spill:
+            if self._spill is None:
+                self.spill_to(None, self.budget, resume=True)
+            self._spill.load(spill)
+        elif self._spill is not None:
+            self._spill.reset()
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,6 +760,13 @@ class JobStore:
     found by binary search. Checkpoints
     (:meth:`state_dict`) compact and flush first: the state holds only unfinished jobs and the
     parts on disk hold every finished one. :meth:`drain` gives every job back in id order.
+
+    *Parked* jobs (:meth:`park`): unfinished jobs whose row is final but for the columns set
+    when they finish (an Earth-observation result waiting for its downlink: ``status``, ``end``,
+    ``station``). They leave the store at the next compaction like finished rows (written as
+    pending), and :meth:`set_final` records their final values then as *completions*: a second
+    sink of (id, those columns), laid over the rows window by window by :meth:`drain`. A waiting
+    result then costs no memory in the store (107 bytes a row before); the table is the same.
     """
 
     _FLOAT: tuple[str, ...] = (
@@ -529,6 +789,8 @@ class JobStore:
     }
     #: ``status`` of a job that is not finished.
     PENDING = 0
+    #: ``status`` of a held parked job (see :meth:`park`; written out as :attr:`PENDING`).
+    PARKED = -1
     #: The key column of the rows handed to the sink.
     KEY = "job_id"
     #: Smallest capacity (rows) the store grows to.
@@ -542,6 +804,7 @@ class JobStore:
         self.cols.update({k: np.zeros(0, bool) for k in self._BOOL})
         self._ids = np.zeros(0, np.int64)
         self._sink: Any = None
+        self._done: Any = None  # completions of parked jobs (see :meth:`set_final`)
 
     def __len__(self) -> int:
         """Number of jobs added so far (held or written)."""
@@ -584,17 +847,34 @@ class JobStore:
             self._sink = PartSink(None, key=self.KEY)
         return self._sink
 
+    @property
+    def completions(self) -> Any:
+        """Where the final values of parked jobs that left the store go (a sink beside
+        :attr:`sink`: ``<folder>-done`` or a temporary folder)."""
+        if self._done is None:
+            from .sink import PartSink
+
+            self._done = PartSink(None, key=self.KEY, window_rows=self.sink.window_rows)
+        return self._done
+
     def stream_to(self, folder: Any, *, resume: bool = False, **options: Any) -> None:
-        """Stream finished rows to part files in ``folder`` (None: a temporary folder). Without
-        ``resume`` earlier parts there are removed; with it, :meth:`load_state_dict` keeps the
-        parts its checkpoint covers. ``options``: of :class:`~spacecompute.sim.sink.PartSink`."""
+        """Stream finished rows to part files in ``folder`` (None: a temporary folder), the
+        completions of parked jobs to ``<folder>-done``. Without ``resume`` earlier parts there
+        are removed; with it, :meth:`load_state_dict` keeps the parts its checkpoint covers.
+        ``options``: of :class:`~spacecompute.sim.sink.PartSink`."""
+        from pathlib import Path
+
         from .sink import PartSink
 
-        if self._sink is not None:
-            self._sink.clear()
+        for old in (self._sink, self._done):
+            if old is not None:
+                old.clear()
         self._sink = PartSink(folder, key=self.KEY, **options)
+        done = None if folder is None else Path(folder).with_name(Path(folder).name + "-done")
+        self._done = PartSink(done, key=self.KEY, **options)
         if not resume:
             self._sink.reset()
+            self._done.reset()
 
     # -- rows ---------------------------------------------------------------------------------
     def slots(self, ids: Any) -> np.ndarray:
@@ -635,6 +915,40 @@ class JobStore:
         ok = (held[s] == ids) if self.held else np.zeros(ids.shape, bool)
         ok[ok] &= self.cols["status"][s[ok]] == self.PENDING
         np.add.at(self.cols[key], s[ok], values[ok])
+
+    def park(self, ids: np.ndarray) -> None:
+        """Park the jobs ``ids`` that are held and pending (others are left as they are): their
+        rows are final but for the columns :meth:`set_final` will set; they leave the store at
+        the next compaction (see the class docstring). :meth:`add_at` skips them from now on, as
+        it skips finished jobs, so the caller parks only jobs it will not add to."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        if ids.size == 0 or self.held == 0:
+            return
+        held = self._ids[: self.held]
+        s = np.minimum(np.searchsorted(held, ids), self.held - 1)
+        s = s[held[s] == ids]
+        s = s[self.cols["status"][s] == self.PENDING]
+        self.cols["status"][s] = self.PARKED
+
+    def set_final(self, ids: np.ndarray, **values: Any) -> None:
+        """Final values (column -> (m,) or scalar; ``status`` among them) of parked jobs
+        ``ids``: written into the rows still held, recorded as completions for the others (laid
+        over their rows by :meth:`drain`). Ids of held jobs that are not parked are written as
+        by ``store[col][ids] = values``; every id must be held or parked."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        if ids.size == 0:
+            return
+        held = self._ids[: self.held]
+        s = np.minimum(np.searchsorted(held, ids), max(self.held - 1, 0))
+        here = (held[s] == ids) if self.held else np.zeros(ids.shape, bool)
+        full = {k: np.broadcast_to(np.asarray(v), ids.shape) for k, v in values.items()}
+        for k, v in full.items():
+            self.cols[k][s[here]] = v[here]
+        if not here.all():
+            gone = ~here
+            rows = {self.KEY: ids[gone]}
+            rows.update({k: v[gone].astype(self.cols[k].dtype) for k, v in full.items()})
+            self.completions.append(rows)
 
     def add(self, **values: np.ndarray) -> np.ndarray:
         """Append jobs: column name -> (m,) values (missing columns get 0, ``start``/``end``
@@ -707,13 +1021,41 @@ class JobStore:
         n_done = int(np.count_nonzero(done))
         if n_done == 0:
             return 0
-        self.sink.append(self._rows(done, wide=False))  # the parts hold narrow columns too
+        self.sink.append(self._unparked(self._rows(done, wide=False)))  # narrow columns too
         keep = ~done
         live = h - n_done
         for a in (*self.cols.values(), self._ids):
             a[:live] = a[:h][keep]
         self.held = live
         return n_done
+
+    def _unparked(self, rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``rows`` (copies) with parked jobs written as pending (their row as it is now)."""
+        status = rows["status"]
+        status[status == self.PARKED] = self.PENDING
+        return rows
+
+    def _completed(self, windows: Any) -> Any:
+        """The sink's windows with the completions of parked jobs laid over their rows."""
+        done = self._done.windows() if self._done is not None and len(self._done) else iter(())
+        w_rows = self.sink.window_rows
+        patch = next(done, None)
+        for w in windows:
+            key = w[self.KEY]
+            while (
+                patch is not None and key.size and patch[self.KEY][0] // w_rows <= key[0] // w_rows
+            ):
+                pid = patch[self.KEY]
+                pos = np.minimum(np.searchsorted(key, pid), key.size - 1)
+                if pid[0] // w_rows != key[0] // w_rows or not (key[pos] == pid).all():
+                    raise RuntimeError("a completion of a job that is not in the table")
+                for k, v in patch.items():
+                    if k != self.KEY:
+                        w[k][pos] = v
+                patch = next(done, None)
+            yield w
+        if patch is not None:
+            raise RuntimeError("a completion of a job that is not in the table")
 
     def drain(self) -> Any:
         """Every job added, finished or not, window by window in id order (dicts of the
@@ -723,12 +1065,13 @@ class JobStore:
         if h:
             out = {self.KEY: self._ids[:h]}  # views of the held rows, not a copy
             out.update({k: a[:h] for k, a in self.cols.items()})
+            self._unparked(out)  # (in place: the store is emptied here)
             self.held = 0
             self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
         self.held = 0
         self._resize(0)
-        return self._widened(self.sink.windows())
+        return self._widened(self._completed(self.sink.windows()))
 
     def empty_rows(self) -> dict[str, np.ndarray]:
         """No rows: the columns of :meth:`drain`'s windows, of length 0."""
@@ -738,8 +1081,9 @@ class JobStore:
 
     def close(self) -> None:
         """Remove the sink's part files (after :meth:`drain`'s table is written)."""
-        if self._sink is not None:
-            self._sink.clear()
+        for sink in (self._sink, self._done):
+            if sink is not None:
+                sink.clear()
 
     # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -747,10 +1091,12 @@ class JobStore:
         flushes first, so that the parts on disk hold every finished job."""
         self.compact()
         self.sink.flush()
+        self.completions.flush()
         out = self._rows(slice(None))
         out["ids"] = out.pop(self.KEY)
         out["added"] = np.asarray(self.n)
         out.update({"sink." + k: v for k, v in self.sink.state().items()})
+        out.update({"done." + k: v for k, v in self.completions.state().items()})
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -778,6 +1124,11 @@ class JobStore:
         sink = {k[len("sink.") :]: v for k, v in state.items() if k.startswith("sink.")}
         if sink:
             self.sink.truncate(sink)
+        done = {k[len("done.") :]: v for k, v in state.items() if k.startswith("done.")}
+        if done:
+            self.completions.truncate(done)
+        else:  # a checkpoint of a version without parked jobs
+            self.completions.reset()
         self.cols, self._ids, self.held, self.n = cols, ids, h, added
         self._make_room(0)
 
