@@ -480,7 +480,7 @@ def test_resume_with_a_run_directory_writes_identical_parquet_files(
         run_engine(cfg, out_dir=out, checkpoint=ck, progress=_kill_after(175))
     steps_done, state = ck.load()
     assert steps_done == 150
-    written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.parquet")))
+    written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.arrow")))
     (parts,) = [v for k, v in state.items() if k.endswith("jobs.sink.parts")]
     assert written > int(parts) > 0  # parts written after the checkpoint: dropped on resume
     if backlog_jobs is not None:

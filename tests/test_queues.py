@@ -501,7 +501,7 @@ def test_part_sink_truncate_to_a_checkpoint(tmp_path):
     np.testing.assert_array_equal(k, np.arange(40))
     np.testing.assert_array_equal(np.concatenate([w["x"] for w in got]), np.arange(40) * 2.0)
     again.clear()
-    assert not tmp_path.joinpath("part-000000.parquet").exists()
+    assert not tmp_path.joinpath("part-000000.arrow").exists()
 
 
 def test_part_sink_keeps_no_view_of_what_it_was_given(tmp_path):
@@ -568,42 +568,96 @@ def test_part_sink_windows_from_its_buffer_equal_those_read_back_from_parts(tmp_
     assert list(PartSink(tmp_path / "none", key="job_id").windows()) == []
 
 
-def test_kept_table_is_written_when_first_read(tmp_path, monkeypatch):
-    """A run kept in memory writes its jobs table to a temporary Parquet file only when the
-    table is first used (then equal to the table streamed at once); past a window of rows it is
-    written at once."""
+def test_kept_table_is_assembled_when_first_used(tmp_path):
+    """A run kept in memory assembles its jobs table from its pieces only when the table is
+    first used, then lets its parts go; its columns (dtypes and values: strings, NaN, NaT,
+    booleans) equal those of the same pieces written to Parquet and read back; a table never
+    used lets its parts go when collected; a table pickles as a plain one."""
+    import gc
     import pickle
 
     from spacecompute.sim import sink
     from spacecompute.table import Table
 
-    monkeypatch.setattr(sink.tempfile, "tempdir", str(tmp_path))
-    pieces = [
-        Table({"job_id": np.arange(a, b), "name": np.array([f"j{i}" for i in range(a, b)], object)})
-        for a, b in ((0, 5), (5, 12))
-    ]
-    empty = Table({"job_id": np.zeros(0, np.int64), "name": np.zeros(0, object)})
-    lazy = sink.kept_table(iter(pieces), empty, "kept-")
-    assert not list(tmp_path.glob("kept-*")) and "not written" in repr(lazy)
+    def piece(a: int, b: int) -> Table:
+        k = np.arange(a, b)
+        end = np.where(k % 3 == 0, np.iinfo(np.int64).min, k * 10**9).astype("datetime64[ns]")
+        return Table(
+            {
+                "job_id": k,
+                "name": np.array(["", "completed", "dropped"], object)[k % 3],
+                "end": end,
+                "x": np.where(k % 4 == 0, np.nan, k / 7.0),
+                "flag": k % 2 == 0,
+            }
+        )
+
+    pieces = [piece(0, 5), piece(5, 12)]
+    empty = piece(0, 0)
+    calls, released = [], []
+
+    def source():
+        calls.append(1)
+        return iter(pieces)
+
+    lazy = sink.kept_table(source, 12, empty, release=lambda: released.append(1))
+    assert len(lazy) == 12 and not calls and "not assembled" in repr(lazy)
     whole = sink.ParquetTable(
         sink.write_table_stream(tmp_path / "whole.parquet", iter(pieces), empty)
     )
-    assert lazy.columns == whole.columns and len(lazy) == 12
-    assert len(list(tmp_path.glob("kept-*"))) == 1
+    assert lazy.columns == whole.columns and calls == [1] and released == [1]
     for c in whole.columns:
-        assert lazy[c].dtype == whole[c].dtype
+        assert lazy[c].dtype == whole[c].dtype, c
         np.testing.assert_array_equal(lazy[c], whole[c])
-    again = pickle.loads(pickle.dumps(sink.kept_table(iter(pieces), empty, "kept-")))
+    assert calls == [1] and released == [1]  # held once assembled
+    again = pickle.loads(pickle.dumps(sink.kept_table(lambda: iter(pieces), 12, empty)))
+    assert type(again) is Table
     np.testing.assert_array_equal(again["name"], whole["name"])
-    monkeypatch.setattr(sink, "WINDOW_ROWS", 6)
-    big = sink.kept_table(iter(pieces), empty, "big-")
-    assert len(list(tmp_path.glob("big-*"))) == 1 and "not read yet" in repr(big)
-    np.testing.assert_array_equal(big["job_id"], np.arange(12))
-    del lazy, again, big
-    import gc
-
+    none = sink.kept_table(lambda: iter(()), 0, empty)
+    assert none.columns == whole.columns and len(none["job_id"]) == 0
+    unread = sink.kept_table(source, 12, empty, release=lambda: released.append(2))
+    del unread
     gc.collect()
-    assert not list(tmp_path.glob("kept-*")) and not list(tmp_path.glob("big-*"))
+    assert released == [1, 2] and calls == [1]
+    with pytest.raises(RuntimeError, match="12 rows was given 5"):
+        sink.kept_table(lambda: iter(pieces[:1]), 12, empty)["job_id"]
+
+
+def test_part_sink_reads_only_the_columns_asked_for_and_keeps_sorted_rows(tmp_path):
+    """``windows(columns)`` gives the key and those columns only, the same values as all of
+    them; rows already in key order are written and read in that order (no sort needed), rows
+    out of order are sorted, and the windows can be read again."""
+    from spacecompute.sim.sink import PartSink
+
+    sink = PartSink(tmp_path, key="job_id", part_rows=10, window_rows=8)
+    k = np.r_[np.arange(15), np.arange(15, 30)[::-1]]
+    sink.append({"job_id": k, "a": k * 2.0, "b": (k % 5).astype(np.int8)})
+    full = list(sink.windows())
+    some = list(sink.windows(["b"]))
+    assert [list(w) for w in some] == [["job_id", "b"]] * 4
+    for f, s in zip(full, some, strict=True):
+        np.testing.assert_array_equal(f["job_id"], s["job_id"])
+        np.testing.assert_array_equal(f["b"], s["b"])
+        assert s["b"].dtype == np.int8
+    np.testing.assert_array_equal(np.concatenate([w["job_id"] for w in full]), np.arange(30))
+    np.testing.assert_array_equal(np.concatenate([w["a"] for w in full]), np.arange(30) * 2.0)
+    sink.clear()
+
+
+def test_part_sink_refuses_a_checkpoint_of_older_parts(tmp_path):
+    """A checkpoint saved with the Parquet parts of an earlier version (no ``format`` in its
+    state) cannot be resumed: a clear error naming --resume, not a traceback; one that had
+    written no part yet can."""
+    from spacecompute.errors import InputError
+    from spacecompute.sim.sink import PartSink
+
+    (tmp_path / "part-000000.parquet").write_bytes(b"PAR1")
+    sink = PartSink(tmp_path, key="job_id")
+    with pytest.raises(InputError, match="another version") as err:
+        sink.truncate({"parts": np.asarray(1), "rows": np.asarray(5)})
+    assert err.value.problems[0].field == "--resume"
+    sink.truncate({"parts": np.asarray(0), "rows": np.asarray(0)})
+    assert not list(tmp_path.glob("part-*"))
 
 
 # ------------------------------------------------------------------ the backlog on disk

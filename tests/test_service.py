@@ -781,7 +781,7 @@ def test_resume_with_a_run_directory_writes_identical_parquet_files(tmp_path, sm
         run_service(cfg, out_dir=out, checkpoint=ck, progress=kill_after_8)
     steps_done, state = ck.load()
     assert steps_done == 6
-    written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.parquet")))
+    written = len(list((out / ".tables" / "w0" / "jobs").glob("part-*.arrow")))
     (parts,) = [v for k, v in state.items() if k.endswith("job.sink.parts")]
     assert written > int(parts) > 0  # parts written after the checkpoint: dropped on resume
     run_service(cfg, out_dir=out, checkpoint=ck)

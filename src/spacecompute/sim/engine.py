@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -386,6 +386,7 @@ class _EOJobs(JobStore):
     is corrupt)."""
 
     _INT = (*JobStore._INT, "restarts", "faults", "station")
+    _IN_FLIGHT = ("result_bytes",)  # not in the jobs table: not written to the parts
     _NARROW: ClassVar[dict[str, Any]] = {
         **JobStore._NARROW,
         "restarts": np.int32,
@@ -1006,7 +1007,11 @@ class _JobTotals:
         # million jobs would be 1.4 GB, twice that concatenated)
         self._energy = ColumnSum()
 
-    def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
+    #: The job columns :meth:`add` reads (only these are read of the parts to sum a run kept
+    #: in memory, whose table is assembled when first used).
+    COLUMNS = ("status", "reason", "cloudy", "faults", "restarts", "energy_j", "arrival", "end")
+
+    def add(self, cols: dict[str, np.ndarray]) -> None:
         status, reason = cols["status"], cols["reason"]
         completed, dropped = status == _COMPLETED, status == _DROPPED
         useful = completed & ~cols["cloudy"]
@@ -1019,10 +1024,10 @@ class _JobTotals:
         c["cloudy"] += int((dropped & (reason == _REASON_CLOUDY)).sum())
         c["corrupted"] += int(((cols["faults"] > 0) & completed).sum())
         c["restarted"] += int((cols["restarts"] > 0).sum())
-        self._lat.append(table["latency_s"][completed])
-        self._lat_insight.append(table["latency_s"][useful])
+        end, arrival = cols["end"], cols["arrival"]
+        self._lat.append((end[completed] - arrival[completed]) / 1e9)  # as _job_table's
+        self._lat_insight.append((end[useful] - arrival[useful]) / 1e9)
         self._energy.add(cols["energy_j"])
-        return table
 
     def latencies(self) -> tuple[np.ndarray, np.ndarray]:
         """Latencies (s) of the completed jobs and of the useful (not cloudy) ones."""
@@ -1035,6 +1040,13 @@ class _JobTotals:
         total = self._energy.total()
         self._energy.close()
         return total
+
+
+def _summed(jobs: JobStore, totals: _JobTotals) -> Iterator[Table]:
+    """The jobs table window by window, each window's rows added to ``totals``."""
+    for cols in jobs.drain():
+        totals.add(cols)
+        yield _job_table(cols)
 
 
 def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
@@ -1050,17 +1062,20 @@ def _finish(run: _EORun, wall0: float, out_dir: Any) -> EngineResult:
     run.downlink_q.close()
     # the jobs stream from the store's parts, window by window in id order (memory: a window)
     totals = _JobTotals()
-    pieces = (totals.add(cols, _job_table(cols)) for cols in jobs.drain())
     empty = _job_table(jobs.empty_rows())
     if out_dir is not None:
         from pathlib import Path
 
         job_table: Table = ParquetTable(
-            write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
+            write_table_stream(Path(out_dir) / "jobs.parquet", _summed(jobs, totals), empty)
         )
-    else:  # kept in memory: a temporary file, written and read when the table is first used
-        job_table = kept_table(pieces, empty, "spacecompute-jobs-")
-    run.close_tables()
+        run.close_tables()
+    else:  # kept in memory: summed now (a few columns read), assembled when first used
+        for cols in jobs.drain(_JobTotals.COLUMNS):
+            totals.add(cols)
+        job_table = kept_table(
+            lambda: map(_job_table, jobs.drain()), len(jobs), empty, release=jobs.close
+        )
     steps = Table(
         {
             "time": run.step_time_ns[:n_steps].astype("datetime64[ns]"),

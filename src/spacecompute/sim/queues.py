@@ -781,6 +781,9 @@ class JobStore:
     _INT: tuple[str, ...] = ("satellite", "arrival", "start", "end", "status", "reason")
     _BOOL: tuple[str, ...] = ("cloudy",)
     _NAT_COLUMNS = ("start", "end")
+    #: Columns only a job in flight needs: not written to the sink, not in :meth:`drain`'s
+    #: windows (the job table is made of the others; a part is a copy of the rows it holds).
+    _IN_FLIGHT: tuple[str, ...] = ()
     #: Integer columns held narrower than int64 (their values always fit): storage dtype.
     _NARROW: ClassVar[dict[str, Any]] = {
         "satellite": np.int32,
@@ -818,13 +821,18 @@ class JobStore:
         column held narrower)."""
         return np.dtype(np.int64) if key in self._NARROW else self.cols[key].dtype
 
-    def _rows(self, select: Any, *, wide: bool = True) -> dict[str, np.ndarray]:
+    def _rows(
+        self, select: Any, *, wide: bool = True, finished: bool = False
+    ) -> dict[str, np.ndarray]:
         """The held rows ``select`` (a slice or mask of ``[0, held)``), ``KEY`` first, every
-        column in its read dtype (``wide``) or as held (copies)."""
+        column in its read dtype (``wide``) or as held (copies); ``finished``: without the
+        :attr:`_IN_FLIGHT` columns (the rows that go to the sink)."""
         h = self.held
         view = isinstance(select, slice)  # (a mask gives a new array: not copied again)
         out = {self.KEY: self._ids[:h][select].astype(np.int64, copy=view)}
         for k, a in self.cols.items():
+            if finished and k in self._IN_FLIGHT:
+                continue
             out[k] = a[:h][select].astype(self.dtype(k) if wide else a.dtype, copy=view)
         return out
 
@@ -1021,7 +1029,8 @@ class JobStore:
         n_done = int(np.count_nonzero(done))
         if n_done == 0:
             return 0
-        self.sink.append(self._unparked(self._rows(done, wide=False)))  # narrow columns too
+        rows = self._rows(done, wide=False, finished=True)  # narrow columns too
+        self.sink.append(self._unparked(rows))
         keep = ~done
         live = h - n_done
         for a in (*self.cols.values(), self._ids):
@@ -1035,9 +1044,11 @@ class JobStore:
         status[status == self.PARKED] = self.PENDING
         return rows
 
-    def _completed(self, windows: Any) -> Any:
-        """The sink's windows with the completions of parked jobs laid over their rows."""
-        done = self._done.windows() if self._done is not None and len(self._done) else iter(())
+    def _completed(self, windows: Any, columns: Any) -> Any:
+        """The sink's windows with the completions of parked jobs laid over their rows (those
+        of ``columns``, None: all)."""
+        with_done = self._done is not None and len(self._done)
+        done = self._done.windows(columns) if with_done else iter(())
         w_rows = self.sink.window_rows
         patch = next(done, None)
         for w in windows:
@@ -1050,33 +1061,35 @@ class JobStore:
                 if pid[0] // w_rows != key[0] // w_rows or not (key[pos] == pid).all():
                     raise RuntimeError("a completion of a job that is not in the table")
                 for k, v in patch.items():
-                    if k != self.KEY:
+                    if k != self.KEY and k in w:
                         w[k][pos] = v
                 patch = next(done, None)
             yield w
         if patch is not None:
             raise RuntimeError("a completion of a job that is not in the table")
 
-    def drain(self) -> Any:
+    def drain(self, columns: Any = None) -> Any:
         """Every job added, finished or not, window by window in id order (dicts of the
-        columns and ``job_id``, see :meth:`PartSink.windows`); the store is empty afterwards.
-        Call :meth:`close` once the windows are used."""
+        columns, but the :attr:`_IN_FLIGHT` ones, and ``job_id``, see
+        :meth:`PartSink.windows`); the store is empty afterwards. ``columns``: only these (and
+        ``job_id``; what is read of the parts is only these). The windows can be drained again
+        (the rows stay in the sink) until :meth:`close`."""
         h = self.held
         if h:
             out = {self.KEY: self._ids[:h]}  # views of the held rows, not a copy
-            out.update({k: a[:h] for k, a in self.cols.items()})
+            out.update({k: a[:h] for k, a in self.cols.items() if k not in self._IN_FLIGHT})
             self._unparked(out)  # (in place: the store is emptied here)
             self.held = 0
             self._resize(0)  # the sink holds the rows it has not written yet
             self.sink.append(out)
         self.held = 0
         self._resize(0)
-        return self._widened(self._completed(self.sink.windows()))
+        return self._widened(self._completed(self.sink.windows(columns), columns))
 
     def empty_rows(self) -> dict[str, np.ndarray]:
         """No rows: the columns of :meth:`drain`'s windows, of length 0."""
         out = {self.KEY: np.zeros(0, np.int64)}
-        out.update({k: np.zeros(0, self.dtype(k)) for k in self.cols})
+        out.update({k: np.zeros(0, self.dtype(k)) for k in self.cols if k not in self._IN_FLIGHT})
         return out
 
     def close(self) -> None:

@@ -106,6 +106,7 @@ from __future__ import annotations
 import inspect
 import math
 import time as _time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -121,7 +122,7 @@ from ..table import Table, filled_column
 from .engine import EngineResult
 from .queues import NAT, JobStore
 from .rundir import fleet_row
-from .sink import ParquetTable, temporary_parquet, write_table_stream
+from .sink import ParquetTable, kept_table, write_table_stream
 
 #: User-terminal rates (bit/s): Starlink Residential was advertised at 25-220 Mbit/s down and
 #: 5-20 Mbit/s up (SpaceX, starlink.com/specifications, 2023); measured medians of that order
@@ -330,6 +331,8 @@ class _Store(JobStore):
     )
     _BOOL = ("started", "fault_hit", "corrupted", "on_time")
     _NAT_COLUMNS = ("start", "end", "compute_end")
+    # what only a request in flight needs (its queue order, expiry, path): not written out
+    _IN_FLIGHT = ("priority", "delay_out_s", "expiry", "started")
     _NARROW: ClassVar[dict[str, Any]] = {
         "satellite": np.int32,
         "access": np.int32,
@@ -344,6 +347,7 @@ class _Store(JobStore):
         # per store: the number of link columns is the run's max_hops
         self._INT = (*type(self)._INT, *self.edge_columns)
         self._NARROW = {**type(self)._NARROW, **dict.fromkeys(self.edge_columns, np.int32)}
+        self._IN_FLIGHT = (*type(self)._IN_FLIGHT, *self.edge_columns)
         super().__init__()
 
     def at(self, ids: np.ndarray) -> _Rows:
@@ -1563,7 +1567,20 @@ class _JobTotals:
         self._energy = np.empty(n)
         self._n_lat = self._n_energy = 0
 
-    def add(self, cols: dict[str, np.ndarray], table: Table) -> Table:
+    #: The request columns :meth:`add` reads (only these are read of the parts to sum a run
+    #: kept in memory, whose table is assembled when first used).
+    COLUMNS = (
+        "status",
+        "reason",
+        "on_time",
+        "corrupted",
+        "fault_hit",
+        "arrival",
+        "end",
+        "energy_j",
+    )
+
+    def add(self, cols: dict[str, np.ndarray]) -> None:
         status, reason = cols["status"], cols["reason"]
         completed, dropped = status == _COMPLETED, status == _DROPPED
         c = self.count
@@ -1575,13 +1592,12 @@ class _JobTotals:
         c["fault_hit"] += int(np.count_nonzero(cols["fault_hit"]))
         for code, name in enumerate(_REASON_NAMES[1:], start=1):
             c[f"dropped_{name}"] += int(np.count_nonzero(dropped & (reason == code)))
-        lat = table["latency_s"][completed]
+        lat = (cols["end"][completed] - cols["arrival"][completed]) / 1e9  # as _job_table's
         self._lat[self._n_lat : self._n_lat + lat.size] = lat
         self._n_lat += lat.size
         energy = cols["energy_j"]
         self._energy[self._n_energy : self._n_energy + energy.size] = energy
         self._n_energy += energy.size
-        return table
 
     def latencies(self) -> np.ndarray:
         """Latencies (s) of the completed requests, in job-id order."""
@@ -1594,24 +1610,32 @@ class _JobTotals:
 
 def _jobs_written(run: ServiceWorkload, out_dir: Any) -> tuple[Table, _JobTotals]:
     """The jobs table streamed from the store's parts window by window in id order (memory: a
-    window) to ``<out_dir>/jobs.parquet``, or to a temporary file when there is no run
-    directory; read back when first used (:class:`~spacecompute.sim.sink.ParquetTable`)."""
+    window) to ``<out_dir>/jobs.parquet``, read back when first used
+    (:class:`~spacecompute.sim.sink.ParquetTable`); without a run directory, summed from a
+    few columns of the parts now and assembled from them when first used
+    (:class:`~spacecompute.sim.sink.KeptTable`)."""
     from pathlib import Path
 
     jobs, names = run.jobs, run.users.names
     totals = _JobTotals(int(jobs.n))
-    pieces = (totals.add(cols, _job_table(cols, names)) for cols in jobs.drain())
     empty = _job_table(jobs.empty_rows(), names)
-    if out_dir is not None:
-        table: Table = ParquetTable(
-            write_table_stream(Path(out_dir) / "jobs.parquet", pieces, empty)
+    if out_dir is None:
+        for cols in jobs.drain(_JobTotals.COLUMNS):
+            totals.add(cols)
+        table: Table = kept_table(
+            lambda: (_job_table(cols, names) for cols in jobs.drain()),
+            int(jobs.n),
+            empty,
+            release=jobs.close,
         )
-    else:  # kept in memory: a temporary file, read when the table is first used (written
-        # without dictionary encoding: 3x faster, and no user keeps it)
-        tmp = temporary_parquet("spacecompute-jobs-")
-        table = ParquetTable(
-            write_table_stream(tmp, pieces, empty, use_dictionary=False), owned=True
-        )
+        return table, totals
+
+    def pieces() -> Iterator[Table]:
+        for cols in jobs.drain():
+            totals.add(cols)
+            yield _job_table(cols, names)
+
+    table = ParquetTable(write_table_stream(Path(out_dir) / "jobs.parquet", pieces(), empty))
     jobs.close()
     return table, totals
 
