@@ -688,11 +688,18 @@ def _same_bits(a: list, b: list) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fifo_with_its_backlog_on_disk_serves_bit_identically(tmp_path, seed):
+@pytest.mark.parametrize("compact", [False, True])
+def test_fifo_with_its_backlog_on_disk_serves_bit_identically(tmp_path, seed, compact, monkeypatch):
     """With a budget of a few jobs in memory (the rest on disk, read back when a queue is
     served), every step's started and finished jobs, fractions, satellites and the queued jobs
-    are bit for bit those of the queues held in memory; and a checkpoint taken mid-run (its
-    file kept while later spills write new ones) resumes to the same steps."""
+    are bit for bit those of the queues held in memory; and a checkpoint taken mid-run resumes
+    to the same steps: the file it refers to is cut back to the checkpoint's length (records
+    appended after it), or kept while compactions (``compact``: whenever the dead records
+    outnumber the live ones) write new ones."""
+    from spacecompute.sim import spill
+
+    if compact:
+        monkeypatch.setattr(spill, "COMPACT_RECORDS", 0)
     ref, _ = _random_steps(FifoQueues(7), np.random.default_rng(seed), 60, 0)
     for budget in (0, 3):
         folder = tmp_path / f"b{budget}"
@@ -705,6 +712,9 @@ def test_fifo_with_its_backlog_on_disk_serves_bit_identically(tmp_path, seed):
         rng_state = rng.bit_generator.state
         more, _ = _random_steps(q, rng, 30, next_id)
         _same_bits(ref, got + more)
+        sp = q._spill
+        assert (sp.gen > int(state["spill.gen"])) == compact
+        assert sp.length > int(state["spill.length"]) or compact  # appended, not rewritten
         # resume from the checkpoint at step 30 (the disk has moved on since)
         again = FifoQueues(7)
         again.spill_to(folder, budget, resume=True)
@@ -731,6 +741,24 @@ def test_fifo_backlog_on_disk_is_checked_on_resume(tmp_path):
         again.load_state_dict(state)
     with pytest.raises(InputError):
         q.spill_to(None, -1)
+
+
+def test_fifo_backlog_state_of_an_earlier_version_is_read(tmp_path):
+    """The state of the backlog file of earlier versions (each satellite's front one run of
+    records at ``pos``, no segment table) resumes the same queues."""
+    q = FifoQueues(3)
+    q.spill_to(tmp_path / "b", 1)
+    q.push(np.arange(6), np.array([2, 0, 1, 0, 2, 1]), np.ones(6))
+    state = q.state_dict()
+    assert state["spill.seg_sat"].tolist() == [0, 1, 2]  # one segment each: the old layout
+    old = {k: v for k, v in state.items() if not k.startswith("spill.seg_")}
+    old["spill.pos"] = np.zeros(3, np.int64)
+    old["spill.pos"][state["spill.seg_sat"]] = state["spill.seg_pos"]
+    again = FifoQueues(3)
+    again.spill_to(tmp_path / "b", 1, resume=True)
+    again.load_state_dict(old)
+    assert again.queued()["jobs"].tolist() == q.queued()["jobs"].tolist() == list(range(6))
+    again.close()
 
 
 def test_job_store_parked_rows_leave_the_store_and_their_completions_are_laid_over(tmp_path):

@@ -7,12 +7,26 @@ budget of queued jobs in memory; past it, it moves whole queues of the satellite
 jobs here, and reads a satellite's jobs back, in order, in the step its queue is served.
 
 Layout: one file ``backlog-<generation>.bin`` of fixed-size records (:data:`RECORD`, 33 bytes:
-job id, cumulative end offset, size, push sequence number, started), satellite by satellite;
-satellite ``s`` owns the contiguous records ``[pos[s], pos[s] + count[s])``, the *front* of its
-queue (the jobs in memory come after them). Reading a satellite's records back empties its
-segment (the file is not changed); adding records writes the next generation: every live
-segment of the old file merged with the new records, satellite by satellite, in blocks (memory:
-a block), then the old file is removed, unless a checkpoint refers to it (:meth:`state`).
+job id, cumulative end offset, size, push sequence number, started), only ever appended to.
+Satellite ``s``'s *front* (the jobs of its queue on disk; those in memory come after them) is
+a list of *segments*, contiguous runs of its records, one per :meth:`~SpillFile.add` since its
+front was last read back, in order: the table ``seg_sat``, ``seg_pos``, ``seg_cnt``, sorted by
+satellite (stable, so a satellite's segments stay in the order they were added). Adding
+records appends them at the end of the file, satellite by satellite, and adds a segment for
+each satellite; reading a satellite's front back (:meth:`~SpillFile.take`) drops its segments
+and leaves the records in the file, dead. The file is rewritten (a new generation holding only
+the live fronts, one segment per satellite, written in blocks: memory a block) only when its
+dead records outnumber both its live ones and :data:`COMPACT_RECORDS`: each record is then
+written about twice at most, where rewriting the whole backlog on every addition (the layout of
+earlier versions) wrote the million-satellite day's backlog of 1.8 GB about ten times.
+
+Checkpoints: the state (:meth:`~SpillFile.state`) refers to the first ``length`` records of the
+current generation, which no later addition changes (appends only); the file is synced to disk
+then. A compaction after a checkpoint writes a new generation and keeps the one the checkpoint
+refers to until the next checkpoint. Resuming (:meth:`~SpillFile.load`) cuts the file back to
+the checkpoint's ``length`` (what a killed run appended after it is dropped) and removes other
+generations. The state of earlier versions (one segment per satellite: ``pos`` instead of the
+segment table) is read as such.
 Files are read and written with ``pread``/``write``, never memory-mapped, so the pages they
 pass through are the system's page cache, not the run's memory.
 """
@@ -34,9 +48,12 @@ from ..errors import InputError
 RECORD = np.dtype(
     [("job", "<i8"), ("off", "<f8"), ("size", "<f8"), ("seq", "<i8"), ("started", "u1")]
 )
-#: Records rewritten at a time when a generation is written (8.7 MB; the block's index arrays
+#: Records rewritten at a time when the file is compacted (8.7 MB; the block's index arrays
 #: and copies take about 6 times that while it is written).
 BLOCK_RECORDS = 1 << 18
+#: Dead records (read back) the file may hold beyond its live ones before it is compacted
+#: (16.8 million: 550 MB).
+COMPACT_RECORDS = 1 << 24
 _GLOB = "backlog-*.bin"
 
 
@@ -60,8 +77,8 @@ class SpillFile:
         self._finalizer: Any = None
         self.n = int(n)
         self.count = np.zeros(self.n, np.int64)  # records of each satellite's front
-        self.pos = np.zeros(self.n, np.int64)  # where they start in the file
         self.first_off = np.full(self.n, np.inf)  # end offset of each front's first job
+        self._segments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self.total = 0  # records in all fronts
         self.gen = -1  # the file's generation (-1: none yet)
         self.length = 0  # records in the file (live or read back)
@@ -69,6 +86,9 @@ class SpillFile:
 
     def __repr__(self) -> str:
         return f"SpillFile({str(self._folder)!r}, jobs={self.total}, generation={self.gen})"
+
+    def _segments(self, sat: np.ndarray, pos: np.ndarray, cnt: np.ndarray) -> None:
+        self.seg_sat, self.seg_pos, self.seg_cnt = sat, pos, cnt
 
     @property
     def folder(self) -> Path:
@@ -94,56 +114,92 @@ class SpillFile:
             )
         return np.frombuffer(buf, RECORD)
 
+    def _segments_of(self, sats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, counts) of the segments of ``sats``, satellite by satellite in the
+        order of ``sats``, each satellite's in order."""
+        lo = np.searchsorted(self.seg_sat, sats, "left")
+        hi = np.searchsorted(self.seg_sat, sats, "right")
+        idx = np.repeat(lo, hi - lo) + _within(hi - lo)
+        return self.seg_pos[idx], self.seg_cnt[idx]
+
     def peek(self, sats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(counts, records) of the fronts of ``sats`` (in that order), left in place."""
         sats = np.asarray(sats, np.int64)
         counts = self.count[sats]
         if not counts.any():
             return counts, np.zeros(0, RECORD)
+        pos, cnt = self._segments_of(sats[counts > 0])
         fd = os.open(self.path, os.O_RDONLY)
         try:
-            parts = [
-                self._read(fd, int(self.pos[s]), int(c))
-                for s, c in zip(sats, counts, strict=True)
-                if c
-            ]
+            parts = [self._read(fd, int(p), int(c)) for p, c in zip(pos, cnt, strict=True)]
         finally:
             os.close(fd)
         return counts, np.concatenate(parts)
 
     def take(self, sats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(counts, records) of the fronts of ``sats``, which become empty."""
+        """(counts, records) of the fronts of ``sats``, which become empty (their records stay
+        in the file, dead)."""
         counts, records = self.peek(sats)
         self.count[sats] = 0
         self.first_off[sats] = np.inf
         self.total -= int(counts.sum())
+        keep = self.count[self.seg_sat] > 0
+        if not keep.all():
+            self._segments(self.seg_sat[keep], self.seg_pos[keep], self.seg_cnt[keep])
         return counts, records
 
     # -- writing ------------------------------------------------------------------------------
     def add(self, counts: np.ndarray, records: np.ndarray) -> None:
         """Append ``records`` (grouped by satellite in increasing order, ``counts`` (n,) of
-        each) behind the satellites' fronts: writes the next generation."""
+        each) behind the satellites' fronts, at the end of the file (compacted first when it
+        holds too many dead records)."""
         counts = np.asarray(counts, np.int64)
         if not counts.any():
             return
-        old_count, old_pos = self.count, self.pos
-        total = old_count + counts
-        new_pos = np.cumsum(total) - total
-        new_start = np.cumsum(counts) - counts  # of each satellite in ``records``
+        if self.gen < 0 or self.length - self.total > max(self.total, COMPACT_RECORDS):
+            self._compact()
+        fd = os.open(self.path, os.O_WRONLY)
+        try:
+            data = memoryview(np.ascontiguousarray(records, RECORD).view(np.uint8))
+            at = self.length * RECORD.itemsize
+            while data:  # pwrite may write less than asked
+                done = os.pwrite(fd, data, at)
+                data, at = data[done:], at + done
+        finally:
+            os.close(fd)
+        sats = np.flatnonzero(counts)
+        start = np.cumsum(counts) - counts  # of each satellite in ``records``
+        fresh = sats[self.count[sats] == 0]
+        self.first_off[fresh] = records["off"][start[fresh]]
+        sat = np.concatenate((self.seg_sat, sats))
+        order = np.argsort(sat, kind="stable")  # a satellite's older segments stay first
+        pos = np.concatenate((self.seg_pos, self.length + start[sats]))
+        self._segments(sat[order], pos[order], np.concatenate((self.seg_cnt, counts[sats]))[order])
+        self.count += counts
+        m = int(counts.sum())
+        self.total += m
+        self.length += m
+
+    def _compact(self) -> None:
+        """Write the next generation: every live front as one segment, satellite by satellite
+        in blocks of about :data:`BLOCK_RECORDS` records; the old file is removed unless a
+        checkpoint refers to it."""
         self.folder.mkdir(parents=True, exist_ok=True)
         gen = self.gen + 1
         path, tmp = self.folder / _name(gen), self.folder / (_name(gen) + ".tmp")
         old_fd = os.open(self.path, os.O_RDONLY) if self.gen >= 0 else -1
         try:
             with open(tmp, "wb") as f:
+                sats = np.flatnonzero(self.count)
+                cum = np.cumsum(self.count[sats])
                 a = 0
-                cum = np.cumsum(total)
-                while a < self.n:
-                    # satellites [a, b): about BLOCK_RECORDS records (at least one satellite)
-                    b = int(np.searchsorted(cum, cum[a] - total[a] + BLOCK_RECORDS, "right"))
-                    b = min(max(b, a + 1), self.n)
-                    f.write(self._block(a, b, old_fd, old_count, old_pos, counts, new_start,
-                                        records).tobytes())  # fmt: skip
+                while a < sats.size:  # satellites sats[a:b]: about BLOCK_RECORDS records
+                    base = cum[a] - self.count[sats[a]]
+                    b = int(np.searchsorted(cum, base + BLOCK_RECORDS, "right"))
+                    b = min(max(b, a + 1), sats.size)
+                    pos, cnt = self._segments_of(sats[a:b])
+                    for p, c in zip(pos, cnt, strict=True):
+                        f.write(self._read(old_fd, int(p), int(c)).tobytes())
                     a = b
                 f.flush()
                 os.fsync(f.fileno())
@@ -152,75 +208,65 @@ class SpillFile:
                 os.close(old_fd)
         os.replace(tmp, path)
         old_gen = self.gen
-        self.count, self.pos, self.gen, self.length = total, new_pos, gen, int(total.sum())
-        first_new = records["off"][np.minimum(new_start, max(records.size - 1, 0))]
-        fresh = (old_count == 0) & (counts > 0)
-        self.first_off[fresh] = first_new[fresh]
-        self.total = self.length
+        sats = np.flatnonzero(self.count)
+        cnt = self.count[sats]
+        self._segments(sats, np.cumsum(cnt) - cnt, cnt)
+        self.gen, self.length = gen, self.total
         if old_gen >= 0 and old_gen != self.pinned:
             (self.folder / _name(old_gen)).unlink(missing_ok=True)
 
-    def _block(
-        self,
-        a: int,
-        b: int,
-        old_fd: int,
-        old_count: np.ndarray,
-        old_pos: np.ndarray,
-        counts: np.ndarray,
-        new_start: np.ndarray,
-        records: np.ndarray,
-    ) -> np.ndarray:
-        """The records of satellites [a, b) in the next generation: each one's old front, then
-        its new records."""
-        oc, nc = old_count[a:b], counts[a:b]
-        out = np.empty(int(oc.sum() + nc.sum()), RECORD)
-        seg = np.cumsum(oc + nc) - (oc + nc)  # each satellite's start in ``out``
-        if oc.any():
-            live = np.flatnonzero(oc)
-            lo = int(old_pos[a:b][live].min())
-            hi = int((old_pos[a:b][live] + oc[live]).max())
-            span = self._read(old_fd, lo, hi - lo)
-            src = np.repeat(old_pos[a:b] - lo, oc) + _within(oc)
-            out[np.repeat(seg, oc) + _within(oc)] = span[src]
-        if nc.any():
-            src = np.repeat(new_start[a:b], nc) + _within(nc)
-            out[np.repeat(seg + oc, nc) + _within(nc)] = records[src]
-        return out
-
     # -- checkpoints --------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
-        """What a checkpoint records; the current file is kept until another is recorded."""
+        """What a checkpoint records (the file is synced to disk first); the current file is
+        kept until another is recorded."""
         if self.pinned >= 0 and self.pinned != self.gen:
             (self.folder / _name(self.pinned)).unlink(missing_ok=True)
         self.pinned = self.gen
+        if self.gen >= 0:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         return {
             "count": self.count.copy(),
-            "pos": self.pos.copy(),
             "first_off": self.first_off.copy(),
+            "seg_sat": self.seg_sat.copy(),
+            "seg_pos": self.seg_pos.copy(),
+            "seg_cnt": self.seg_cnt.copy(),
             "gen": np.asarray(self.gen),
             "length": np.asarray(self.length),
         }
 
     def load(self, state: dict[str, np.ndarray]) -> None:
-        """Go back to a checkpoint's :meth:`state`: its file must be there; files written after
-        it are removed."""
+        """Go back to a checkpoint's :meth:`state`: its file must be there (what was appended
+        to it after the checkpoint is cut off); files written after it are removed."""
         count = np.array(state["count"], np.int64)
         if count.shape != (self.n,):
             raise InputError("backlog state of another number of satellites", field="state")
         gen, length = int(state["gen"]), int(state["length"])
+        if "seg_sat" in state:
+            sat, pos, cnt = (np.array(state[f"seg_{k}"], np.int64) for k in ("sat", "pos", "cnt"))
+        else:  # an earlier version's state: one segment per satellite, at ``pos``
+            sat = np.flatnonzero(count)
+            pos, cnt = np.array(state["pos"], np.int64)[sat], count[sat]
+        if sat.shape != pos.shape or sat.shape != cnt.shape or int(cnt.sum()) != int(count.sum()):
+            raise InputError("backlog state whose segments do not add up", field="state")
         path = self.folder / _name(gen)
-        if gen >= 0 and (not path.is_file() or path.stat().st_size != length * RECORD.itemsize):
+        if gen >= 0 and (not path.is_file() or path.stat().st_size < length * RECORD.itemsize):
             raise InputError(
                 f"{path} (the waiting jobs the checkpoint was saved with) is missing or incomplete",
                 field="--resume",
                 expected="the run directory as the interrupted run left it (or run again "
                 "without --resume)",
             )
+        if gen >= 0:
+            os.truncate(path, length * RECORD.itemsize)
         for other in self.folder.glob(_GLOB) if self.folder.is_dir() else []:
             if other != path:
                 other.unlink(missing_ok=True)
-        self.count, self.pos = count, np.array(state["pos"], np.int64)
+        self.count = count
+        self._segments(sat, pos, cnt)
         self.first_off = np.array(state["first_off"], np.float64)
         self.gen, self.length, self.pinned = gen, length, gen
         self.total = int(count.sum())
@@ -231,6 +277,7 @@ class SpillFile:
             shutil.rmtree(self._folder, ignore_errors=True)
         self.count[:] = 0
         self.first_off[:] = np.inf
+        self._segments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
         self.total, self.gen, self.length, self.pinned = 0, -1, 0, -1
 
     def clear(self) -> None:
@@ -241,4 +288,4 @@ class SpillFile:
             self._finalizer.detach()
 
 
-__all__ = ["BLOCK_RECORDS", "RECORD", "SpillFile"]
+__all__ = ["BLOCK_RECORDS", "COMPACT_RECORDS", "RECORD", "SpillFile"]
