@@ -493,6 +493,24 @@ def test_resume_with_a_run_directory_writes_identical_parquet_files(
         assert _files_equal(tmp_path / "whole" / name, out / name), name
 
 
+def test_a_checkpoint_of_parquet_parts_is_refused_on_resume(tmp_path, small_parts):
+    """A checkpoint saved by an earlier version, whose finished jobs are in Parquet part files
+    (its state records no part ``format``), cannot be resumed: a clear error naming --resume,
+    not a traceback."""
+    from spacecompute.sim.checkpoint import Checkpointer, fingerprint
+
+    cfg = EngineConfig(policy="on-board", duration_s=2 * HOURS, chunk_steps=64)
+    ck = Checkpointer(tmp_path, 50, fingerprint(cfg))
+    with pytest.raises(_Kill):
+        run_engine(cfg, checkpoint=ck, progress=_kill_after(60))
+    steps_done, state = ck.load()
+    assert int(state["w0.jobs.sink.parts"]) > 0
+    ck.save(steps_done, {k: v for k, v in state.items() if not k.endswith(".format")})
+    with pytest.raises(InputError, match="another version of spacecompute") as err:
+        run_engine(cfg, checkpoint=ck)
+    assert err.value.problems[0].field == "--resume"
+
+
 def test_checkpoint_of_another_configuration_is_refused(tmp_path):
     from spacecompute.sim.checkpoint import Checkpointer, fingerprint
 
