@@ -292,14 +292,17 @@ class PartSink:
         self.flush()
         for _, batches in sorted(self._index().items()):
             pieces: dict[str, list[np.ndarray]] = {}
-            for path, i in batches:
+            for path, group in itertools.groupby(batches, key=lambda b: b[0]):
                 # memory-mapped (no read of the columns not asked for); a map is let go once
                 # its columns are copied into the window below
                 with pa.memory_map(str(path)) as src:
-                    batch = pa.ipc.open_file(src).get_batch(i)
-                for k in self._names(batch.schema.names, columns):
-                    pieces.setdefault(k, []).append(batch.column(k).to_numpy(zero_copy_only=False))
-                del batch
+                    reader = pa.ipc.open_file(src)
+                    got = [reader.get_batch(i) for _, i in group]
+                for batch in got:
+                    for k in self._names(batch.schema.names, columns):
+                        col = batch.column(k).to_numpy(zero_copy_only=False)
+                        pieces.setdefault(k, []).append(col)
+                del got
             cols = {k: np.concatenate(v) if len(v) > 1 else v[0].copy() for k, v in pieces.items()}
             del pieces
             yield _in_key_order(cols, self.key)

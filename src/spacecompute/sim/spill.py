@@ -13,12 +13,14 @@ a list of *segments*, contiguous runs of its records, one per :meth:`~SpillFile.
 front was last read back, in order: the table ``seg_sat``, ``seg_pos``, ``seg_cnt``, sorted by
 satellite (stable, so a satellite's segments stay in the order they were added). Adding
 records appends them at the end of the file, satellite by satellite, and adds a segment for
-each satellite; reading a satellite's front back (:meth:`~SpillFile.take`) drops its segments
-and leaves the records in the file, dead. The file is rewritten (a new generation holding only
-the live fronts, one segment per satellite, written in blocks: memory a block) only when its
-dead records outnumber both its live ones and :data:`COMPACT_RECORDS`: each record is then
-written about twice at most, where rewriting the whole backlog on every addition (the layout of
-earlier versions) wrote the million-satellite day's backlog of 1.8 GB about ten times.
+each satellite (16 bytes in memory); reading a satellite's front back
+(:meth:`~SpillFile.take`) drops its segments and leaves the records in the file, dead. The file
+is rewritten (a new generation holding only the live fronts, one segment per satellite, written
+in blocks: memory a block) only when its dead records outnumber both its live ones and
+:data:`COMPACT_RECORDS`, or when the fronts are split into more than
+:data:`SEGMENTS_PER_SATELLITE` segments per satellite on average: each record is then written a
+few times at most, where rewriting the whole backlog on every addition (the layout of earlier
+versions) wrote the million-satellite day's backlog of 1.8 GB about ten times.
 
 Checkpoints: the state (:meth:`~SpillFile.state`) refers to the first ``length`` records of the
 current generation, which no later addition changes (appends only); the file is synced to disk
@@ -54,6 +56,9 @@ BLOCK_RECORDS = 1 << 18
 #: Dead records (read back) the file may hold beyond its live ones before it is compacted
 #: (16.8 million: 550 MB).
 COMPACT_RECORDS = 1 << 24
+#: Segments per satellite (on average, of at least 4,096 satellites) the fronts may be split
+#: into before the file is compacted: 16 bytes each in memory, one read each.
+SEGMENTS_PER_SATELLITE = 4
 _GLOB = "backlog-*.bin"
 
 
@@ -78,7 +83,7 @@ class SpillFile:
         self.n = int(n)
         self.count = np.zeros(self.n, np.int64)  # records of each satellite's front
         self.first_off = np.full(self.n, np.inf)  # end offset of each front's first job
-        self._segments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._segments(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32))
         self.total = 0  # records in all fronts
         self.gen = -1  # the file's generation (-1: none yet)
         self.length = 0  # records in the file (live or read back)
@@ -88,7 +93,17 @@ class SpillFile:
         return f"SpillFile({str(self._folder)!r}, jobs={self.total}, generation={self.gen})"
 
     def _segments(self, sat: np.ndarray, pos: np.ndarray, cnt: np.ndarray) -> None:
-        self.seg_sat, self.seg_pos, self.seg_cnt = sat, pos, cnt
+        """The segment table (satellite int32, position int64, count int32; sorted by
+        satellite). Segments of a satellite whose front was read back stay in it, dead, until
+        the next :meth:`add` (:meth:`_live`): only fronts with jobs are ever looked up."""
+        self.seg_sat = sat.astype(np.int32, copy=False)
+        self.seg_pos = pos.astype(np.int64, copy=False)
+        self.seg_cnt = cnt.astype(np.int32, copy=False)
+
+    def _live(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The segments of the fronts that hold jobs."""
+        keep = self.count[self.seg_sat] > 0
+        return self.seg_sat[keep], self.seg_pos[keep], self.seg_cnt[keep]
 
     @property
     def folder(self) -> Path:
@@ -117,6 +132,7 @@ class SpillFile:
     def _segments_of(self, sats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(positions, counts) of the segments of ``sats``, satellite by satellite in the
         order of ``sats``, each satellite's in order."""
+        sats = np.asarray(sats).astype(np.int32)  # (another dtype would copy the table)
         lo = np.searchsorted(self.seg_sat, sats, "left")
         hi = np.searchsorted(self.seg_sat, sats, "right")
         idx = np.repeat(lo, hi - lo) + _within(hi - lo)
@@ -140,12 +156,9 @@ class SpillFile:
         """(counts, records) of the fronts of ``sats``, which become empty (their records stay
         in the file, dead)."""
         counts, records = self.peek(sats)
-        self.count[sats] = 0
+        self.count[sats] = 0  # (their segments are dropped at the next add)
         self.first_off[sats] = np.inf
         self.total -= int(counts.sum())
-        keep = self.count[self.seg_sat] > 0
-        if not keep.all():
-            self._segments(self.seg_sat[keep], self.seg_pos[keep], self.seg_cnt[keep])
         return counts, records
 
     # -- writing ------------------------------------------------------------------------------
@@ -156,8 +169,11 @@ class SpillFile:
         counts = np.asarray(counts, np.int64)
         if not counts.any():
             return
-        if self.gen < 0 or self.length - self.total > max(self.total, COMPACT_RECORDS):
+        sat, pos, cnt = self._live()
+        many = sat.size > SEGMENTS_PER_SATELLITE * max(self.n, 4096)
+        if self.gen < 0 or many or self.length - self.total > max(self.total, COMPACT_RECORDS):
             self._compact()
+            sat, pos, cnt = self.seg_sat, self.seg_pos, self.seg_cnt
         fd = os.open(self.path, os.O_WRONLY)
         try:
             data = memoryview(np.ascontiguousarray(records, RECORD).view(np.uint8))
@@ -171,10 +187,10 @@ class SpillFile:
         start = np.cumsum(counts) - counts  # of each satellite in ``records``
         fresh = sats[self.count[sats] == 0]
         self.first_off[fresh] = records["off"][start[fresh]]
-        sat = np.concatenate((self.seg_sat, sats))
+        sat = np.concatenate((sat, sats))
         order = np.argsort(sat, kind="stable")  # a satellite's older segments stay first
-        pos = np.concatenate((self.seg_pos, self.length + start[sats]))
-        self._segments(sat[order], pos[order], np.concatenate((self.seg_cnt, counts[sats]))[order])
+        pos = np.concatenate((pos, self.length + start[sats]))
+        self._segments(sat[order], pos[order], np.concatenate((cnt, counts[sats]))[order])
         self.count += counts
         m = int(counts.sum())
         self.total += m
@@ -228,12 +244,13 @@ class SpillFile:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        sat, pos, cnt = self._live()
         return {
             "count": self.count.copy(),
             "first_off": self.first_off.copy(),
-            "seg_sat": self.seg_sat.copy(),
-            "seg_pos": self.seg_pos.copy(),
-            "seg_cnt": self.seg_cnt.copy(),
+            "seg_sat": sat,
+            "seg_pos": pos,
+            "seg_cnt": cnt,
             "gen": np.asarray(self.gen),
             "length": np.asarray(self.length),
         }
@@ -277,7 +294,7 @@ class SpillFile:
             shutil.rmtree(self._folder, ignore_errors=True)
         self.count[:] = 0
         self.first_off[:] = np.inf
-        self._segments(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._segments(np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int32))
         self.total, self.gen, self.length, self.pinned = 0, -1, 0, -1
 
     def clear(self) -> None:
@@ -288,4 +305,4 @@ class SpillFile:
             self._finalizer.detach()
 
 
-__all__ = ["BLOCK_RECORDS", "COMPACT_RECORDS", "RECORD", "SpillFile"]
+__all__ = ["BLOCK_RECORDS", "COMPACT_RECORDS", "RECORD", "SEGMENTS_PER_SATELLITE", "SpillFile"]
