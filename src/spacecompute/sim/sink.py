@@ -188,6 +188,7 @@ class PartSink:
         self.parts += 1
         self.rows_written += int(cuts[-1])
         self._buf, self._buffered = [], 0
+        pa.default_memory_pool().release_unused()  # the pool would keep the packed flags
 
     def _concatenated(self) -> dict[str, np.ndarray]:
         if len(self._buf) == 1:
