@@ -45,16 +45,35 @@ _FLAT_KEYS = (
 
 
 def _jobs_union(names: list[str], parts: list[EngineResult]) -> Table:
-    """Every workload's jobs with the contract's columns and ``workload``."""
+    """Every workload's jobs with the contract's columns and ``workload``: each column
+    allocated once (the dtype ``np.concatenate`` would give) and filled piece by piece, a
+    workload's table kept on disk (``sink.KeptTable``) read piece by piece without being
+    assembled first (one copy of its rows instead of two)."""
     from .rundir import SCHEMAS
 
     cols = list(SCHEMAS["jobs"])
     out: dict[str, Any] = {"workload": np.concatenate(
         [filled_column(len(p.jobs), name) for name, p in zip(names, parts, strict=True)]
     )}  # fmt: skip
+    n = len(out["workload"])
     for c in cols:
-        out[c] = np.concatenate([np.asarray(p.jobs[c]) for p in parts])
+        out[c] = np.empty(n, np.result_type(*(_dtype(p.jobs, c) for p in parts)))
+    at = 0
+    for p in parts:
+        pieces = getattr(p.jobs, "pieces", None)
+        for piece in pieces() if callable(pieces) else (p.jobs,):
+            m = len(piece)
+            for c in cols:
+                out[c][at : at + m] = np.asarray(piece[c])
+            at += m
+    if at != n:
+        raise RuntimeError(f"the workloads' jobs gave {at} rows, their tables {n}")
     return Table({c: out[c] for c in [*cols, "workload"]})
+
+
+def _dtype(table: Any, column: str) -> np.dtype:
+    dtype = getattr(table, "dtype", None)
+    return dtype(column) if callable(dtype) else np.asarray(table[column]).dtype
 
 
 def _steps(run: Any, parts: list[EngineResult]) -> Table:

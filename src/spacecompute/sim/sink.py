@@ -471,6 +471,20 @@ class KeptTable(Table):
             return {c: np.asarray(self._empty[c]) for c in self._empty.columns}
         return out
 
+    def pieces(self) -> Iterator[Table]:
+        """The table in pieces, in order, without assembling it (memory: a piece; the whole
+        table once it is assembled): for a caller that copies the rows elsewhere anyway."""
+        if self._loaded is not None or self._source is None:
+            yield self
+            return
+        yield from self._source()
+
+    def dtype(self, column: str) -> np.dtype:
+        """The dtype of ``column`` (without assembling the table)."""
+        if self._loaded is not None:
+            return self._loaded[column].dtype
+        return np.asarray(self._empty[column]).dtype
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (Table, (dict(self._columns),))
 
