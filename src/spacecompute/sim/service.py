@@ -404,8 +404,11 @@ class _Users:
         self.weight = pop / pop.sum()
         self.names = np.asarray([str(x) for x in table["name"]], dtype=object)
         self.p = geodetic_to_ecef(self.lat, self.lon, np.zeros_like(self.lat))
-        self.up = enu_basis(self.lat, self.lon)[:, 2, :]
-        self.up_dot_p = np.einsum("ck,ck->c", self.up, self.p)
+        up = enu_basis(self.lat, self.lon)[:, 2, :]
+        # contiguous: a strided view (two cities or more) and a contiguous one (one city) are
+        # two compiled versions of the service geometry's kernels
+        self.up = np.ascontiguousarray(up)
+        self.up_dot_p = np.einsum("ck,ck->c", up, self.p)
         self.p2 = np.einsum("ck,ck->c", self.p, self.p)
         # for the cull of far satellites (sim/service_geometry.py): unit vectors, geocentric
         # latitude, the smallest radius and the largest tilt of geodetic up from geocentric
@@ -413,7 +416,7 @@ class _Users:
         self.p_hat = self.p / np.where(rho > 0.0, rho, 1.0)[:, None]
         self.geocentric_lat_rad = np.arcsin(np.clip(self.p_hat[:, 2], -1.0, 1.0))
         self.rho_min_m = float(rho.min(initial=np.inf))
-        tilt = np.einsum("ck,ck->c", self.up, self.p_hat)
+        tilt = np.einsum("ck,ck->c", up, self.p_hat)
         tilt_deg = np.degrees(np.arccos(np.clip(tilt, -1.0, 1.0)))
         self.up_tilt_max_deg = float(tilt_deg.max(initial=0.0))
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .._parallel import twin_kernel
+from .._parallel import read_only, twin_kernel
 from .._runtime import keep_freed_memory
 from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
 from ..errors import InputError
@@ -378,7 +378,7 @@ class Fleet:
         # 1-2: availability (reboots) and the previous step's thermal limit
         available_share, asked = self._available, self._asked
         _ask_kernel(
-            np.ascontiguousarray(load),
+            read_only(np.ascontiguousarray(load)),  # one compiled signature for any caller's load
             self.thermal_throttle,
             self.downtime_s,
             dt,
