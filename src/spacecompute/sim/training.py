@@ -577,14 +577,25 @@ def _nearest_neighbour(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(N,) index of each satellite's nearest other satellite and the squared distance, with
     the arithmetic and the tie rule (lowest index) of the all-pairs search at any size: a
-    large fleet measures only each satellite's ``_CANDIDATES`` nearest from a k-d tree
-    (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999) with the same expression. ``rows``:
+    large fleet measures only the candidates of a compiled sweep along x
+    (:mod:`spacecompute.sim.nearest_candidates`: those within a hair of the least distance)
+    with the same expression; positions with NaN or inf, each satellite's ``_CANDIDATES``
+    nearest from a k-d tree (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999). ``rows``:
     only these satellites' (each row's answer is the same as in the whole fleet's)."""
     n = r.shape[0]
     every = np.arange(n)
     rows = every if rows is None else np.asarray(rows, np.int64)
     if n <= _ALL_PAIRS_MAX:
         return _nearest_among(r, rows, np.broadcast_to(every, (rows.size, n)))
+    if np.isfinite(r).all():  # candidates of a sweep along x (sim/nearest_candidates.py)
+        from .nearest_candidates import nearest_candidates
+
+        cand, full = nearest_candidates(r, rows)
+        j, d2 = _nearest_among(r, rows, cand)
+        if full.any():  # a lattice: more equal distances than candidates, search all
+            t = np.flatnonzero(full)
+            j[t], d2[t] = _nearest_among(r, rows[t], np.broadcast_to(every, (t.size, n)))
+        return j, d2
     from scipy.spatial import cKDTree
 
     k = min(_CANDIDATES + 1, n)  # the satellite itself is among its own nearest
