@@ -1146,13 +1146,26 @@ def _rings(
     nxt[g_end] = g_start
     r = geo.r_eci_m
     d = np.linalg.norm(r[ps] - r[ps[nxt]], axis=1)
-    link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
+    # the ring links and each participant's link to its nearest neighbour in one call of the
+    # (elementwise) rate and line-of-sight functions: the values of two calls
+    j_near, d2_near = _nearest_neighbour(r, ps) if r.shape[0] >= 2 else (ps, None)
+    if d2_near is None:
+        link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
+        near_bps = np.full(ps.size, np.inf)
+    else:
+        both = _ring_rates(
+            s.terminal,
+            np.concatenate([r[ps], r[ps]]),
+            np.concatenate([r[ps[nxt]], r[j_near]]),
+            np.concatenate([d, np.sqrt(d2_near)]),
+        )
+        link, near_bps = both[: ps.size], both[ps.size :]
     link[np.repeat(g_size == 1, g_size)] = np.inf
     ring_bps = np.minimum.reduceat(link, g_start) * config.allreduce_rings
     in_ring = np.repeat(g_size > 1, g_size)
     ring_links = (ps[in_ring], ps[nxt][in_ring])
     hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
-    store_bps = np.minimum.reduceat(_nearest_rate(r, s.terminal, ps), g_start)
+    store_bps = np.minimum.reduceat(near_bps, g_start)
     e_min = np.minimum.reduceat(executed[ps], g_start)
     cap = np.add.reduceat(executed[ps], g_start)
     en = np.add.reduceat(energy[ps], g_start)
