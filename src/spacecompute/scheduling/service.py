@@ -283,43 +283,28 @@ def _place_kernel(
         for h in range(h_top + 1):
             in_isl[h] = h * in_bits[i] / isl_bps
             out_isl[h] = h * out_bits[i] / isl_bps
-        # with ops >= 0 a candidate whose delivery would be no earlier than the best so far
-        # even with no compute cannot win (``done`` is monotone in ``end >= start``): skip its
-        # division
-        bound_ok = ops[i] >= 0.0
         for attempt in range(2):
             if attempt == 1 and not fallback:
                 break
-            if two_choices:
-                n_ok = 0
-                for j in range(lo, hi):
-                    if attempt == 0 and not allowed[j, q]:
-                        continue
-                    if speed[cand_sat[j]] <= 0.0:
-                        continue
-                    scratch[n_ok] = j
-                    n_ok += 1
-                if n_ok == 0:
+            n_ok = 0
+            for j in range(lo, hi):
+                if attempt == 0 and not allowed[j, q]:
                     continue
-                if n_ok > 2:
-                    a = int(rnd[i, 0] * n_ok)
-                    b = int(rnd[i, 1] * (n_ok - 1))
-                    if b >= a:
-                        b += 1
-                    scratch[0], scratch[1] = scratch[min(a, b)], scratch[max(a, b)]
-                    n_ok = 2
-                k_lo, k_hi = 0, n_ok
-            else:  # every entry in order, as the scratch list would hold them
-                k_lo, k_hi = lo, hi
-            for k in range(k_lo, k_hi):
-                if two_choices:
-                    j = scratch[k]
-                else:
-                    j = k
-                    if attempt == 0 and not allowed[j, q]:
-                        continue
-                    if speed[cand_sat[j]] <= 0.0:
-                        continue
+                if speed[cand_sat[j]] <= 0.0:
+                    continue
+                scratch[n_ok] = j
+                n_ok += 1
+            if n_ok == 0:
+                continue
+            if two_choices and n_ok > 2:
+                a = int(rnd[i, 0] * n_ok)
+                b = int(rnd[i, 1] * (n_ok - 1))
+                if b >= a:
+                    b += 1
+                scratch[0], scratch[1] = scratch[min(a, b)], scratch[max(a, b)]
+                n_ok = 2
+            for k in range(n_ok):
+                j = scratch[k]
                 w = cand_sat[j]
                 if ops[i] > ops_limit[w]:
                     continue
@@ -327,8 +312,6 @@ def _place_kernel(
                 d = cand_delay_s[j]
                 ready = t_arr + d + in_up + in_isl[h]
                 start = max(ready, free_at_s[w])
-                if bound_ok and start + d + out_down + out_isl[h] >= best:
-                    continue
                 end = start + ops[i] / speed[w]
                 if end > until_s[w]:
                     continue
