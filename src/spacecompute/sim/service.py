@@ -892,6 +892,31 @@ def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([int(seed), 0x5E7, int(step)]).generate_state(1)[0])
 
 
+@numba.njit(cache=True)
+def _entries_kernel(ptr, cand_sat, city, sat, out):  # pragma: no cover - numba
+    """The entry of each request's chosen satellite in its city's candidates (by satellite,
+    ``ptr[c]:ptr[c + 1]``; a binary search), -1 where none was chosen (``sat`` < 0); returns
+    how many chosen satellites are not among their city's candidates."""
+    missing = 0
+    for i in range(city.shape[0]):
+        out[i] = -1
+        if sat[i] < 0:
+            continue
+        lo, hi = ptr[city[i]], ptr[city[i] + 1]
+        end = hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cand_sat[mid] < sat[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and cand_sat[lo] == sat[i]:
+            out[i] = lo
+        else:
+            missing += 1
+    return missing
+
+
 def _pick(column: np.ndarray, entry: np.ndarray, chosen: np.ndarray, fill: Any) -> np.ndarray:
     """``column[entry]`` where ``chosen``, else ``fill`` (also when no city sees a satellite this
     step and the candidate table is empty)."""
@@ -1248,20 +1273,14 @@ class ServiceWorkload:
 
     def _entries(self, req: dict[str, np.ndarray], cand: Any, sat: np.ndarray) -> np.ndarray:
         """The decided candidate entry of each request (its access, path, delay); -1: none."""
-        n, city = self.n, req["city"]
-        entry = np.full(city.size, -1, np.int64)
-        chosen = sat >= 0
-        if chosen.any():
-            gkey = cand.city * n + cand.sat  # sorted: the table is by (city, satellite)
-            want = city[chosen] * n + sat[chosen]
-            pos = np.minimum(np.searchsorted(gkey, want), max(gkey.size - 1, 0))
-            if gkey.size == 0 or not np.all(gkey[pos] == want):
-                raise InputError(
-                    f"policy {self.policy.name} chose a satellite that is not a candidate",
-                    field="policy",
-                    expected="a satellite of the request's candidate list",
-                )
-            entry[chosen] = pos
+        city = np.ascontiguousarray(req["city"], np.int64)
+        entry = np.empty(city.size, np.int64)
+        if _entries_kernel(cand.ptr, cand.sat, city, np.ascontiguousarray(sat, np.int64), entry):
+            raise InputError(
+                f"policy {self.policy.name} chose a satellite that is not a candidate",
+                field="policy",
+                expected="a satellite of the request's candidate list",
+            )
         return entry
 
     def _admit(
