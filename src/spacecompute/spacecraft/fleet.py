@@ -48,10 +48,10 @@ from .._parallel import PARALLEL_MIN_WORK, twin_kernel
 from .._runtime import keep_freed_memory
 from ..astro.constants import AU_M, EARTH_EQUATORIAL_RADIUS_M, SOLAR_CONSTANT_W_M2
 from ..errors import InputError
-from .hardware import BusPreset, bus, bus_for_constellation
 from . import power as _power
 from . import radiation as _radiation
 from . import thermal as _thermal
+from .hardware import BusPreset, bus, bus_for_constellation
 from .power import (
     ATTITUDE_MODES,
     StepPower,
@@ -384,9 +384,7 @@ class Fleet:
         if mode.dtype.kind not in "iu" or mode.ndim != 1 or np.any((mode < 0) | (mode > 3)):
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
         out = self._cos_incidence
-        self._kernel(_power._incidence_kernel)(
-            mode.astype(np.int64), r_eci, v, sun_hat / sn, out
-        )
+        self._kernel(_power._incidence_kernel)(mode.astype(np.int64), r_eci, v, sun_hat / sn, out)
         return out
 
     def _power_step(
