@@ -741,7 +741,7 @@ class _EORun:
             "jobs_completed": float(completed),
             "jobs_dropped": float(dropped),
             "brownouts": brownouts,
-            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
+            "faults": float(fs.silent_errors.sum() + fs.detected_errors.sum()),
             "ops_processed": float(ops_done.sum()),
             "ops_capacity": float(ops_cap.sum()),
             "downlink_capacity_bits": float(dl_cap.sum()),
@@ -834,19 +834,22 @@ class _EORun:
             within = csum - (csum - by_o)[gstart]
             fits = np.empty(b - a, bool)
             fits[order] = used[s_o] + within <= self.storage_bytes
-            drop_ids = ids[~fits]
-            jobs["status"][drop_ids] = _DROPPED
-            jobs["reason"][drop_ids] = _REASON_STORAGE
-            jobs["end"][drop_ids] = tk
-            dropped += int(drop_ids.size)
-            bits_dropped += float(bits[~fits].sum())
-            keep = ids[fits]
+            ops = frames["ops"][sl]
+            keep, keep_sats, keep_bits = ids, sats, bits
+            if not fits.all():
+                drop_ids = ids[~fits]
+                jobs["status"][drop_ids] = _DROPPED
+                jobs["reason"][drop_ids] = _REASON_STORAGE
+                jobs["end"][drop_ids] = tk
+                dropped += int(drop_ids.size)
+                bits_dropped += float(bits[~fits].sum())
+                keep, keep_sats, keep_bits, ops = ids[fits], sats[fits], bits[fits], ops[fits]
             if policy.on_board:
-                compute_q.push(keep, sats[fits], frames["ops"][sl][fits].astype(np.float64))
-                np.add.at(self.raw_held_bytes, sats[fits], bits[fits] / 8.0)
+                compute_q.push(keep, keep_sats, ops.astype(np.float64))
+                np.add.at(self.raw_held_bytes, keep_sats, keep_bits / 8.0)
             else:
-                jobs["bytes_out"][keep] = bits[fits] / 8.0
-                downlink_q.push(keep, sats[fits], bits[fits])
+                jobs["bytes_out"][keep] = keep_bits / 8.0
+                downlink_q.push(keep, keep_sats, keep_bits)
         return bits_captured, dropped, bits_dropped
 
 
