@@ -317,11 +317,17 @@ def chunk_steps_for(
 # station matching and FIFO service
 
 
-def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = None) -> np.ndarray:
+def match_stations(
+    rate_bps: np.ndarray,
+    *,
+    stations_out: np.ndarray | None = None,
+    columns: np.ndarray | None = None,
+) -> np.ndarray:
     """Greedy one-to-one matching of stations to satellites by rate; returns (N,) rates.
 
     ``stations_out`` (N,) int64, if given, receives the matched station of each satellite (-1:
-    none).
+    none). ``columns``: the satellites that take part, ascending (default: every satellite with
+    a link); the others get no station, as if their rates were 0.
 
     ``rate_bps`` (S, N): achievable rate of each station-satellite pair (0: no link). Each
     station serves at most one satellite and each satellite uses at most one station. Greedy
@@ -340,7 +346,7 @@ def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = No
         return out
     # only satellites with a link take part (a few hundred of 1e6): same argmax ties, as the
     # columns keep their order
-    cols = np.flatnonzero((rate > 0).any(axis=0))
+    cols = np.flatnonzero((rate > 0).any(axis=0)) if columns is None else columns
     if cols.size == 0:  # no link this step (most steps of a small fleet)
         return out
     r = rate[:, cols]
@@ -700,13 +706,13 @@ class _EORun:
                 pending_dl = (uid, done_sats[useful], results * 8.0)
                 self._park(pending_dl[1], uid)
         # 4. downlink (queue as it was at the start of the step)
-        dl_backlog = downlink_q.backlog()
+        # only satellites with a link and something to send take part (what masking the
+        # others' rates to 0 did, without a pass over every station-satellite pair)
         station_of = np.empty(n, np.int64)
-        if self._contact[k] and (dl_backlog > 0).any():
-            rate = match_stations(
-                np.where(dl_backlog[None, :] > 0, rate_k, 0.0), stations_out=station_of
-            )
-        else:  # no link or nothing to send: no station (what match_stations gives)
+        if self._contact[k]:
+            sending = np.flatnonzero(self._in_contact[k] & (downlink_q.backlog() > 0))
+            rate = match_stations(rate_k, stations_out=station_of, columns=sending)
+        else:  # no link at all: no station (what match_stations gives)
             rate = np.zeros(n)
             station_of.fill(-1)
         dl_cap = rate * dt
