@@ -122,6 +122,14 @@ def _work_kernel(
         useful[i] = max(work, 0.0) / dt / overhead
 
 
+def _norm3(v: np.ndarray) -> Any:
+    """``np.linalg.norm`` of a float64 (3,) vector (its own formula, ``sqrt(v . v)``: the same
+    bits, without its Python layers)."""
+    if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (3,):
+        return math.sqrt(float(v.dot(v)))
+    return np.linalg.norm(v)
+
+
 def _read_only_loads(compute_load: np.ndarray | float, n: int) -> np.ndarray:
     """``compute_load`` as a read-only float64 (N,) array (a view where it is one already: what
     ``np.broadcast_to`` gives, at less cost per step; the kernel's signature stays the same)."""
@@ -392,7 +400,7 @@ class Fleet:
         v = np.ascontiguousarray(v_eci, dtype=np.float64)
         if r_eci.ndim != 2 or r_eci.shape[1] != 3 or v.shape != r_eci.shape:
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
-        sn = float(np.linalg.norm(sun_hat))
+        sn = _norm3(sun_hat)
         if not (sn > 0 and math.isfinite(sn)):
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)  # raises
         mode = np.atleast_1d(np.asarray(_power._mode_codes(self.power.attitude_mode)))
@@ -585,7 +593,7 @@ class Fleet:
 
         # 3: power (the models' kernels called directly: the inputs are the fleet's own, their
         # checks done here once; the same kernels on the same values as the public functions)
-        sun_hat = geometry.sun_eci_m / np.linalg.norm(geometry.sun_eci_m)
+        sun_hat = geometry.sun_eci_m / _norm3(geometry.sun_eci_m)
         r_eci = np.ascontiguousarray(geometry.r_eci_m, dtype=np.float64)
         cos_inc = self._incidence(r_eci, geometry.v_eci_m, sun_hat)
         p = self._power_step(dt, np.ascontiguousarray(sunlit), cos_inc, asked)
