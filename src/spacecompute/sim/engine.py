@@ -669,9 +669,11 @@ class _EORun:
         # are touched only where there are jobs)
         ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(ops_cap)
         self.sat_ops += ops_done
+        cols = jobs.cols  # the store's columns, by rows found once per batch of ids
         if st_ids.size:
-            st_sats = jobs["satellite"][st_ids]
-            jobs["start"][st_ids] = tk + np.round(st_frac * dt_ns).astype(np.int64)
+            rows = jobs.slots(st_ids)
+            st_sats = cols["satellite"][rows].astype(np.int64)
+            cols["start"][rows] = tk + np.round(st_frac * dt_ns).astype(np.int64)
             # faults act on the job being computed: the last one started on each satellite
             # (FIFO, so later starts overwrite earlier ones: numpy assigns repeated indices in
             # order)
@@ -682,27 +684,29 @@ class _EORun:
             self._charge_faults(fs, ops_done)
         bits_processed = 0.0
         pending_dl = None
-        if done_ids.size:
-            done_sats = jobs["satellite"][done_ids]
-            done_bits = jobs["bits"][done_ids]
+        if done_ids.size:  # (rows stay where they are until the next job is added)
+            rows = jobs.slots(done_ids)
+            done_sats = cols["satellite"][rows].astype(np.int64)
+            done_bits = cols["bits"][rows]
             bits_processed = float(done_bits.sum())
             np.subtract.at(self.raw_held_bytes, done_sats, done_bits / 8)
             self.raw_held_bytes[self.raw_held_bytes < 0] = 0.0
             end_ns = tk + np.round(end_frac * dt_ns).astype(np.int64)
-            jobs["energy_j"][done_ids] = jobs["ops"][done_ids] * self.joule_per_op
-            cloudy = jobs["cloudy"][done_ids]
+            cols["energy_j"][rows] = cols["ops"][rows] * self.joule_per_op
+            cloudy = cols["cloudy"][rows]
             cid = done_ids[cloudy]
             if cid.size:
-                jobs["status"][cid] = _DROPPED
-                jobs["reason"][cid] = _REASON_CLOUDY
-                jobs["end"][cid] = end_ns[cloudy]
+                cloudy_rows = rows[cloudy]
+                cols["status"][cloudy_rows] = _DROPPED
+                cols["reason"][cloudy_rows] = _REASON_CLOUDY
+                cols["end"][cloudy_rows] = end_ns[cloudy]
                 dropped += int(cid.size)
                 bits_dropped += float(done_bits[cloudy].sum())
             useful = ~cloudy
             uid = done_ids[useful]
             if uid.size:
-                results = jobs["result_bytes"][uid]
-                jobs["bytes_out"][uid] = results
+                results = cols["result_bytes"][rows[useful]]
+                cols["bytes_out"][rows[useful]] = results
                 pending_dl = (uid, done_sats[useful], results * 8.0)
                 self._park(pending_dl[1], uid)
         # 4. downlink (queue as it was at the start of the step)
