@@ -398,13 +398,19 @@ class Fleet:
     def _incidence(self, r_eci: np.ndarray, v_eci: np.ndarray, sun_hat: np.ndarray) -> np.ndarray:
         """:func:`~spacecompute.spacecraft.power.incidence_cosine` into the fleet's buffer."""
         v = np.ascontiguousarray(v_eci, dtype=np.float64)
-        if r_eci.ndim != 2 or r_eci.shape[1] != 3 or v.shape != r_eci.shape:
+        if r_eci.shape != (self.n, 3) or v.shape != r_eci.shape:  # (its error, or power_step's)
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
         sn = _norm3(sun_hat)
         if not (sn > 0 and math.isfinite(sn)):
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)  # raises
-        mode = np.atleast_1d(np.asarray(_power._mode_codes(self.power.attitude_mode)))
-        if mode.dtype.kind not in "iu" or mode.ndim != 1 or np.any((mode < 0) | (mode > 3)):
+        mode = self.power.attitude_mode  # int64 codes (PowerParams), checked by extremes
+        if not (
+            isinstance(mode, np.ndarray)
+            and mode.dtype == np.int64
+            and mode.ndim == 1
+            and mode.shape[0] in (1, r_eci.shape[0])
+            and (mode.size == 0 or (mode.min() >= 0 and mode.max() <= 3))
+        ):
             return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
         out = self._cos_incidence
         self._kernel(_power._incidence_kernel)(mode.astype(np.int64), r_eci, v, sun_hat / sn, out)
@@ -416,7 +422,7 @@ class Fleet:
         """:func:`~spacecompute.spacecraft.power.power_step` (unvalidated, at 1 AU) into the
         fleet's buffers."""
         p, st, out = self.power, self.power_state, self._power_out
-        if st.n != self.n:
+        if st.n != self.n or cos_inc.shape != (self.n,):  # (its error)
             return _power.power_step(p, st, dt, sunlit, cos_inc, asked, out=out, validate=False)
         self._kernel(_power._power_step_kernel)(
             dt, _FLUX_1AU_W_M2,
