@@ -397,6 +397,7 @@ def test_placement_kernel_equals_the_written_out_placement(admit, fallback, two)
     """Random steps (cities with shared candidates, busy, idle and dark satellites, request
     classes, power and price limits, equal delays for ties): the kernel's satellites, delivery
     times and free-at estimates equal the written-out placement's bit for bit."""
+    from spacecompute._parallel import read_only
     from spacecompute.scheduling.service import _place_kernel
 
     rng = np.random.default_rng(11)
@@ -422,7 +423,8 @@ def test_placement_kernel_equals_the_written_out_placement(admit, fallback, two)
         want = _place_reference(*args, f1, speed, until, limit, 10e6, 100e6, 100e9, admit,
                                 fallback, two, rnd)  # fmt: skip
         got_sat, got_done = np.empty(m, np.int64), np.empty(m)
-        _place_kernel(*args, f2, speed, until, limit, 10e6, 100e6, 100e9, admit, fallback, two,
+        ro = [read_only(x) for x in (speed, until, limit)]  # as the policy passes them
+        _place_kernel(*map(read_only, args), f2, *ro, 10e6, 100e6, 100e9, admit, fallback, two,
                       rnd, got_sat, got_done)  # fmt: skip
         np.testing.assert_array_equal(got_sat, want[0])
         np.testing.assert_array_equal(got_done, want[1])

@@ -142,7 +142,8 @@ def _read_only_loads(compute_load: np.ndarray | float, n: int) -> np.ndarray:
         view = compute_load.view()
         view.flags.writeable = False
         return view
-    return np.ascontiguousarray(np.broadcast_to(np.asarray(compute_load, dtype=np.float64), (n,)))
+    loads = np.broadcast_to(np.asarray(compute_load, dtype=np.float64), (n,))
+    return read_only(np.ascontiguousarray(loads))  # a copy where broadcast: read-only again
 
 
 @dataclass(frozen=True)
