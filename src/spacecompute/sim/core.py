@@ -276,6 +276,7 @@ class Core:
         self.observer = observer
         self.recorder: Any = None
         self.steps_done = 0
+        self._all: np.ndarray | None = None  # the grant's fraction of a single workload
 
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -407,8 +408,10 @@ class Core:
         fs = self.fleet.step(self.clock.dt_s, step.sunlit, chunk.geometry(k), total)
         records = []
         if len(self.workloads) == 1:
-            one = np.ones(len(self.const))
-            records.append(self.workloads[0].advance(step, Grant(loads[0], one, fs)))
+            if self._all is None:  # a single workload gets all of what the fleet did
+                self._all = np.ones(len(self.const))
+                self._all.flags.writeable = False
+            records.append(self.workloads[0].advance(step, Grant(loads[0], self._all, fs)))
         else:
             idle_w = self.fleet.power.compute_idle_w
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -317,11 +317,17 @@ def chunk_steps_for(
 # station matching and FIFO service
 
 
-def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = None) -> np.ndarray:
+def match_stations(
+    rate_bps: np.ndarray,
+    *,
+    stations_out: np.ndarray | None = None,
+    columns: np.ndarray | None = None,
+) -> np.ndarray:
     """Greedy one-to-one matching of stations to satellites by rate; returns (N,) rates.
 
     ``stations_out`` (N,) int64, if given, receives the matched station of each satellite (-1:
-    none).
+    none). ``columns``: the satellites that take part, ascending (default: every satellite with
+    a link); the others get no station, as if their rates were 0.
 
     ``rate_bps`` (S, N): achievable rate of each station-satellite pair (0: no link). Each
     station serves at most one satellite and each satellite uses at most one station. Greedy
@@ -340,7 +346,7 @@ def match_stations(rate_bps: np.ndarray, *, stations_out: np.ndarray | None = No
         return out
     # only satellites with a link take part (a few hundred of 1e6): same argmax ties, as the
     # columns keep their order
-    cols = np.flatnonzero((rate > 0).any(axis=0))
+    cols = np.flatnonzero((rate > 0).any(axis=0)) if columns is None else columns
     if cols.size == 0:  # no link this step (most steps of a small fleet)
         return out
     r = rate[:, cols]
@@ -581,11 +587,16 @@ class _EORun:
             aoi=c.aoi,
         )
         chunk.provide(sun_eci_m=self.env.sun_eci_m, sunlit=self.env.sunlit)
+        # which satellites a station can reach at each instant of the chunk, and whether any
+        # can (the policy's view and the downlink's matching, once per chunk)
+        self._in_contact = (self.env.rate_bps > 0).any(axis=1)
+        self._contact = self._in_contact.any(axis=1)
 
     def end_chunk(self) -> None:
         """Let go of the chunk's arrays (ephemeris, rates, frames), so that the pool hands them
         out again for the next chunk instead of allocating a second set beside them."""
         self.eph = self.env = None
+        self._in_contact = self._contact = None
 
     def stream_tables(self, folder: Any, *, resume: bool) -> None:
         """Stream finished jobs to part files under ``folder`` (None: a temporary folder), the
@@ -616,7 +627,6 @@ class _EORun:
     def demand(self, step: Step) -> Demand:
         """1. policy: the load it sets with the state at ``t_k``."""
         k, fleet = step.k, self.fleet
-        rate_k = self.env.rate_bps[k]
         storage_used = self.raw_held_bytes + self.downlink_q.backlog() / 8.0
         view = PolicyView(
             sunlit=self.env.sunlit[k],
@@ -625,7 +635,7 @@ class _EORun:
             backlog_ops=self.compute_q.backlog(),
             storage_used_bytes=storage_used,
             storage_bytes=self.storage_bytes,
-            in_contact=(rate_k > 0).any(axis=0),
+            in_contact=self._in_contact[k],
             peak_ops_per_s=self.peak,
             dt_s=self.dt,
             step_index=step.index,
@@ -652,68 +662,78 @@ class _EORun:
         power = fs.compute_power_w.copy()
         self.sat_energy += power * dt
         self.sat_sunlit += sunlit
-        self.totals[0] += float(np.sum(fs.silent_errors))
+        silent = fs.silent_errors
+        self.totals[0] += float(silent.sum())
         brownouts = float(np.count_nonzero(fs.brownout))
         self.totals[1] += brownouts
-        # 3. compute
-        ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(ops_cap, jobs["satellite"])
+        # 3. compute (most steps of a small fleet start and finish nothing: the job columns
+        # are touched only where there are jobs)
+        ops_done, st_ids, st_frac, done_ids, end_frac = compute_q.serve(ops_cap)
         self.sat_ops += ops_done
-        jobs["start"][st_ids] = tk + np.round(st_frac * dt_ns).astype(np.int64)
-        # faults act on the job being computed: the last one started on each satellite (FIFO,
-        # so later starts overwrite earlier ones: numpy assigns repeated indices in order)
-        self.current_job[jobs["satellite"][st_ids]] = st_ids
+        cols = jobs.cols  # the store's columns, by rows found once per batch of ids
         if st_ids.size:
-            self._park(jobs["satellite"][st_ids], None)
-        computing = (ops_done > 0) & (self.current_job >= 0)
-        hit_silent = computing & (fs.silent_errors > 0)
-        if hit_silent.any():
-            jobs.add_at("faults", self.current_job[hit_silent], fs.silent_errors[hit_silent])
-        hit_detected = computing & ((fs.detected_errors > 0) | (fs.reboots > 0))
-        if hit_detected.any():
-            cur = self.current_job[hit_detected]
-            jobs.add_at(
-                "restarts",
-                cur,
-                (fs.detected_errors[hit_detected] + fs.reboots[hit_detected]).astype(np.int64),
-            )
-        bits_processed = float(jobs["bits"][done_ids].sum())
+            rows = jobs.slots(st_ids)
+            st_sats = cols["satellite"][rows].astype(np.int64)
+            cols["start"][rows] = tk + np.round(st_frac * dt_ns).astype(np.int64)
+            # faults act on the job being computed: the last one started on each satellite
+            # (FIFO, so later starts overwrite earlier ones: numpy assigns repeated indices in
+            # order)
+            self.current_job[st_sats] = st_ids
+            self._park(st_sats, None)
+        detected = fs.detected_errors
+        if silent.any() or detected.any() or fs.reboots.any():
+            self._charge_faults(fs, ops_done)
+        bits_processed = 0.0
         pending_dl = None
-        if done_ids.size:
-            np.subtract.at(
-                self.raw_held_bytes, jobs["satellite"][done_ids], jobs["bits"][done_ids] / 8
-            )
+        if done_ids.size:  # (rows stay where they are until the next job is added)
+            rows = jobs.slots(done_ids)
+            done_sats = cols["satellite"][rows].astype(np.int64)
+            done_bits = cols["bits"][rows]
+            bits_processed = float(done_bits.sum())
+            np.subtract.at(self.raw_held_bytes, done_sats, done_bits / 8)
             self.raw_held_bytes[self.raw_held_bytes < 0] = 0.0
             end_ns = tk + np.round(end_frac * dt_ns).astype(np.int64)
-            jobs["energy_j"][done_ids] = jobs["ops"][done_ids] * self.joule_per_op
-            cloudy = jobs["cloudy"][done_ids]
+            cols["energy_j"][rows] = cols["ops"][rows] * self.joule_per_op
+            cloudy = cols["cloudy"][rows]
             cid = done_ids[cloudy]
-            jobs["status"][cid] = _DROPPED
-            jobs["reason"][cid] = _REASON_CLOUDY
-            jobs["end"][cid] = end_ns[cloudy]
-            dropped += int(cid.size)
-            bits_dropped += float(jobs["bits"][cid].sum())
-            uid = done_ids[~cloudy]
-            results = jobs["result_bytes"][uid]
-            jobs["bytes_out"][uid] = results
-            pending_dl = (uid, jobs["satellite"][uid], results * 8.0)
-            self._park(pending_dl[1], uid)
+            if cid.size:
+                cloudy_rows = rows[cloudy]
+                cols["status"][cloudy_rows] = _DROPPED
+                cols["reason"][cloudy_rows] = _REASON_CLOUDY
+                cols["end"][cloudy_rows] = end_ns[cloudy]
+                dropped += int(cid.size)
+                bits_dropped += float(done_bits[cloudy].sum())
+            useful = ~cloudy
+            uid = done_ids[useful]
+            if uid.size:
+                results = cols["result_bytes"][rows[useful]]
+                cols["bytes_out"][rows[useful]] = results
+                pending_dl = (uid, done_sats[useful], results * 8.0)
+                self._park(pending_dl[1], uid)
         # 4. downlink (queue as it was at the start of the step)
+        # only satellites with a link and something to send take part (what masking the
+        # others' rates to 0 did, without a pass over every station-satellite pair)
         station_of = np.empty(n, np.int64)
-        rate = match_stations(
-            np.where(downlink_q.backlog()[None, :] > 0, rate_k, 0.0), stations_out=station_of
-        )
+        if self._contact[k]:
+            sending = np.flatnonzero(self._in_contact[k] & (downlink_q.backlog() > 0))
+            rate = match_stations(rate_k, stations_out=station_of, columns=sending)
+        else:  # no link at all: no station (what match_stations gives)
+            rate = np.zeros(n)
+            station_of.fill(-1)
         dl_cap = rate * dt
-        bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(dl_cap, jobs["satellite"])
+        bits_dl, dst_ids, dst_frac, dl_ids, dl_frac = downlink_q.serve(dl_cap)
         if not policy.on_board:
-            jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
+            if dst_ids.size:
+                jobs["start"][dst_ids] = tk + np.round(dst_frac * dt_ns).astype(np.int64)
             bits_processed = float(bits_dl.sum())
-        jobs.set_final(
-            dl_ids,
-            status=_COMPLETED,
-            station=station_of[downlink_q.done_sats],
-            end=tk + np.round(dl_frac * dt_ns).astype(np.int64),
-        )
-        completed += int(dl_ids.size)
+        if dl_ids.size:
+            jobs.set_final(
+                dl_ids,
+                status=_COMPLETED,
+                station=station_of[downlink_q.done_sats],
+                end=tk + np.round(dl_frac * dt_ns).astype(np.int64),
+            )
+            completed += int(dl_ids.size)
         if pending_dl is not None:
             downlink_q.push(*pending_dl)
         # 5. arrivals
@@ -732,7 +752,7 @@ class _EORun:
             "jobs_completed": float(completed),
             "jobs_dropped": float(dropped),
             "brownouts": brownouts,
-            "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
+            "faults": float(fs.silent_errors.sum() + fs.detected_errors.sum()),
             "ops_processed": float(ops_done.sum()),
             "ops_capacity": float(ops_cap.sum()),
             "downlink_capacity_bits": float(dl_cap.sum()),
@@ -752,6 +772,23 @@ class _EORun:
             return None
         computing = ops_done > 0
         return StepRecord(computing, compute_q.backlog(), np.where(computing, self.current_job, -1))
+
+    def _charge_faults(self, fs: Any, ops_done: np.ndarray) -> None:
+        """Faults of the fleet's step against the job computed on each satellite that computed:
+        silent errors to its ``faults``, detected errors and reboots to its ``restarts``."""
+        jobs = self.jobs
+        computing = (ops_done > 0) & (self.current_job >= 0)
+        hit_silent = computing & (fs.silent_errors > 0)
+        if hit_silent.any():
+            jobs.add_at("faults", self.current_job[hit_silent], fs.silent_errors[hit_silent])
+        hit_detected = computing & ((fs.detected_errors > 0) | (fs.reboots > 0))
+        if hit_detected.any():
+            cur = self.current_job[hit_detected]
+            jobs.add_at(
+                "restarts",
+                cur,
+                (fs.detected_errors[hit_detected] + fs.reboots[hit_detected]).astype(np.int64),
+            )
 
     def _park(self, sats: np.ndarray, done: np.ndarray | None) -> None:
         """Park results waiting for their downlink: their rows are final but for status, end
@@ -808,19 +845,22 @@ class _EORun:
             within = csum - (csum - by_o)[gstart]
             fits = np.empty(b - a, bool)
             fits[order] = used[s_o] + within <= self.storage_bytes
-            drop_ids = ids[~fits]
-            jobs["status"][drop_ids] = _DROPPED
-            jobs["reason"][drop_ids] = _REASON_STORAGE
-            jobs["end"][drop_ids] = tk
-            dropped += int(drop_ids.size)
-            bits_dropped += float(bits[~fits].sum())
-            keep = ids[fits]
+            ops = frames["ops"][sl]
+            keep, keep_sats, keep_bits = ids, sats, bits
+            if not fits.all():
+                drop_ids = ids[~fits]
+                jobs["status"][drop_ids] = _DROPPED
+                jobs["reason"][drop_ids] = _REASON_STORAGE
+                jobs["end"][drop_ids] = tk
+                dropped += int(drop_ids.size)
+                bits_dropped += float(bits[~fits].sum())
+                keep, keep_sats, keep_bits, ops = ids[fits], sats[fits], bits[fits], ops[fits]
             if policy.on_board:
-                compute_q.push(keep, sats[fits], frames["ops"][sl][fits].astype(np.float64))
-                np.add.at(self.raw_held_bytes, sats[fits], bits[fits] / 8.0)
+                compute_q.push(keep, keep_sats, ops.astype(np.float64))
+                np.add.at(self.raw_held_bytes, keep_sats, keep_bits / 8.0)
             else:
-                jobs["bytes_out"][keep] = bits[fits] / 8.0
-                downlink_q.push(keep, sats[fits], bits[fits])
+                jobs["bytes_out"][keep] = keep_bits / 8.0
+                downlink_q.push(keep, keep_sats, keep_bits)
         return bits_captured, dropped, bits_dropped
 
 

@@ -530,6 +530,20 @@ class FifoQueues:
             raise InputError(
                 "a job size is negative, infinite or NaN", field="sizes", expected=">= 0"
             )
+        if job_ids.size == 1:  # one job (most pushes of a small fleet): the same sums
+            z0 = sizes[0]
+            off = self.demand[sats] + (z0 - (z0 - z0))
+            self.demand[sats] = off
+        else:
+            off = self._offsets(sats, sizes)
+        self._reserve(job_ids.size)
+        self._push(job_ids, sats, off, sizes, self._seq)
+        self._seq += int(job_ids.size)
+        self._maybe_spill()
+
+    def _offsets(self, sats: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """The jobs' cumulative end offsets in their satellites' queues, the demand totals
+        moved to the last of them."""
         # cumulative offsets within each satellite's group (stable: FIFO order kept)
         order = np.argsort(sats, kind="stable")
         s, z = sats[order], sizes[order]
@@ -543,10 +557,7 @@ class FifoQueues:
         off[order] = self.demand[s] + within
         last = np.concatenate((step, (True,)))
         self.demand[s[last]] = off[order][last]  # the last offset is the new demand total
-        self._reserve(job_ids.size)
-        self._push(job_ids, sats, off, sizes, self._seq)
-        self._seq += int(job_ids.size)
-        self._maybe_spill()
+        return off
 
     def _push(
         self, jobs: np.ndarray, sats: np.ndarray, off: np.ndarray, sizes: np.ndarray, seq: int

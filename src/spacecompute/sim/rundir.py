@@ -304,13 +304,28 @@ def fleet_row(
     done over ``peak_ops``, the payload's peak ops in the step, mean over satellites),
     ``compute_power_w`` (summed) and the state-of-charge and temperature envelopes."""
     soc, temp = fleet_step.state_of_charge, fleet_step.temperature_k
+    ops = np.asarray(ops_done)
+    if not (ops.size and soc.size and ops.dtype == soc.dtype == temp.dtype == np.float64):
+        return {
+            "utilisation_mean": float(ops.mean()) / peak_ops if peak_ops > 0 else 0.0,
+            "compute_power_w": float(np.asarray(compute_power_w).sum()),
+            "soc_min": float(soc.min()),
+            "soc_mean": float(soc.mean()),
+            "soc_max": float(soc.max()),
+            "temperature_min_k": float(temp.min()),
+            "temperature_mean_k": float(temp.mean()),
+            "temperature_max_k": float(temp.max()),
+        }
+    # the same reductions as the methods' (a mean is numpy's sum over the count), without their
+    # Python layers: called every step
+    add, low, high = np.add.reduce, np.minimum.reduce, np.maximum.reduce
     return {
-        "utilisation_mean": float(np.asarray(ops_done).mean()) / peak_ops if peak_ops > 0 else 0.0,
-        "compute_power_w": float(np.asarray(compute_power_w).sum()),
-        "soc_min": float(soc.min()),
-        "soc_mean": float(soc.mean()),
-        "soc_max": float(soc.max()),
-        "temperature_min_k": float(temp.min()),
-        "temperature_mean_k": float(temp.mean()),
-        "temperature_max_k": float(temp.max()),
+        "utilisation_mean": float(add(ops) / ops.size) / peak_ops if peak_ops > 0 else 0.0,
+        "compute_power_w": float(add(np.asarray(compute_power_w))),
+        "soc_min": float(low(soc)),
+        "soc_mean": float(add(soc) / soc.size),
+        "soc_max": float(high(soc)),
+        "temperature_min_k": float(low(temp)),
+        "temperature_mean_k": float(add(temp) / temp.size),
+        "temperature_max_k": float(high(temp)),
     }

@@ -408,8 +408,11 @@ class _Users:
         self.weight = pop / pop.sum()
         self.names = np.asarray([str(x) for x in table["name"]], dtype=object)
         self.p = geodetic_to_ecef(self.lat, self.lon, np.zeros_like(self.lat))
-        self.up = enu_basis(self.lat, self.lon)[:, 2, :]
-        self.up_dot_p = np.einsum("ck,ck->c", self.up, self.p)
+        up = enu_basis(self.lat, self.lon)[:, 2, :]
+        # contiguous: a strided view (two cities or more) and a contiguous one (one city) are
+        # two compiled versions of the service geometry's kernels
+        self.up = np.ascontiguousarray(up)
+        self.up_dot_p = np.einsum("ck,ck->c", up, self.p)
         self.p2 = np.einsum("ck,ck->c", self.p, self.p)
         # for the cull of far satellites (sim/service_geometry.py): unit vectors, geocentric
         # latitude, the smallest radius and the largest tilt of geodetic up from geocentric
@@ -417,7 +420,7 @@ class _Users:
         self.p_hat = self.p / np.where(rho > 0.0, rho, 1.0)[:, None]
         self.geocentric_lat_rad = np.arcsin(np.clip(self.p_hat[:, 2], -1.0, 1.0))
         self.rho_min_m = float(rho.min(initial=np.inf))
-        tilt = np.einsum("ck,ck->c", self.up, self.p_hat)
+        tilt = np.einsum("ck,ck->c", up, self.p_hat)
         tilt_deg = np.degrees(np.arccos(np.clip(tilt, -1.0, 1.0)))
         self.up_tilt_max_deg = float(tilt_deg.max(initial=0.0))
 
@@ -893,6 +896,31 @@ def _step_seed(seed: int, step: int) -> int:
     return int(np.random.SeedSequence([int(seed), 0x5E7, int(step)]).generate_state(1)[0])
 
 
+@numba.njit(cache=True)
+def _entries_kernel(ptr, cand_sat, city, sat, out):  # pragma: no cover - numba
+    """The entry of each request's chosen satellite in its city's candidates (by satellite,
+    ``ptr[c]:ptr[c + 1]``; a binary search), -1 where none was chosen (``sat`` < 0); returns
+    how many chosen satellites are not among their city's candidates."""
+    missing = 0
+    for i in range(city.shape[0]):
+        out[i] = -1
+        if sat[i] < 0:
+            continue
+        lo, hi = ptr[city[i]], ptr[city[i] + 1]
+        end = hi
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cand_sat[mid] < sat[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < end and cand_sat[lo] == sat[i]:
+            out[i] = lo
+        else:
+            missing += 1
+    return missing
+
+
 def _pick(column: np.ndarray, entry: np.ndarray, chosen: np.ndarray, fill: Any) -> np.ndarray:
     """``column[entry]`` where ``chosen``, else ``fill`` (also when no city sees a satellite this
     step and the candidate table is empty)."""
@@ -1249,20 +1277,14 @@ class ServiceWorkload:
 
     def _entries(self, req: dict[str, np.ndarray], cand: Any, sat: np.ndarray) -> np.ndarray:
         """The decided candidate entry of each request (its access, path, delay); -1: none."""
-        n, city = self.n, req["city"]
-        entry = np.full(city.size, -1, np.int64)
-        chosen = sat >= 0
-        if chosen.any():
-            gkey = cand.city * n + cand.sat  # sorted: the table is by (city, satellite)
-            want = city[chosen] * n + sat[chosen]
-            pos = np.minimum(np.searchsorted(gkey, want), max(gkey.size - 1, 0))
-            if gkey.size == 0 or not np.all(gkey[pos] == want):
-                raise InputError(
-                    f"policy {self.policy.name} chose a satellite that is not a candidate",
-                    field="policy",
-                    expected="a satellite of the request's candidate list",
-                )
-            entry[chosen] = pos
+        city = np.ascontiguousarray(req["city"], np.int64)
+        entry = np.empty(city.size, np.int64)
+        if _entries_kernel(cand.ptr, cand.sat, city, np.ascontiguousarray(sat, np.int64), entry):
+            raise InputError(
+                f"policy {self.policy.name} chose a satellite that is not a candidate",
+                field="policy",
+                expected="a satellite of the request's candidate list",
+            )
         return entry
 
     def _admit(

@@ -44,7 +44,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from .._parallel import twin_kernel
+from .._parallel import PARALLEL_MIN_WORK, twin_kernel
 
 #: Margin (deg) of the cull, on the elevation and on the Earth-central angle: the cull only
 #: skips pairs that are this far below the mask, far beyond any rounding.
@@ -544,6 +544,10 @@ def candidate_columns(
     (city, satellite, access, slot, hops, delay s = (up-link + path) / ``light_m_s``, path m,
     elevation deg), sorted by (city, satellite)."""
     pair_ptr = np.searchsorted(pair_row, np.arange(active.size + 1)).astype(np.int64)
+    # blocks are the parallel twin's units of work (the tables do not depend on them): one
+    # for the one-thread twin, which then makes its scratch once (and numba's thread count,
+    # microseconds a call, is asked only when the parallel twin may run)
+    parallel = int(pair_ptr[-1]) * int(isl.nbr.shape[1]) >= PARALLEL_MIN_WORK  # _candidate_work
     return _candidates_kernel(
         pair_ptr,
         np.ascontiguousarray(pair_sat, np.int64),
@@ -555,7 +559,7 @@ def candidate_columns(
         length,
         int(max_hops),
         float(light_m_s),
-        4 * numba.get_num_threads(),
+        4 * numba.get_num_threads() if parallel else 1,
     )
 
 

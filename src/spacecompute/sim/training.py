@@ -577,14 +577,25 @@ def _nearest_neighbour(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(N,) index of each satellite's nearest other satellite and the squared distance, with
     the arithmetic and the tie rule (lowest index) of the all-pairs search at any size: a
-    large fleet measures only each satellite's ``_CANDIDATES`` nearest from a k-d tree
-    (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999) with the same expression. ``rows``:
+    large fleet measures only the candidates of a compiled sweep along x
+    (:mod:`spacecompute.sim.nearest_candidates`: those within a hair of the least distance)
+    with the same expression; positions with NaN or inf, each satellite's ``_CANDIDATES``
+    nearest from a k-d tree (scipy.spatial.cKDTree; Maneewongvatana & Mount 1999). ``rows``:
     only these satellites' (each row's answer is the same as in the whole fleet's)."""
     n = r.shape[0]
     every = np.arange(n)
     rows = every if rows is None else np.asarray(rows, np.int64)
     if n <= _ALL_PAIRS_MAX:
         return _nearest_among(r, rows, np.broadcast_to(every, (rows.size, n)))
+    if np.isfinite(r).all():  # candidates of a sweep along x (sim/nearest_candidates.py)
+        from .nearest_candidates import nearest_candidates
+
+        cand, full = nearest_candidates(r, rows)
+        j, d2 = _nearest_among(r, rows, cand)
+        if full.any():  # a lattice: more equal distances than candidates, search all
+            t = np.flatnonzero(full)
+            j[t], d2[t] = _nearest_among(r, rows[t], np.broadcast_to(every, (t.size, n)))
+        return j, d2
     from scipy.spatial import cKDTree
 
     k = min(_CANDIDATES + 1, n)  # the satellite itself is among its own nearest
@@ -1135,13 +1146,26 @@ def _rings(
     nxt[g_end] = g_start
     r = geo.r_eci_m
     d = np.linalg.norm(r[ps] - r[ps[nxt]], axis=1)
-    link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
+    # the ring links and each participant's link to its nearest neighbour in one call of the
+    # (elementwise) rate and line-of-sight functions: the values of two calls
+    j_near, d2_near = _nearest_neighbour(r, ps) if r.shape[0] >= 2 else (ps, None)
+    if d2_near is None:
+        link = _ring_rates(s.terminal, r[ps], r[ps[nxt]], d)
+        near_bps = np.full(ps.size, np.inf)
+    else:
+        both = _ring_rates(
+            s.terminal,
+            np.concatenate([r[ps], r[ps]]),
+            np.concatenate([r[ps[nxt]], r[j_near]]),
+            np.concatenate([d, np.sqrt(d2_near)]),
+        )
+        link, near_bps = both[: ps.size], both[ps.size :]
     link[np.repeat(g_size == 1, g_size)] = np.inf
     ring_bps = np.minimum.reduceat(link, g_start) * config.allreduce_rings
     in_ring = np.repeat(g_size > 1, g_size)
     ring_links = (ps[in_ring], ps[nxt][in_ring])
     hop_s = config.collective_latency_s + np.maximum.reduceat(d, g_start) / SPEED_OF_LIGHT_M_S
-    store_bps = np.minimum.reduceat(_nearest_rate(r, s.terminal, ps), g_start)
+    store_bps = np.minimum.reduceat(near_bps, g_start)
     e_min = np.minimum.reduceat(executed[ps], g_start)
     cap = np.add.reduceat(executed[ps], g_start)
     en = np.add.reduceat(energy[ps], g_start)

@@ -39,14 +39,18 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
 
-from .._parallel import twin_kernel
+from .._parallel import PARALLEL_MIN_WORK, read_only, twin_kernel
 from .._runtime import keep_freed_memory
-from ..astro.constants import EARTH_EQUATORIAL_RADIUS_M
+from ..astro.constants import AU_M, EARTH_EQUATORIAL_RADIUS_M, SOLAR_CONSTANT_W_M2
 from ..errors import InputError
+from . import power as _power
+from . import radiation as _radiation
+from . import thermal as _thermal
 from .hardware import BusPreset, bus, bus_for_constellation
 from .power import (
     ATTITUDE_MODES,
@@ -54,22 +58,23 @@ from .power import (
     incidence_cosine,
     power_params,
     power_state,
-    power_step,
 )
 from .radiation import (
+    _KINDS,
+    _NEEDS_BUSY,
+    MitigatedFaults,
     Mitigation,
-    apply_mitigation,
     device_susceptibility,
     dose_rate_rad_s,
-    inject_faults,
 )
 from .thermal import (
+    EARTH_ALBEDO,
+    EARTH_IR_W_M2,
     environment_heat_w,
     equilibrium_state,
     orbit_average_environment_w,
     thermal_params,
     thermal_state,
-    thermal_step,
 )
 
 #: Heat capacity per kg of satellite used for the lumped thermal node (aluminium structure,
@@ -78,6 +83,11 @@ SPECIFIC_HEAT_J_PER_KG_K = 900.0
 #: Shielding of the compute payload, mm Al-equivalent (Suncatcher's shielded SSO environment,
 #: about 150 rad(Si)/year, arXiv:2511.19468; see spacecraft.radiation).
 DEFAULT_SHIELDING_MM_AL = 10.0
+#: The solar flux at 1 AU (W/m2), as :func:`~spacecompute.spacecraft.power.power_step` computes
+#: it for the default sun distance.
+_FLUX_1AU_W_M2 = SOLAR_CONSTANT_W_M2 * (AU_M / float(AU_M)) ** 2
+#: The work unit of :func:`~spacecompute.spacecraft.radiation.apply_mitigation` (its default, s).
+_radiation_work_unit_s = 60.0
 
 
 @twin_kernel()
@@ -110,6 +120,30 @@ def _work_kernel(
         busy[i] = compute_w[i] > idle_w[i] + 1e-9
         work = drawn * dt - lost_s[i] - min(downtime_s[i], dt)
         useful[i] = max(work, 0.0) / dt / overhead
+
+
+def _norm3(v: np.ndarray) -> Any:
+    """``np.linalg.norm`` of a float64 (3,) vector (its own formula, ``sqrt(v . v)``: the same
+    bits, without its Python layers)."""
+    if isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (3,):
+        return math.sqrt(float(v.dot(v)))
+    return np.linalg.norm(v)
+
+
+def _read_only_loads(compute_load: np.ndarray | float, n: int) -> np.ndarray:
+    """``compute_load`` as a read-only float64 (N,) array (a view where it is one already: what
+    ``np.broadcast_to`` gives, at less cost per step; the kernel's signature stays the same)."""
+    if (
+        isinstance(compute_load, np.ndarray)
+        and compute_load.shape == (n,)
+        and compute_load.dtype == np.float64
+        and compute_load.flags.c_contiguous
+    ):
+        view = compute_load.view()
+        view.flags.writeable = False
+        return view
+    loads = np.broadcast_to(np.asarray(compute_load, dtype=np.float64), (n,))
+    return read_only(np.ascontiguousarray(loads))  # a copy where broadcast: read-only again
 
 
 @dataclass(frozen=True)
@@ -276,6 +310,23 @@ class Fleet:
         self._available = np.empty(self.n)
         self._asked = np.empty(self.n)
         self._useful = np.empty(self.n)
+        # buffers of the models' intermediate values (the step's outputs stay new arrays where
+        # they were)
+        self._cos_incidence = np.empty(self.n)
+        self._bus_heat = np.empty(self.n)
+        self._bus_in = np.empty(self.n)
+        self._bus_start = np.empty(self.n)
+        self._throttle = np.empty(self.n)
+        self._radiated_w = np.empty(self.n)
+        self._heater_w = np.empty(self.n)
+        self._dose_rate_buffer = np.empty(self.n)
+        self._fault_counts = np.zeros((self.n, len(_radiation.EFFECTS)), dtype=np.int32)
+        self._fault_flags = np.empty(self.n, dtype=np.bool_)
+        self._downtime_new = np.empty(self.n)
+        self._lost_work = np.empty(self.n)
+        # every array of a step is at most (N, 5): below the parallel size, each twin kernel
+        # would run its one-thread version anyway (spacecompute._parallel); called directly
+        self._one_thread = len(_radiation.EFFECTS) * self.n < PARALLEL_MIN_WORK
         self.essential_load_w = b.bus_load_w + b.radio_load_w + b.heater_load_w
 
     @classmethod
@@ -340,6 +391,169 @@ class Fleet:
         self.thermal_state.temperature_k[:] = start.temperature_k
         self.thermal_state.payload_temperature_k[:] = start.payload_temperature_k
 
+    # -- the models' kernels, called with the fleet's own arrays -------------------------------
+    def _kernel(self, twin: Any) -> Any:
+        """The one-thread version of ``twin`` where it would choose it anyway, else the twin."""
+        return twin.serial if self._one_thread else twin
+
+    def _incidence(self, r_eci: np.ndarray, v_eci: np.ndarray, sun_hat: np.ndarray) -> np.ndarray:
+        """:func:`~spacecompute.spacecraft.power.incidence_cosine` into the fleet's buffer."""
+        v = np.ascontiguousarray(v_eci, dtype=np.float64)
+        if r_eci.shape != (self.n, 3) or v.shape != r_eci.shape:  # (its error, or power_step's)
+            return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
+        sn = _norm3(sun_hat)
+        if not (sn > 0 and math.isfinite(sn)):
+            return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)  # raises
+        mode = self.power.attitude_mode  # int64 codes (PowerParams), checked by extremes
+        if not (
+            isinstance(mode, np.ndarray)
+            and mode.dtype == np.int64
+            and mode.ndim == 1
+            and mode.shape[0] in (1, r_eci.shape[0])
+            and (mode.size == 0 or (mode.min() >= 0 and mode.max() <= 3))
+        ):
+            return incidence_cosine(self.power.attitude_mode, r_eci, v_eci, sun_hat)
+        out = self._cos_incidence
+        self._kernel(_power._incidence_kernel)(mode.astype(np.int64), r_eci, v, sun_hat / sn, out)
+        return out
+
+    def _power_step(
+        self, dt: float, sunlit: np.ndarray, cos_inc: np.ndarray, asked: np.ndarray
+    ) -> StepPower:
+        """:func:`~spacecompute.spacecraft.power.power_step` (unvalidated, at 1 AU) into the
+        fleet's buffers."""
+        p, st, out = self.power, self.power_state, self._power_out
+        if st.n != self.n or cos_inc.shape != (self.n,):  # (its error)
+            return _power.power_step(p, st, dt, sunlit, cos_inc, asked, out=out, validate=False)
+        self._kernel(_power._power_step_kernel)(
+            dt, _FLUX_1AU_W_M2,
+            *map(read_only, (  # as power_step passes them: one compiled signature
+                p.effective_area_m2, p.log_retention_per_year, p.base_essential_load_w,
+                p.heater_load_w, p.compute_idle_w, p.compute_max_w, p.compute_shed_soc,
+                p.battery_capacity_j, p.max_depth_of_discharge, p.charge_efficiency,
+                p.discharge_efficiency, p.fade_calendar_coeff, p.fade_calendar_exponent,
+                p.fade_cycle_coeff, p.fade_cycle_exponent,
+                sunlit, cos_inc, asked,
+            )),
+            st.stored_energy_j, st.capacity_j, st.cycle_throughput_j, st.age_s,
+            st.energy_generated_j, st.energy_to_loads_j, st.energy_curtailed_j,
+            st.energy_shortfall_j, st.losses_j, st.brownout_steps,
+            out.compute_power_w, out.throttle, out.brownout, out.state_of_charge,
+            out.solar_power_w, out.load_power_w,
+        )  # fmt: skip
+        return out
+
+    def _environment_heat(
+        self, sunlit: np.ndarray, altitude: np.ndarray, cos_zenith: np.ndarray
+    ) -> np.ndarray:
+        """:func:`~spacecompute.spacecraft.thermal.environment_heat_w` into the fleet's buffer;
+        its range checks by minimum and maximum (NaN fails them), the function itself where one
+        fails (for its error)."""
+        out = self._environment
+        if self.n and not (
+            sunlit.min() >= 0.0
+            and sunlit.max() <= 1.0
+            and altitude.min() >= 1e-9
+            and cos_zenith.min() >= -1.0
+            and cos_zenith.max() <= 1.0
+        ):
+            return environment_heat_w(self.thermal, sunlit, altitude, cos_zenith, out=out)
+        p = self.thermal
+        self._kernel(_thermal._environment_kernel)(
+            p.radiator_area_m2, p.sides, p.emissivity, p.absorptivity, p.orientation,
+            p.view_factor_front, p.view_factor_back, np.ascontiguousarray(sunlit), altitude,
+            cos_zenith, cos_zenith, False, float(EARTH_EQUATORIAL_RADIUS_M),
+            float(SOLAR_CONSTANT_W_M2), float(EARTH_ALBEDO), float(EARTH_IR_W_M2), out,
+        )  # fmt: skip
+        return out
+
+    def _thermal_step(
+        self, dt: float, bus_heat: np.ndarray, environment: np.ndarray, payload_heat: np.ndarray
+    ) -> _thermal.StepThermal:
+        """:func:`~spacecompute.spacecraft.thermal.thermal_step` (unvalidated) with the
+        fleet's buffers."""
+        p, state, n = self.thermal, self.thermal_state, self.n
+        _thermal._check_buffers(
+            n,
+            "state",
+            {
+                "temperature_k": state.temperature_k,
+                "heat_rejected_j": state.heat_rejected_j,
+                "heat_absorbed_j": state.heat_absorbed_j,
+                "heater_j": state.heater_j,
+                "payload_temperature_k": state.payload_temperature_k,
+            },
+            {"throttled_steps": state.throttled_steps},
+        )
+        bus_in, bus_start = self._bus_in, self._bus_start
+        np.copyto(bus_start, state.temperature_k)
+        kernel = self._kernel
+        kernel(_thermal._payload_kernel)(
+            state.temperature_k, p.payload_heat_capacity_j_per_k, p.payload_conductance_w_per_k,
+            payload_heat, bus_heat, environment, dt, state.payload_temperature_k, bus_in,
+        )  # fmt: skip
+        out = _thermal.StepThermal(
+            state.temperature_k, self._throttle, self._radiated_w, self._heater_w
+        )
+        out.payload_temperature_k = state.payload_temperature_k
+        kernel(_thermal._step_kernel)(
+            state.temperature_k, p.radiative_coeff_w_per_k4, p.heat_capacity_j_per_k,
+            p.max_temperature_k, p.throttle_band_k, p.min_temperature_k, bus_in, environment,
+            dt, out.throttle, out.radiated_w, out.heater_w, state.heat_rejected_j,
+            state.heat_absorbed_j, state.heater_j, state.throttled_steps,
+            p.payload_heat_capacity_j_per_k, state.payload_temperature_k,
+            p.payload_conductance_w_per_k, bus_start,
+        )  # fmt: skip
+        return out
+
+    def _dose_rate(self, geometry: StepGeometry) -> np.ndarray:
+        """:func:`~spacecompute.spacecraft.radiation.dose_rate_rad_s` of the step's positions
+        behind the fleet's shielding (rad(Si)/s, into the fleet's buffer); the function itself
+        for other shapes and for its error."""
+        lat, lon, alt = (
+            np.ascontiguousarray(a, dtype=np.float64)
+            for a in (geometry.lat_deg, geometry.lon_deg, geometry.alt_m)
+        )
+        if not (lat.ndim == 1 and lat.shape == lon.shape == alt.shape == (self.n,)):
+            return dose_rate_rad_s(lat, lon, alt, self.shielding_mm_al)
+        fp, fe = _radiation._shield_factors(np.asarray(self.shielding_mm_al, dtype=np.float64))
+        out = self._dose_rate_buffer
+        bad = self._kernel(_radiation._total_kernel)(  # read-only: as dose_rate_rad_s passes them
+            read_only(lat), read_only(lon), read_only(alt), float(fp[0]), float(fe[0]),
+            _radiation._params(2025.0, 1.0), out,
+        )  # fmt: skip
+        if bad:
+            return dose_rate_rad_s(lat, lon, alt, self.shielding_mm_al)  # raises
+        return out
+
+    def _faults(self, dose: np.ndarray, busy: np.ndarray, dt: float) -> MitigatedFaults:
+        """:func:`~spacecompute.spacecraft.radiation.inject_faults` (one device count for all,
+        the fleet's step index) then :func:`~spacecompute.spacecraft.radiation.apply_mitigation`
+        with the default work unit, into the fleet's buffers (the counts new arrays)."""
+        n, sus, mit = self.n, self.susceptibility, self.mitigation
+        counts = self._fault_counts
+        counts.fill(0)
+        key = _radiation._step_key(self.seed, self.step_index)
+        if n:
+            bad = self._kernel(_radiation._inject_kernel)(
+                key, np.uint64(0), dose, dose, False, float(self.n_devices), busy,
+                np.asarray(sus.events_per_rad, dtype=np.float64), _NEEDS_BUSY, counts,
+                self._fault_flags,
+            )  # fmt: skip
+            if bad:
+                raise _radiation._bad_dose()
+        unit = _radiation_work_unit_s
+        silent = np.empty(n, dtype=np.int32)
+        detected = np.empty(n, dtype=np.int32)
+        reboots = np.empty(n, dtype=np.int32)
+        downtime, lost = self._downtime_new, self._lost_work
+        self._kernel(_radiation._mitigate_kernel)(
+            _KINDS.index(mit.kind), counts, float(sus.reboot_downtime_s), unit,
+            float(mit.checkpoint_interval_s), float(mit.restart_s), max(1, int(dt // unit)),
+            silent, detected, reboots, downtime, lost,
+        )  # fmt: skip
+        return MitigatedFaults(silent, detected, reboots, downtime, lost, mit.overhead_factor)
+
     @property
     def payload_temperature_k(self) -> np.ndarray:
         return self.thermal_state.payload_temperature_k
@@ -366,19 +580,20 @@ class Fleet:
         """
         n = self.n
         dt = float(dt_s)
-        if not np.isfinite(dt) or dt <= 0:
+        if not math.isfinite(dt) or dt <= 0:
             raise InputError(f"dt_s = {dt_s}", field="dt_s", expected="seconds > 0")
         sunlit = np.asarray(sunlit, dtype=np.float64)
         if np.isnan(sunlit).any():  # no position (failed propagation): no sun
             sunlit = np.nan_to_num(sunlit, nan=0.0)
-        load = np.broadcast_to(np.asarray(compute_load, dtype=np.float64), (n,))
+        load = _read_only_loads(compute_load, n)
         if sunlit.shape != (n,):
             raise InputError(f"sunlit has shape {sunlit.shape}", field="sunlit", expected=f"({n},)")
 
         # 1-2: availability (reboots) and the previous step's thermal limit
         available_share, asked = self._available, self._asked
-        _ask_kernel(
-            np.ascontiguousarray(load),
+        kernel = self._kernel
+        kernel(_ask_kernel)(
+            load,
             self.thermal_throttle,
             self.downtime_s,
             dt,
@@ -386,67 +601,35 @@ class Fleet:
             asked,
         )
 
-        # 3: power
-        sun_hat = geometry.sun_eci_m / np.linalg.norm(geometry.sun_eci_m)
-        cos_inc = incidence_cosine(
-            self.power.attitude_mode, geometry.r_eci_m, geometry.v_eci_m, sun_hat
-        )
-        p = power_step(
-            self.power,
-            self.power_state,
-            dt,
-            sunlit,
-            cos_inc,
-            asked,
-            out=self._power_out,
-            validate=False,
-        )
+        # 3: power (the models' kernels called directly: the inputs are the fleet's own, their
+        # checks done here once; the same kernels on the same values as the public functions)
+        sun_hat = geometry.sun_eci_m / _norm3(geometry.sun_eci_m)
+        r_eci = np.ascontiguousarray(geometry.r_eci_m, dtype=np.float64)
+        cos_inc = self._incidence(r_eci, geometry.v_eci_m, sun_hat)
+        p = self._power_step(dt, np.ascontiguousarray(sunlit), cos_inc, asked)
 
         # 4: thermal (all electrical power drawn becomes heat)
         cos_zenith, altitude = self._cos_zenith, self._altitude
-        _geometry_kernel(
-            np.ascontiguousarray(geometry.r_eci_m, dtype=np.float64),
-            sun_hat,
-            EARTH_EQUATORIAL_RADIUS_M,
-            cos_zenith,
-            altitude,
-        )
-        environment = environment_heat_w(
-            self.thermal, sunlit, altitude, cos_zenith, out=self._environment
-        )
+        kernel(_geometry_kernel)(r_eci, sun_hat, EARTH_EQUATORIAL_RADIUS_M, cos_zenith, altitude)
+        environment = self._environment_heat(sunlit, altitude, cos_zenith)
         if self.step_index == 0 and self.start_at_equilibrium:
             self._start_at_orbit_equilibrium(geometry, sun_hat, altitude)
         payload_heat = p.compute_power_w
-        bus_heat = np.maximum(p.load_power_w - payload_heat, 0.0)
-        t = thermal_step(
-            self.thermal,
-            self.thermal_state,
-            dt,
-            bus_heat,
-            environment,
-            validate=False,
-            payload_heat_w=payload_heat,
-        )
+        bus_heat = np.subtract(p.load_power_w, payload_heat, out=self._bus_heat)
+        np.maximum(bus_heat, 0.0, out=bus_heat)
+        t = self._thermal_step(dt, bus_heat, environment, payload_heat)
         self.thermal_throttle[:] = t.throttle
 
         # 5: radiation
-        dose = (
-            dose_rate_rad_s(
-                geometry.lat_deg, geometry.lon_deg, geometry.alt_m, self.shielding_mm_al
-            )
-            * dt
-        )
+        dose = self._dose_rate(geometry) * dt
         busy = self._busy
         np.greater(p.compute_power_w, self.power.compute_idle_w + 1e-9, out=busy)
-        events = inject_faults(
-            self.seed, self.step_index, dose, self.susceptibility, busy, n_devices=self.n_devices
-        )
-        outcome = apply_mitigation(events, self.mitigation, dt)
+        outcome = self._faults(dose, busy, dt)
         self.downtime_s += outcome.downtime_s
         self.step_index += 1
 
         useful = self._useful
-        _work_kernel(
+        kernel(_work_kernel)(
             p.compute_power_w,
             self.power.compute_idle_w,
             self.power.compute_max_w,

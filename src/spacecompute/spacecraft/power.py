@@ -92,7 +92,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from .._parallel import twin_kernel
+from .._parallel import read_only, twin_kernel
 from ..astro.constants import AU_M, JULIAN_YEAR_S, SECONDS_PER_DAY, SOLAR_CONSTANT_W_M2
 from ..errors import InputError
 
@@ -453,6 +453,9 @@ class PowerState:
 
     def state_of_charge(self) -> np.ndarray:
         """Stored energy over the faded capacity (0 where the capacity is 0)."""
+        cap = self.capacity_j
+        if cap.size and cap.min() > 0:  # every satellite has a battery (NaN fails the test)
+            return self.stored_energy_j / cap
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.capacity_j > 0, self.stored_energy_j / self.capacity_j, 0.0)
 
@@ -814,14 +817,15 @@ def _count_bad_inputs(sunlit, cos_inc, util):  # pragma: no cover - compiled
 
 
 def _input(name: str, a: Any, n: int) -> np.ndarray:
+    """``a`` as a contiguous (n,) float64 array. float32 inputs (a fleet's sunlit fraction) are
+    widened here: the kernel widens every element anyway, so the results are the same bits,
+    and a single dtype (and a read-only view) is a single compiled version of the kernels."""
     x = np.asarray(a)
     if x.ndim == 0:
         x = np.full(n, float(x))
     if x.shape != (n,):
         raise InputError(f"shape {x.shape}", field=name, expected=f"({n},)")
-    if x.dtype != np.float32 and x.dtype != np.float64:
-        x = x.astype(np.float64)
-    return np.ascontiguousarray(x)
+    return read_only(np.ascontiguousarray(x, dtype=np.float64))
 
 
 def power_step(
@@ -895,25 +899,26 @@ def power_step(
             "output buffers of the wrong shape", field="out", expected=f"({n},) arrays"
         )
     flux = SOLAR_CONSTANT_W_M2 * (AU_M / d) ** 2
+    # read-only views: one compiled signature whatever the flags of the caller's arrays
     p = params
     _power_step_kernel(
         dt,
         flux,
-        p.effective_area_m2,
-        p.log_retention_per_year,
-        p.base_essential_load_w,
-        heater,
-        p.compute_idle_w,
-        p.compute_max_w,
-        p.compute_shed_soc,
-        p.battery_capacity_j,
-        p.max_depth_of_discharge,
-        p.charge_efficiency,
-        p.discharge_efficiency,
-        p.fade_calendar_coeff,
-        p.fade_calendar_exponent,
-        p.fade_cycle_coeff,
-        p.fade_cycle_exponent,
+        read_only(p.effective_area_m2),
+        read_only(p.log_retention_per_year),
+        read_only(p.base_essential_load_w),
+        read_only(heater),
+        read_only(p.compute_idle_w),
+        read_only(p.compute_max_w),
+        read_only(p.compute_shed_soc),
+        read_only(p.battery_capacity_j),
+        read_only(p.max_depth_of_discharge),
+        read_only(p.charge_efficiency),
+        read_only(p.discharge_efficiency),
+        read_only(p.fade_calendar_coeff),
+        read_only(p.fade_calendar_exponent),
+        read_only(p.fade_cycle_coeff),
+        read_only(p.fade_cycle_exponent),
         s,
         c,
         u,

@@ -182,7 +182,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
-from .._parallel import twin_kernel
+from .._parallel import read_only, twin_kernel
 from ..errors import InputError, Problem
 from ..yamlio import load_yaml_text
 
@@ -553,6 +553,9 @@ def _evaluate(
         flat = [
             np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in (lat, lon, alt)
         ]
+    # read-only views: one compiled signature whether the caller's arrays are writeable or not
+    # (a broadcast is not)
+    flat = [read_only(a) for a in flat]
     fp, fe = _shield_factors(sh)
     par = _params(year, solar_factor)
     n = flat[0].size
@@ -560,8 +563,9 @@ def _evaluate(
         out = np.empty(n)
         bad = _total_kernel(flat[0], flat[1], flat[2], float(fp[0]), float(fe[0]), par, out)
     else:
-        fpn = np.ascontiguousarray(np.broadcast_to(fp.reshape(sh.shape), shape)).reshape(-1)
-        fen = np.ascontiguousarray(np.broadcast_to(fe.reshape(sh.shape), shape)).reshape(-1)
+        fpn = read_only(np.ascontiguousarray(np.broadcast_to(fp.reshape(sh.shape), shape)))
+        fen = read_only(np.ascontiguousarray(np.broadcast_to(fe.reshape(sh.shape), shape)))
+        fpn, fen = fpn.reshape(-1), fen.reshape(-1)
         if parts:
             out = np.empty((3, n))
             bad = _parts_kernel(flat[0], flat[1], flat[2], fpn, fen, par, out)

@@ -115,16 +115,32 @@ def diurnal_profile(local_hour: np.ndarray, amplitude: float = 0.5) -> np.ndarra
         raise InputError(f"amplitude = {amplitude}", field="amplitude", expected="0 <= a <= 1")
     h = np.remainder(np.asarray(local_hour, dtype=float) - TROUGH_HOUR, 24.0)  # hours since 05
     rise = PEAK_HOUR - TROUGH_HOUR  # 16 h
-    return np.where(
-        h <= rise,
-        1.0 - amplitude * np.cos(np.pi * h / rise),
-        1.0 + amplitude * np.cos(np.pi * (h - rise) / (24.0 - rise)),
-    )
+    up = h <= rise
+    if h.ndim == 0:
+        h = h.reshape(1)
+        up = up.reshape(1)
+    out = np.empty(h.shape)
+    # each half evaluated on its own entries only (elementwise: the same values as both
+    # halves everywhere and a choice between them)
+    out[up] = 1.0 - amplitude * np.cos(np.pi * h[up] / rise)
+    down = ~up
+    out[down] = 1.0 + amplitude * np.cos(np.pi * (h[down] - rise) / (24.0 - rise))
+    return out if np.ndim(local_hour) else out.reshape(())
 
 
 def local_solar_hour(times: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Mean local solar time in hours, ``UTC hour + lon / 15`` modulo 24 (broadcasts)."""
     return np.remainder(utc_seconds_of_day(times) / 3600.0 + np.asarray(lon_deg) / 15.0, 24.0)
+
+
+def _choice(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """``rng.choice(len(p), size=size, p=p)`` for valid probabilities ``p``: numpy's own
+    algorithm (the normalised cumulative sum searched with ``size`` uniforms, so the same
+    draws and the same generator state after; tested against ``rng.choice``), without its
+    checks of ``p`` (a third of its time on 300 cities)."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(size), side="right").astype(np.int64, copy=False)
 
 
 def _positive(value: float, field: str, *, allow_zero: bool = False) -> float:
@@ -210,7 +226,7 @@ def inference_requests(
     rng = np.random.default_rng(seed)
     n = int(rng.poisson(expected))
     offsets_s = np.sort(rng.uniform(0.0, duration, n))
-    city_idx = rng.choice(len(weights), size=n, p=weights)
+    city_idx = _choice(rng, weights, n)
     offsets_ns = np.floor(offsets_s * 1e9).astype(np.int64).astype("timedelta64[ns]")
     times = t0 + offsets_ns
     lat = np.asarray(table["lat_deg"], dtype=float)[city_idx]
