@@ -10,9 +10,9 @@ environment, one fleet).
 
 Each run is a fresh child process (``--child``) that first runs one hour of the same mix (numba
 caches loaded), then times ``run_scenario`` (no run directory): wall clock, CPU time and the
-child's peak RSS. The scenario's request rate (50 per second, 4.3 million requests a day) keeps
-the inference job table in memory: the service does not stream its finished jobs to disk yet
-(issue 15), and at 500 per second a day of requests outgrew 24 GiB.
+child's peak RSS. The scenario's request rate is 50 per second (4.3 million requests a day);
+the service streams its finished requests to part files as the run goes (``sim/sink.py``), so
+its memory holds only the requests in flight.
 
 Usage::
 
