@@ -473,18 +473,7 @@ class Fleet:
         """:func:`~spacecompute.spacecraft.thermal.thermal_step` (unvalidated) with the
         fleet's buffers."""
         p, state, n = self.thermal, self.thermal_state, self.n
-        _thermal._check_buffers(
-            n,
-            "state",
-            {
-                "temperature_k": state.temperature_k,
-                "heat_rejected_j": state.heat_rejected_j,
-                "heat_absorbed_j": state.heat_absorbed_j,
-                "heater_j": state.heater_j,
-                "payload_temperature_k": state.payload_temperature_k,
-            },
-            {"throttled_steps": state.throttled_steps},
-        )
+        _thermal._check_state_buffers(n, state)
         bus_in, bus_start = self._bus_in, self._bus_start
         np.copyto(bus_start, state.temperature_k)
         kernel = self._kernel

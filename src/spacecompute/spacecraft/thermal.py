@@ -1154,6 +1154,22 @@ def _step_kernel(
             throttled_steps[i] += 1 if s < 1.0 else 0
 
 
+def _check_state_buffers(n: int, state: ThermalState) -> None:
+    """:func:`_check_buffers` of a thermal state's arrays (N,): the kernels write into them."""
+    _check_buffers(
+        n,
+        "state",
+        {
+            "temperature_k": state.temperature_k,
+            "heat_rejected_j": state.heat_rejected_j,
+            "heat_absorbed_j": state.heat_absorbed_j,
+            "heater_j": state.heater_j,
+            "payload_temperature_k": state.payload_temperature_k,
+        },
+        {"throttled_steps": state.throttled_steps},
+    )
+
+
 def _check_buffers(
     n: int, owner: str, floats: dict[str, np.ndarray], ints: dict[str, np.ndarray]
 ) -> None:
@@ -1224,18 +1240,7 @@ def thermal_step(
         raise InputError(f"dt_s = {dt_s!r}", field="dt_s", expected="a finite time step > 0 s")
     # shapes and dtypes are always checked (the kernel does not bound-check); values only
     # with validate=True
-    _check_buffers(
-        n,
-        "state",
-        {
-            "temperature_k": state.temperature_k,
-            "heat_rejected_j": state.heat_rejected_j,
-            "heat_absorbed_j": state.heat_absorbed_j,
-            "heater_j": state.heater_j,
-            "payload_temperature_k": state.payload_temperature_k,
-        },
-        {"throttled_steps": state.throttled_steps},
-    )
+    _check_state_buffers(n, state)
     if payload_heat_w is None:
         q_pay = np.zeros(n)
     else:
