@@ -64,6 +64,7 @@ from ..scheduling.arbiters import ArbiterForecast, ArbiterView
 from ..scheduling.checks import check_arbiter_grants
 from .core import Core, Demand, Step
 from .engine import EngineResult
+from .rundir import envelopes
 
 #: Default names of the workloads in a mix (column and file suffixes), by kind.
 SHORT_NAMES = {
@@ -346,12 +347,7 @@ class MixedRun:
         row = {
             "utilisation_mean": float(np.mean(fs.useful_fraction)),
             "compute_power_w": float(power.sum()),
-            "soc_min": float(soc.min()),
-            "soc_mean": float(soc.mean()),
-            "soc_max": float(soc.max()),
-            "temperature_min_k": float(temp.min()),
-            "temperature_mean_k": float(temp.mean()),
-            "temperature_max_k": float(temp.max()),
+            **envelopes(soc, temp),
             "brownouts": brown,
             "faults": float(np.sum(fs.silent_errors) + np.sum(fs.detected_errors)),
             "energy_idle_j": float(e_idle.sum()),

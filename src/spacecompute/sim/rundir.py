@@ -297,6 +297,19 @@ def write_run_tables(
     return writer.finish()
 
 
+def envelopes(soc: np.ndarray, temp: np.ndarray) -> dict[str, float]:
+    """The ``steps`` columns of the state-of-charge and temperature envelopes: min, mean and
+    max over the satellites of the step."""
+    return {
+        "soc_min": float(soc.min()),
+        "soc_mean": float(soc.mean()),
+        "soc_max": float(soc.max()),
+        "temperature_min_k": float(temp.min()),
+        "temperature_mean_k": float(temp.mean()),
+        "temperature_max_k": float(temp.max()),
+    }
+
+
 def fleet_row(
     fleet_step: Any, compute_power_w: np.ndarray, ops_done: np.ndarray, peak_ops: float
 ) -> dict[str, float]:
@@ -309,12 +322,7 @@ def fleet_row(
         return {
             "utilisation_mean": float(ops.mean()) / peak_ops if peak_ops > 0 else 0.0,
             "compute_power_w": float(np.asarray(compute_power_w).sum()),
-            "soc_min": float(soc.min()),
-            "soc_mean": float(soc.mean()),
-            "soc_max": float(soc.max()),
-            "temperature_min_k": float(temp.min()),
-            "temperature_mean_k": float(temp.mean()),
-            "temperature_max_k": float(temp.max()),
+            **envelopes(soc, temp),
         }
     # the same reductions as the methods' (a mean is numpy's sum over the count), without their
     # Python layers: called every step
